@@ -1,0 +1,1 @@
+//! Test support for `ews`: the loopback EWS simulator and the conformance suite.
