@@ -1,3 +1,83 @@
-//! Sans-IO core of an Exchange Web Services client.
+//! Sans-IO core of an Exchange Web Services (EWS) client.
+//!
+//! # Scope
+//!
+//! This crate turns EWS operations into [`http::Request<Bytes>`](http::Request) values and
+//! [`http::Response<Bytes>`](http::Response) values into typed results. It opens no
+//! sockets, reads no clock, never sleeps, spawns no threads and logs nothing. Every
+//! decision a client makes (what to send, whether and when to retry, how to authenticate,
+//! which page to fetch next) is a pure function or state machine here, so that the
+//! blocking (`ews-blocking`) and async (`ews-async`) drivers only move bytes and sleep
+//! when told to.
+//!
+//! It covers delegate management ([`AddDelegate`], [`GetDelegate`], [`UpdateDelegate`],
+//! [`RemoveDelegate`]) and meetings a delegate sends on behalf of a principal
+//! ([`CreateItem::on_behalf_of`], [`GetItem`], [`FindItem`], [`DeleteItem`]).
+//!
+//! # Layers
+//!
+//! `xml` (our reader and writer over quick-xml; no quick-xml type is public) →
+//! `soap` (envelope, headers, faults, response frame) → `types` (the EWS data model) →
+//! `ops` (one file per operation). Arrows point down only.
+//!
+//! # Example
+//!
+//! ```
+//! use bytes::Bytes;
+//! use ews_proto::{AddDelegate, DelegatePermissions, DelegateUser, Operation, Permission,
+//!                 RequestContext, ResponseCode, UserId};
+//!
+//! let ctx = RequestContext::new("https://mail.example.com/EWS/Exchange.asmx")?;
+//! let op = AddDelegate::new(
+//!     "user1@example.com".parse()?,
+//!     DelegateUser::new(UserId::smtp("user2@example.com".parse()?))
+//!         .permissions(DelegatePermissions::new().calendar(Permission::Author)),
+//! );
+//! let request = op.encode(&ctx)?;            // send this with any HTTP client ...
+//! # let _ = request;
+//! let answer = http::Response::builder()      // ... and decode what comes back
+//!     .status(200)
+//!     .body(Bytes::from_static(br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
+//!       <m:AddDelegateResponse ResponseClass="Success"
+//!           xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">
+//!         <m:ResponseCode>NoError</m:ResponseCode>
+//!         <m:ResponseMessages>
+//!           <m:DelegateUserResponseMessageType ResponseClass="Error">
+//!             <m:MessageText>The delegate already exists.</m:MessageText>
+//!             <m:ResponseCode>ErrorDelegateAlreadyExists</m:ResponseCode>
+//!           </m:DelegateUserResponseMessageType>
+//!         </m:ResponseMessages>
+//!       </m:AddDelegateResponse></s:Body></s:Envelope>"#))?;
+//! let reply = op.decode(&answer)?;
+//! assert_eq!(reply.body[0].status.code, ResponseCode::ErrorDelegateAlreadyExists);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod error;
+mod ops;
+mod soap;
+mod types;
+mod xml;
+
+pub use error::{Error, Excerpt, Limit, ServerError, TransportError, TransportErrorKind, UsageError};
+pub use ops::{
+    AddDelegate, AffectedTaskOccurrences, BaseShape, CreateItem, DelegateResults, DeleteItem,
+    DeleteType, FindItem, FindItemPage, GetDelegate, GetDelegateOutput, GetItem,
+    MessageDisposition, Operation, RemoveDelegate, Repeat, SendMeetingCancellations,
+    SendMeetingInvitations, UpdateDelegate,
+};
+pub use soap::{
+    ExchangeVersion, Fault, Impersonation, MailboxCulture, MessageXml, NS_ERRORS, NS_MESSAGES,
+    NS_SOAP, NS_TYPES, PrincipalName, Reply, RequestContext, ResponseClass, ResponseCode,
+    ResponseMessage, ResponseStatus, ServerVersionInfo, VersionName, X_ANCHOR_MAILBOX,
+};
+pub use types::{
+    Attendee, AttendeeResponse, Body, BodyKind, CalendarItem, Delegate, DelegateFolder,
+    DelegatePermissions, DelegateUser, DeliverMeetingRequests, DistinguishedFolder,
+    DistinguishedUser, EmailAddress, FolderId, GrantedPermissions, Importance, Item, ItemId,
+    LegacyFreeBusyStatus, Mailbox, Message, MessageKind, NewCalendarItem, Permission,
+    PermissionLevel, Sensitivity, Sid, TimeZoneId, Unrecognized, UserId,
+};
+pub use xml::{BodyReader, BodyWriter, Element, Limits, Ns, XmlNs};

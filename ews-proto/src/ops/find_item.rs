@@ -1,0 +1,153 @@
+//! `FindItem`: lists the items of a folder, a page at a time.
+
+use crate::error::{ServerError, UsageError};
+use crate::ops::{BaseShape, Operation, read_item_responses};
+use crate::soap::{RequestContext, ResponseMessage};
+use crate::types::{EmailAddress, FolderId, Item};
+use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
+
+/// Lists the items of a folder (shallow traversal), `page_size` at a time from `offset`.
+///
+/// Paging is decided here, not in the drivers: [`FindItem::next_page`] gives the request
+/// for the next page, or `None` when the answer included the last item.
+///
+/// ```
+/// use ews_proto::{DistinguishedFolder, FindItem, FolderId, Operation, RequestContext};
+/// let ctx = RequestContext::new("https://mail.example.com/EWS/Exchange.asmx")?;
+/// let inbox = FolderId::of(DistinguishedFolder::Inbox, "user3@example.com".parse()?);
+/// let op = FindItem::new(inbox).page_size(50);
+/// op.encode(&ctx)?;
+/// # Ok::<(), ews_proto::UsageError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindItem {
+    folder: FolderId,
+    shape: BaseShape,
+    page_size: u32,
+    offset: u32,
+}
+
+/// One page of a folder's items.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FindItemPage {
+    /// The items of this page.
+    pub items: Vec<Item>,
+    /// `TotalItemsInView`: how many items the folder view holds.
+    pub total_items_in_view: Option<u32>,
+    /// `IncludesLastItemInRange`: is this the last page?
+    pub includes_last_item_in_range: Option<bool>,
+    /// `IndexedPagingOffset`: where the next page starts.
+    pub indexed_paging_offset: Option<u32>,
+}
+
+impl FindItem {
+    /// The first page (100 items) of `folder`, default shape.
+    pub fn new(folder: FolderId) -> Self {
+        Self {
+            folder,
+            shape: BaseShape::Default,
+            page_size: 100,
+            offset: 0,
+        }
+    }
+
+    /// Sets the page size (at least 1).
+    pub fn page_size(mut self, n: u32) -> Self {
+        self.page_size = n.max(1);
+        self
+    }
+
+    /// Sets the base shape.
+    pub fn shape(mut self, shape: BaseShape) -> Self {
+        self.shape = shape;
+        self
+    }
+
+    /// The request for the page after `page`, or `None` if `page` was the last one (or the
+    /// server did not say where to go on).
+    pub fn next_page(&self, page: &FindItemPage) -> Option<FindItem> {
+        if page.includes_last_item_in_range != Some(false) {
+            return None;
+        }
+        let next = page.indexed_paging_offset?;
+        if next <= self.offset {
+            return None; // a server that does not advance would loop forever
+        }
+        Some(FindItem {
+            offset: next,
+            ..self.clone()
+        })
+    }
+}
+
+impl Operation for FindItem {
+    /// One answer per folder (one here).
+    type Output = Vec<ResponseMessage<Option<FindItemPage>>>;
+    const NAME: &'static str = "FindItem";
+    const TIME_ZONE_CONTEXT: bool = true;
+
+    fn anchor_mailbox(&self) -> Option<&str> {
+        self.folder.mailbox().map(EmailAddress::as_str)
+    }
+
+    fn write_body(&self, w: &mut BodyWriter<'_>, _ctx: &RequestContext) -> Result<(), UsageError> {
+        w.open_start(Ns::Messages, "FindItem");
+        w.attr("Traversal", "Shallow")?;
+        w.open_end();
+        self.shape.write(w);
+        w.open_start(Ns::Messages, "IndexedPageItemView");
+        w.attr("MaxEntriesReturned", &self.page_size.to_string())?;
+        w.attr("Offset", &self.offset.to_string())?;
+        w.attr("BasePoint", "Beginning")?;
+        w.empty_end();
+        w.open(Ns::Messages, "ParentFolderIds");
+        self.folder.write(w)?;
+        w.close(Ns::Messages, "ParentFolderIds");
+        w.close(Ns::Messages, "FindItem");
+        Ok(())
+    }
+
+    fn read_body<'a>(&self, r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self::Output, ServerError> {
+        read_item_responses(r, e, |r, c, slot: &mut Option<FindItemPage>| {
+            if !c.is(XmlNs::Messages, "RootFolder") {
+                return Ok(());
+            }
+            let number = |name: &str| -> Result<Option<u32>, ServerError> {
+                match c.attr(name)? {
+                    None => Ok(None),
+                    Some(v) => v
+                        .trim()
+                        .parse()
+                        .map(Some)
+                        .map_err(|_| c.malformed(format!("RootFolder/@{name} is not a count"))),
+                }
+            };
+            let mut page = FindItemPage {
+                items: Vec::new(),
+                total_items_in_view: number("TotalItemsInView")?,
+                includes_last_item_in_range: match c.attr("IncludesLastItemInRange")?.as_deref() {
+                    None => None,
+                    Some(v) => Some(
+                        crate::types::parse_bool(v.trim())
+                            .ok_or_else(|| c.malformed("IncludesLastItemInRange is not a boolean"))?,
+                    ),
+                },
+                indexed_paging_offset: number("IndexedPagingOffset")?,
+            };
+            r.children(&c, |r, items| {
+                if items.is(XmlNs::Types, "Items") {
+                    r.children(&items, |r, item| {
+                        if let Some(it) = Item::read(r, &item)? {
+                            page.items.push(it);
+                        }
+                        Ok::<_, ServerError>(())
+                    })?;
+                }
+                Ok::<_, ServerError>(())
+            })?;
+            *slot = Some(page);
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,99 @@
+//! `GetDelegate`: lists a principal's delegates and its meeting-request delivery.
+
+use crate::error::{ServerError, UsageError};
+use crate::ops::{DelegateResults, Operation, read_delegate_response, write_principal};
+use crate::soap::RequestContext;
+use crate::types::{DeliverMeetingRequests, EmailAddress, UserId};
+use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
+
+/// Gets the delegates of a principal's mailbox: all of them, or only the users named with
+/// [`GetDelegate::user`] (a named user who is not a delegate gets `ErrorNotDelegate`).
+///
+/// ```
+/// use ews_proto::{GetDelegate, Operation, RequestContext, UserId};
+/// let ctx = RequestContext::new("https://mail.example.com/EWS/Exchange.asmx")?;
+/// let op = GetDelegate::new("user1@example.com".parse()?)
+///     .include_permissions(true)
+///     .user(UserId::smtp("user2@example.com".parse()?));
+/// op.encode(&ctx)?;
+/// # Ok::<(), ews_proto::UsageError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetDelegate {
+    principal: EmailAddress,
+    include_permissions: bool,
+    users: Vec<UserId>,
+}
+
+/// What [`GetDelegate`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GetDelegateOutput {
+    /// One answer per delegate (or per named user), in the server's order. Empty when the
+    /// principal has no delegates.
+    pub delegates: DelegateResults,
+    /// Where the principal's meeting requests go.
+    pub deliver_meeting_requests: Option<DeliverMeetingRequests>,
+}
+
+impl GetDelegate {
+    /// All delegates of `principal`, with their permissions.
+    pub fn new(principal: EmailAddress) -> Self {
+        Self {
+            principal,
+            include_permissions: true,
+            users: Vec::new(),
+        }
+    }
+
+    /// Whether the answer includes folder permissions (default: yes).
+    pub fn include_permissions(mut self, yes: bool) -> Self {
+        self.include_permissions = yes;
+        self
+    }
+
+    /// Restricts the answer to this user (may be called several times).
+    pub fn user(mut self, user: UserId) -> Self {
+        self.users.push(user);
+        self
+    }
+}
+
+impl Operation for GetDelegate {
+    type Output = GetDelegateOutput;
+    const NAME: &'static str = "GetDelegate";
+
+    fn anchor_mailbox(&self) -> Option<&str> {
+        Some(self.principal.as_str())
+    }
+
+    fn write_body(&self, w: &mut BodyWriter<'_>, _ctx: &RequestContext) -> Result<(), UsageError> {
+        w.open_start(Ns::Messages, "GetDelegate");
+        w.attr("IncludePermissions", if self.include_permissions { "true" } else { "false" })?;
+        w.open_end();
+        write_principal(w, &self.principal)?;
+        if !self.users.is_empty() {
+            w.open(Ns::Messages, "UserIds");
+            for u in &self.users {
+                u.write(w, Ns::Types)?;
+            }
+            w.close(Ns::Messages, "UserIds");
+        }
+        w.close(Ns::Messages, "GetDelegate");
+        Ok(())
+    }
+
+    fn read_body<'a>(&self, r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<GetDelegateOutput, ServerError> {
+        let mut deliver = None;
+        let delegates = read_delegate_response(r, e, |r, c| {
+            if c.is(XmlNs::Messages, "DeliverMeetingRequests") {
+                deliver = Some(DeliverMeetingRequests::from_wire(r.text(&c)?.trim()));
+            }
+            Ok(())
+        })?;
+        Ok(GetDelegateOutput {
+            delegates,
+            deliver_meeting_requests: deliver,
+        })
+    }
+}

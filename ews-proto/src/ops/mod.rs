@@ -1,0 +1,199 @@
+//! The operations, one file each, and the [`Operation`] trait the drivers are generic over.
+//!
+//! Adding an operation means adding a file here (its request type, its output type, the
+//! body it writes and reads) plus golden files and fixtures; no driver changes.
+
+mod add_delegate;
+mod create_item;
+mod delete_item;
+mod find_item;
+mod get_delegate;
+mod get_item;
+mod remove_delegate;
+mod update_delegate;
+
+use bytes::{Bytes, BytesMut};
+
+pub use add_delegate::AddDelegate;
+pub use create_item::{CreateItem, MessageDisposition, SendMeetingInvitations};
+pub use delete_item::{AffectedTaskOccurrences, DeleteItem, DeleteType, SendMeetingCancellations};
+pub use find_item::{FindItem, FindItemPage};
+pub use get_delegate::{GetDelegate, GetDelegateOutput};
+pub use get_item::{BaseShape, GetItem};
+pub use remove_delegate::RemoveDelegate;
+pub use update_delegate::UpdateDelegate;
+
+use crate::error::{ServerError, UsageError};
+use crate::soap::{self, Reply, RequestContext, ResponseMessage, ResponseStatus, finish_batch};
+use crate::types::Delegate;
+use crate::xml::{BodyReader, BodyWriter, Element, Limits, XmlNs};
+
+/// Whether a request may be sent again when it is unknown whether the server acted on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Repeat {
+    /// Repeating does no harm: the operation reads, or its effect is the same (or a
+    /// typed error such as `ErrorDelegateAlreadyExists`) the second time.
+    Safe,
+    /// The operation creates items: sending it twice would create them twice.
+    CreatesItems,
+    /// The operation sends mail (invitations, cancellations). Sending it twice would send
+    /// the mail twice, so it is repeated only when the server provably did not process it.
+    SendsMessages,
+}
+
+/// An EWS operation: what it writes, what it reads back.
+///
+/// Drivers call [`Operation::encode`], send the request, and call
+/// [`Operation::decode`] on the answer; the retry policy looks at [`Operation::repeat`].
+///
+/// ```
+/// use ews_proto::{GetDelegate, Operation, RequestContext};
+/// let ctx = RequestContext::new("https://mail.example.com/EWS/Exchange.asmx")?;
+/// let op = GetDelegate::new("user1@example.com".parse()?);
+/// let request = op.encode(&ctx)?;
+/// assert_eq!(request.method(), http::Method::POST);
+/// assert_eq!(request.headers()["X-AnchorMailbox"], "user1@example.com");
+/// # Ok::<(), ews_proto::UsageError>(())
+/// ```
+pub trait Operation {
+    /// What a successful exchange yields.
+    type Output;
+
+    /// The operation's element name, which is also the last part of its SOAPAction.
+    const NAME: &'static str;
+
+    /// Does the WSDL bind `TimeZoneContext` to this operation? Only then is it sent.
+    const TIME_ZONE_CONTEXT: bool = false;
+
+    /// The mailbox the operation acts on, for `X-AnchorMailbox` (impersonation, when set
+    /// in the context, takes precedence).
+    fn anchor_mailbox(&self) -> Option<&str> {
+        None
+    }
+
+    /// Whether the request may be repeated after an unknown outcome.
+    fn repeat(&self) -> Repeat {
+        Repeat::Safe
+    }
+
+    /// Writes the operation element (the single child of `soap:Body`).
+    fn write_body(&self, w: &mut BodyWriter<'_>, ctx: &RequestContext) -> Result<(), UsageError>;
+
+    /// Reads the operation's response element `response` (`m:{NAME}Response`).
+    fn read_body<'a>(
+        &self,
+        r: &mut BodyReader<'a>,
+        response: &Element<'a>,
+    ) -> Result<Self::Output, ServerError>;
+
+    /// The complete HTTP request: POST to the context's endpoint with the SOAP envelope,
+    /// `Content-Type`, `SOAPAction` and `X-AnchorMailbox`.
+    fn encode(&self, ctx: &RequestContext) -> Result<http::Request<Bytes>, UsageError> {
+        soap::encode(self, ctx)
+    }
+
+    /// Appends just the SOAP envelope to `buf` (for callers that manage their buffers).
+    /// On error nothing is appended.
+    fn encode_into(&self, ctx: &RequestContext, buf: &mut BytesMut) -> Result<(), UsageError> {
+        soap::encode_into(self, ctx, buf)
+    }
+
+    /// Decodes the HTTP answer with the default [`Limits`].
+    fn decode(&self, response: &http::Response<Bytes>) -> Result<Reply<Self::Output>, ServerError> {
+        soap::decode(self, response, &Limits::default())
+    }
+
+    /// Decodes the HTTP answer with explicit [`Limits`].
+    fn decode_with(
+        &self,
+        response: &http::Response<Bytes>,
+        limits: &Limits,
+    ) -> Result<Reply<Self::Output>, ServerError> {
+        soap::decode(self, response, limits)
+    }
+}
+
+/// The per-delegate answers of AddDelegate, UpdateDelegate and RemoveDelegate.
+pub type DelegateResults = Vec<ResponseMessage<Option<Delegate>>>;
+
+/// Reads a `BaseDelegateResponseMessageType` answer: the top-level frame, the per-user
+/// `DelegateUserResponseMessageType` messages, and any further child through `extra`.
+///
+/// A top-level `Error` without per-user messages is the failure of the whole request.
+pub(crate) fn read_delegate_response<'a>(
+    r: &mut BodyReader<'a>,
+    e: &Element<'a>,
+    mut extra: impl FnMut(&mut BodyReader<'a>, Element<'a>) -> Result<(), ServerError>,
+) -> Result<DelegateResults, ServerError> {
+    let mut messages: Option<DelegateResults> = None;
+    let top = ResponseStatus::read(r, e, |r, c| {
+        if c.is(XmlNs::Messages, "ResponseMessages") {
+            let list = messages.get_or_insert_with(Vec::new);
+            r.children(&c, |r, m| {
+                if m.ns() != XmlNs::Messages {
+                    return Ok(());
+                }
+                r.count_item()?;
+                let mut delegate = None;
+                let status = ResponseStatus::read(r, &m, |r, d| {
+                    if d.is(XmlNs::Messages, "DelegateUser") {
+                        delegate = Some(Delegate::read(r, &d)?);
+                    }
+                    Ok(())
+                })?;
+                list.push(ResponseMessage {
+                    status,
+                    value: delegate,
+                });
+                Ok::<_, ServerError>(())
+            })
+        } else {
+            extra(r, c)
+        }
+    })?;
+    let messages = messages.unwrap_or_default();
+    if top.is_error() && messages.is_empty() {
+        return Err(ServerError::Response(Box::new(top)));
+    }
+    finish_batch(messages)
+}
+
+/// Reads an item-operation answer (`CreateItemResponse`, `GetItemResponse`, ...):
+/// `m:ResponseMessages` holding one `m:*ResponseMessage` per item. `value` reads the
+/// children that follow the status frame into the message's value.
+pub(crate) fn read_item_responses<'a, T: Default>(
+    r: &mut BodyReader<'a>,
+    e: &Element<'a>,
+    mut value: impl FnMut(&mut BodyReader<'a>, Element<'a>, &mut T) -> Result<(), ServerError>,
+) -> Result<Vec<ResponseMessage<T>>, ServerError> {
+    let mut list = Vec::new();
+    r.children(e, |r, c| {
+        if !c.is(XmlNs::Messages, "ResponseMessages") {
+            return Ok(());
+        }
+        r.children(&c, |r, m| {
+            if m.ns() != XmlNs::Messages || !m.local_name().ends_with("ResponseMessage") {
+                return Ok(());
+            }
+            r.count_item()?;
+            let mut v = T::default();
+            let status = ResponseStatus::read(r, &m, |r, child| value(r, child, &mut v))?;
+            list.push(ResponseMessage { status, value: v });
+            Ok::<_, ServerError>(())
+        })
+    })?;
+    finish_batch(list)
+}
+
+/// Writes `<m:Mailbox><t:EmailAddress>..</t:EmailAddress></m:Mailbox>`, the principal
+/// element of the delegate operations.
+pub(crate) fn write_principal(
+    w: &mut BodyWriter<'_>,
+    principal: &crate::types::EmailAddress,
+) -> Result<(), UsageError> {
+    w.open(crate::xml::Ns::Messages, "Mailbox");
+    w.leaf(crate::xml::Ns::Types, "EmailAddress", principal.as_str())?;
+    w.close(crate::xml::Ns::Messages, "Mailbox");
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! The SOAP layer: the envelope and its headers, faults, and the response frame.
+
+mod code;
+mod context;
+mod fault;
+mod response;
+mod version;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{Method, StatusCode};
+
+pub use code::ResponseCode;
+pub use context::{Impersonation, MailboxCulture, PrincipalName, RequestContext};
+pub use fault::Fault;
+pub(crate) use response::finish_batch;
+pub use response::{MessageXml, ResponseClass, ResponseMessage, ResponseStatus};
+pub use version::{ExchangeVersion, ServerVersionInfo, VersionName};
+
+use crate::error::{Excerpt, Limit, ServerError, UsageError};
+use crate::ops::Operation;
+use crate::xml::{BodyReader, BodyWriter, Element, Limits, XmlNs};
+
+/// SOAP 1.1 envelope namespace.
+pub const NS_SOAP: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+/// SOAP 1.2 envelope namespace (accepted in answers, never sent).
+pub(crate) const NS_SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+/// EWS messages namespace.
+pub const NS_MESSAGES: &str = "http://schemas.microsoft.com/exchange/services/2006/messages";
+/// EWS types namespace.
+pub const NS_TYPES: &str = "http://schemas.microsoft.com/exchange/services/2006/types";
+/// EWS errors namespace (fault details).
+pub const NS_ERRORS: &str = "http://schemas.microsoft.com/exchange/services/2006/errors";
+
+/// The header that routes a request to the mailbox it acts on.
+pub const X_ANCHOR_MAILBOX: &str = "X-AnchorMailbox";
+
+const ENVELOPE_START: &str = concat!(
+    r#"<?xml version="1.0" encoding="utf-8"?>"#,
+    r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/""#,
+    r#" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages""#,
+    r#" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">"#,
+    "<soap:Header>",
+);
+
+/// An operation's decoded answer with the server's version header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reply<T> {
+    /// `ServerVersionInfo`, when the server sent it.
+    pub server_version: Option<ServerVersionInfo>,
+    /// The operation's result.
+    pub body: T,
+}
+
+/// Builds the complete HTTP request for `op`. See [`Operation::encode`].
+pub(crate) fn encode<O: Operation + ?Sized>(
+    op: &O,
+    ctx: &RequestContext,
+) -> Result<http::Request<Bytes>, UsageError> {
+    let mut buf = BytesMut::with_capacity(1024);
+    encode_into(op, ctx, &mut buf)?;
+    let action = HeaderValue::from_str(&format!("\"{NS_MESSAGES}/{}\"", O::NAME))
+        .map_err(|_| UsageError::invalid("operation name", "not a valid SOAPAction"))?;
+    let mut builder = http::Request::builder()
+        .method(Method::POST)
+        .uri(ctx.endpoint().clone())
+        .header(CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"))
+        .header(ACCEPT, HeaderValue::from_static("text/xml"))
+        .header("SOAPAction", action);
+    let anchor = ctx
+        .impersonation()
+        .and_then(Impersonation::anchor)
+        .or_else(|| op.anchor_mailbox());
+    if let Some(anchor) = anchor {
+        let value = HeaderValue::from_bytes(anchor.as_bytes())
+            .map_err(|_| UsageError::invalid("X-AnchorMailbox", "not a valid header value"))?;
+        builder = builder.header(X_ANCHOR_MAILBOX, value);
+    }
+    builder
+        .body(buf.freeze())
+        .map_err(|_| UsageError::InvalidEndpoint(ctx.endpoint().to_string()))
+}
+
+/// Appends the SOAP envelope for `op` to `buf` (the body of [`encode`]'s request).
+pub(crate) fn encode_into<O: Operation + ?Sized>(
+    op: &O,
+    ctx: &RequestContext,
+    buf: &mut BytesMut,
+) -> Result<(), UsageError> {
+    let start = buf.len();
+    let result = (|| {
+        buf.put_slice(ENVELOPE_START.as_bytes());
+        let mut w = BodyWriter::new(buf);
+        ctx.write_headers(&mut w, O::TIME_ZONE_CONTEXT)?;
+        w.raw("</soap:Header><soap:Body>");
+        op.write_body(&mut w, ctx)?;
+        w.raw("</soap:Body></soap:Envelope>");
+        Ok(())
+    })();
+    if result.is_err() {
+        // Never leave half an envelope in the caller's buffer.
+        buf.truncate(start);
+    }
+    result
+}
+
+/// Decodes an HTTP answer to `op`. See [`Operation::decode`].
+pub(crate) fn decode<O: Operation + ?Sized>(
+    op: &O,
+    response: &http::Response<Bytes>,
+    limits: &Limits,
+) -> Result<Reply<O::Output>, ServerError> {
+    let status = response.status();
+    let body = response.body();
+    let excerpt = || Excerpt::of(body);
+    match status {
+        StatusCode::UNAUTHORIZED => {
+            let challenges = response
+                .headers()
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect();
+            return Err(ServerError::Unauthorized {
+                challenges,
+                excerpt: excerpt(),
+            });
+        }
+        StatusCode::FORBIDDEN => return Err(ServerError::Forbidden { excerpt: excerpt() }),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(std::time::Duration::from_secs);
+            return Err(ServerError::Throttled {
+                status,
+                retry_after,
+                excerpt: excerpt(),
+            });
+        }
+        _ => {}
+    }
+    if body.len() > limits.max_body_bytes {
+        return Err(ServerError::LimitExceeded {
+            limit: Limit::BodySize,
+            max: limits.max_body_bytes,
+        });
+    }
+    let content_type = || {
+        response
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let text = match xml_text(body) {
+        Some(text) => text,
+        None if status.is_success() || status == StatusCode::INTERNAL_SERVER_ERROR => {
+            return Err(ServerError::NotXml {
+                status,
+                content_type: content_type(),
+                excerpt: excerpt(),
+            });
+        }
+        None => {
+            return Err(ServerError::Status {
+                status,
+                excerpt: excerpt(),
+            });
+        }
+    };
+    let mut r = BodyReader::new(text, *limits);
+    match read_envelope(op, &mut r) {
+        Ok(reply) if status.is_success() => Ok(reply),
+        // A non-2xx status with a well-formed, non-fault answer: trust the status.
+        Ok(_) => Err(ServerError::Status {
+            status,
+            excerpt: excerpt(),
+        }),
+        Err(EnvelopeError::Fault(f)) => Err(ServerError::Fault(f)),
+        Err(EnvelopeError::Server(e)) if status.is_success() => Err(e),
+        Err(EnvelopeError::Server(_)) => Err(ServerError::Status {
+            status,
+            excerpt: excerpt(),
+        }),
+    }
+}
+
+/// The body as text if it looks like XML: valid UTF-8 (a BOM is dropped) whose first
+/// non-blank character opens markup that is not an HTML page.
+fn xml_text(body: &[u8]) -> Option<&str> {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.trim_start();
+    if !start.starts_with('<') {
+        return None;
+    }
+    let head: String = start.chars().take(15).collect::<String>().to_ascii_lowercase();
+    if head.starts_with("<!doctype html") || head.starts_with("<html") {
+        return None;
+    }
+    Some(text)
+}
+
+enum EnvelopeError {
+    Fault(Box<Fault>),
+    Server(ServerError),
+}
+
+impl From<ServerError> for EnvelopeError {
+    fn from(e: ServerError) -> Self {
+        EnvelopeError::Server(e)
+    }
+}
+
+fn read_envelope<'a, O: Operation + ?Sized>(
+    op: &O,
+    r: &mut BodyReader<'a>,
+) -> Result<Reply<O::Output>, EnvelopeError> {
+    let envelope = r
+        .next_element()?
+        .ok_or_else(|| ServerError::malformed("empty document", 0))?;
+    if !envelope.is(XmlNs::Soap, "Envelope") {
+        return Err(envelope
+            .malformed(format!("expected a SOAP Envelope, found {}", envelope.local_name()))
+            .into());
+    }
+    let mut server_version = None;
+    let mut outcome: Option<Result<O::Output, EnvelopeError>> = None;
+    r.children(&envelope, |r, part| {
+        if part.is(XmlNs::Soap, "Header") {
+            r.children(&part, |_, h| {
+                if h.is(XmlNs::Types, "ServerVersionInfo") {
+                    server_version = Some(ServerVersionInfo::read(&h)?);
+                }
+                Ok::<_, ServerError>(())
+            })?;
+        } else if part.is(XmlNs::Soap, "Body") && outcome.is_none() {
+            r.children(&part, |r, e| {
+                if outcome.is_none() {
+                    outcome = Some(read_body_element(op, r, &e));
+                }
+                Ok::<_, ServerError>(())
+            })?;
+        }
+        Ok::<_, ServerError>(())
+    })?;
+    // Whatever follows the envelope must still be well-formed (a truncated body is not).
+    while r.next_element()?.is_some() {}
+    let body = outcome.ok_or_else(|| envelope.malformed("the SOAP Body is missing or empty"))??;
+    Ok(Reply {
+        server_version,
+        body,
+    })
+}
+
+fn read_body_element<'a, O: Operation + ?Sized>(
+    op: &O,
+    r: &mut BodyReader<'a>,
+    e: &Element<'a>,
+) -> Result<O::Output, EnvelopeError> {
+    if e.is(XmlNs::Soap, "Fault") {
+        return Err(EnvelopeError::Fault(Box::new(Fault::read(r, e)?)));
+    }
+    let name = e.local_name();
+    let expected = name
+        .strip_suffix("Response")
+        .is_some_and(|op_name| op_name == O::NAME);
+    if e.ns() != XmlNs::Messages || !expected {
+        return Err(e
+            .malformed(format!("expected m:{}Response, found {name}", O::NAME))
+            .into());
+    }
+    Ok(op.read_body(r, e)?)
+}

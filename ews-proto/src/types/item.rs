@@ -1,0 +1,747 @@
+//! What: calendar items to create, and the calendar items and messages a server returns.
+
+use jiff::Timestamp;
+
+use crate::error::{ServerError, UsageError};
+use crate::soap::ExchangeVersion;
+use crate::types::{parse_bool, wire_enum, ItemId, Mailbox};
+use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
+
+wire_enum! {
+    /// `Importance`.
+    pub enum Importance {
+        /// `Low`.
+        Low = "Low",
+        /// `Normal`.
+        Normal = "Normal",
+        /// `High`.
+        High = "High",
+    }
+}
+
+wire_enum! {
+    /// `Sensitivity`.
+    pub enum Sensitivity {
+        /// `Normal`.
+        Normal = "Normal",
+        /// `Personal`.
+        Personal = "Personal",
+        /// `Private`.
+        Private = "Private",
+        /// `Confidential`.
+        Confidential = "Confidential",
+    }
+}
+
+wire_enum! {
+    /// `LegacyFreeBusyStatus`: how the meeting shows in free/busy.
+    pub enum LegacyFreeBusyStatus {
+        /// `Free`.
+        Free = "Free",
+        /// `Tentative`.
+        Tentative = "Tentative",
+        /// `Busy`.
+        Busy = "Busy",
+        /// `OOF` (out of office).
+        Oof = "OOF",
+        /// `WorkingElsewhere`.
+        WorkingElsewhere = "WorkingElsewhere",
+        /// `NoData`.
+        NoData = "NoData",
+    }
+}
+
+wire_enum! {
+    /// An attendee's `ResponseType`.
+    pub enum AttendeeResponse {
+        /// `Unknown`.
+        Unknown = "Unknown",
+        /// `Organizer`.
+        Organizer = "Organizer",
+        /// `Tentative`.
+        Tentative = "Tentative",
+        /// `Accept`.
+        Accept = "Accept",
+        /// `Decline`.
+        Decline = "Decline",
+        /// `NoResponseReceived`.
+        NoResponseReceived = "NoResponseReceived",
+    }
+}
+
+/// The format of a [`Body`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BodyKind {
+    /// Plain text.
+    Text,
+    /// HTML.
+    Html,
+}
+
+impl BodyKind {
+    const fn as_str(self) -> &'static str {
+        match self {
+            BodyKind::Text => "Text",
+            BodyKind::Html => "HTML",
+        }
+    }
+}
+
+/// An item body: text or HTML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    /// Text or HTML.
+    pub kind: BodyKind,
+    /// The content (for HTML, the markup itself; it is escaped on the wire).
+    pub content: String,
+    /// `IsTruncated`, when a server says so.
+    pub is_truncated: bool,
+}
+
+impl Body {
+    /// A plain-text body.
+    pub fn text(content: impl Into<String>) -> Self {
+        Self {
+            kind: BodyKind::Text,
+            content: content.into(),
+            is_truncated: false,
+        }
+    }
+
+    /// An HTML body.
+    pub fn html(content: impl Into<String>) -> Self {
+        Self {
+            kind: BodyKind::Html,
+            content: content.into(),
+            is_truncated: false,
+        }
+    }
+
+    fn write(&self, w: &mut BodyWriter<'_>) -> Result<(), UsageError> {
+        w.open_start(Ns::Types, "Body");
+        w.attr("BodyType", self.kind.as_str())?;
+        w.open_end();
+        w.text(&self.content, "Body")?;
+        w.close(Ns::Types, "Body");
+        Ok(())
+    }
+
+    fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self, ServerError> {
+        let kind = match e.attr("BodyType")?.as_deref() {
+            Some("HTML") => BodyKind::Html,
+            _ => BodyKind::Text,
+        };
+        let is_truncated = e.attr("IsTruncated")?.as_deref().and_then(parse_bool).unwrap_or(false);
+        Ok(Body {
+            kind,
+            content: r.text(e)?.into_owned(),
+            is_truncated,
+        })
+    }
+}
+
+/// A Windows time-zone id such as `W. Europe Standard Time` (what Exchange calls a time
+/// zone; not an IANA name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TimeZoneId(Box<str>);
+
+impl TimeZoneId {
+    /// Validates a non-empty id of at most 256 characters without control characters.
+    pub fn new(id: &str) -> Result<Self, UsageError> {
+        if id.trim().is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
+            return Err(UsageError::invalid(
+                "time zone id",
+                "must be a non-empty Windows time-zone id without control characters",
+            ));
+        }
+        Ok(TimeZoneId(id.into()))
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for TimeZoneId {
+    type Err = UsageError;
+    fn from_str(s: &str) -> Result<Self, UsageError> {
+        TimeZoneId::new(s)
+    }
+}
+
+/// A calendar item to create: an appointment, or a meeting once it has attendees.
+///
+/// ```
+/// use ews_proto::{Body, LegacyFreeBusyStatus, Mailbox, NewCalendarItem};
+/// let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse()?;
+/// let meeting = NewCalendarItem::new("Delegate appointment", start, start + jiff::SignedDuration::from_hours(1))
+///     .body(Body::text("This is the text of the delegate appointment."))
+///     .free_busy(LegacyFreeBusyStatus::Busy)
+///     .required_attendee(Mailbox::new("user3@example.com".parse()?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCalendarItem {
+    subject: String,
+    sensitivity: Option<Sensitivity>,
+    body: Option<Body>,
+    categories: Vec<String>,
+    importance: Option<Importance>,
+    reminder_minutes: Option<Option<u32>>,
+    start: Timestamp,
+    end: Timestamp,
+    is_all_day: Option<bool>,
+    free_busy: Option<LegacyFreeBusyStatus>,
+    location: Option<String>,
+    required: Vec<Mailbox>,
+    optional: Vec<Mailbox>,
+    resources: Vec<Mailbox>,
+    time_zone: Option<TimeZoneId>,
+}
+
+impl NewCalendarItem {
+    /// An item titled `subject` from `start` to `end`.
+    pub fn new(subject: impl Into<String>, start: Timestamp, end: Timestamp) -> Self {
+        Self {
+            subject: subject.into(),
+            sensitivity: None,
+            body: None,
+            categories: Vec::new(),
+            importance: None,
+            reminder_minutes: None,
+            start,
+            end,
+            is_all_day: None,
+            free_busy: None,
+            location: None,
+            required: Vec::new(),
+            optional: Vec::new(),
+            resources: Vec::new(),
+            time_zone: None,
+        }
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: Body) -> Self {
+        self.body = Some(body);
+        self
+    }
+    /// Sets the sensitivity.
+    pub fn sensitivity(mut self, s: Sensitivity) -> Self {
+        self.sensitivity = Some(s);
+        self
+    }
+    /// Adds a category.
+    pub fn category(mut self, c: impl Into<String>) -> Self {
+        self.categories.push(c.into());
+        self
+    }
+    /// Sets the importance.
+    pub fn importance(mut self, i: Importance) -> Self {
+        self.importance = Some(i);
+        self
+    }
+    /// Sets a reminder `minutes` before the start.
+    pub fn reminder(mut self, minutes: u32) -> Self {
+        self.reminder_minutes = Some(Some(minutes));
+        self
+    }
+    /// Turns the reminder off explicitly.
+    pub fn no_reminder(mut self) -> Self {
+        self.reminder_minutes = Some(None);
+        self
+    }
+    /// Marks the item as an all-day event.
+    pub fn all_day(mut self, yes: bool) -> Self {
+        self.is_all_day = Some(yes);
+        self
+    }
+    /// Sets how the item shows in free/busy.
+    pub fn free_busy(mut self, status: LegacyFreeBusyStatus) -> Self {
+        self.free_busy = Some(status);
+        self
+    }
+    /// Sets the location.
+    pub fn location(mut self, l: impl Into<String>) -> Self {
+        self.location = Some(l.into());
+        self
+    }
+    /// Adds a required attendee.
+    pub fn required_attendee(mut self, m: Mailbox) -> Self {
+        self.required.push(m);
+        self
+    }
+    /// Adds an optional attendee.
+    pub fn optional_attendee(mut self, m: Mailbox) -> Self {
+        self.optional.push(m);
+        self
+    }
+    /// Adds a resource (a room or equipment).
+    pub fn resource(mut self, m: Mailbox) -> Self {
+        self.resources.push(m);
+        self
+    }
+    /// Sets the meeting's time zone (a Windows time-zone id).
+    pub fn time_zone(mut self, tz: TimeZoneId) -> Self {
+        self.time_zone = Some(tz);
+        self
+    }
+
+    /// The subject.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// Does the item invite anyone?
+    pub fn has_attendees(&self) -> bool {
+        !(self.required.is_empty() && self.optional.is_empty() && self.resources.is_empty())
+    }
+
+    /// Writes `<t:CalendarItem>`: ItemType fields first, then CalendarItemType fields, each
+    /// in schema order.
+    pub(crate) fn write(&self, w: &mut BodyWriter<'_>, version: ExchangeVersion) -> Result<(), UsageError> {
+        if self.end < self.start {
+            return Err(UsageError::invalid("calendar item", "End is before Start"));
+        }
+        w.open(Ns::Types, "CalendarItem");
+        w.leaf(Ns::Types, "Subject", &self.subject)?;
+        if let Some(s) = &self.sensitivity {
+            w.leaf(Ns::Types, "Sensitivity", s.as_str())?;
+        }
+        if let Some(b) = &self.body {
+            b.write(w)?;
+        }
+        if !self.categories.is_empty() {
+            w.open(Ns::Types, "Categories");
+            for c in &self.categories {
+                w.leaf(Ns::Types, "String", c)?;
+            }
+            w.close(Ns::Types, "Categories");
+        }
+        if let Some(i) = &self.importance {
+            w.leaf(Ns::Types, "Importance", i.as_str())?;
+        }
+        if let Some(reminder) = self.reminder_minutes {
+            w.bool(Ns::Types, "ReminderIsSet", reminder.is_some());
+            if let Some(minutes) = reminder {
+                w.token(Ns::Types, "ReminderMinutesBeforeStart", &minutes.to_string());
+            }
+        }
+        w.token(Ns::Types, "Start", &format_timestamp(self.start));
+        w.token(Ns::Types, "End", &format_timestamp(self.end));
+        if let Some(v) = self.is_all_day {
+            w.bool(Ns::Types, "IsAllDayEvent", v);
+        }
+        if let Some(s) = &self.free_busy {
+            w.leaf(Ns::Types, "LegacyFreeBusyStatus", s.as_str())?;
+        }
+        if let Some(l) = &self.location {
+            w.leaf(Ns::Types, "Location", l)?;
+        }
+        for (element, list) in [
+            ("RequiredAttendees", &self.required),
+            ("OptionalAttendees", &self.optional),
+            ("Resources", &self.resources),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            w.open(Ns::Types, element);
+            for m in list {
+                w.open(Ns::Types, "Attendee");
+                m.write(w, Ns::Types, "Mailbox")?;
+                w.close(Ns::Types, "Attendee");
+            }
+            w.close(Ns::Types, element);
+        }
+        if let Some(tz) = &self.time_zone {
+            if version < ExchangeVersion::Exchange2010 {
+                w.open_start(Ns::Types, "MeetingTimeZone");
+                w.attr("TimeZoneName", tz.as_str())?;
+                w.empty_end();
+            } else {
+                for element in ["StartTimeZone", "EndTimeZone"] {
+                    w.open_start(Ns::Types, element);
+                    w.attr("Id", tz.as_str())?;
+                    w.empty_end();
+                }
+            }
+        }
+        w.close(Ns::Types, "CalendarItem");
+        Ok(())
+    }
+}
+
+/// Formats an instant as `xs:dateTime` in UTC (`2025-06-02T10:00:00Z`).
+pub(crate) fn format_timestamp(t: Timestamp) -> String {
+    t.to_string()
+}
+
+/// Parses `xs:dateTime`. A value without an offset (which Exchange never sends in
+/// answers, but some compatible servers do) is read as UTC.
+pub(crate) fn parse_timestamp(s: &str) -> Option<Timestamp> {
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Some(t);
+    }
+    let civil: jiff::civil::DateTime = s.parse().ok()?;
+    jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()
+}
+
+/// An attendee as a server reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Attendee {
+    /// Who.
+    pub mailbox: Mailbox,
+    /// Their answer, if known.
+    pub response: Option<AttendeeResponse>,
+}
+
+impl Attendee {
+    fn read_list<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Vec<Attendee>, ServerError> {
+        let mut list = Vec::new();
+        r.children(e, |r, a| {
+            if !a.is(XmlNs::Types, "Attendee") {
+                return Ok(());
+            }
+            r.count_item()?;
+            let mut mailbox = None;
+            let mut response = None;
+            r.children(&a, |r, c| {
+                match c.local_name() {
+                    "Mailbox" => mailbox = Some(Mailbox::read(r, &c)?),
+                    "ResponseType" => response = Some(AttendeeResponse::from_wire(r.text(&c)?.trim())),
+                    _ => {}
+                }
+                Ok::<_, ServerError>(())
+            })?;
+            let mailbox = mailbox.ok_or_else(|| a.malformed("Attendee without Mailbox"))?;
+            list.push(Attendee { mailbox, response });
+            Ok::<_, ServerError>(())
+        })?;
+        Ok(list)
+    }
+}
+
+/// A calendar item as a server reports it. Fields the server did not send are `None`
+/// (or empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CalendarItem {
+    /// `ItemId`.
+    pub item_id: Option<ItemId>,
+    /// `ItemClass` (`IPM.Appointment`, ...).
+    pub item_class: Option<String>,
+    /// `Subject`.
+    pub subject: Option<String>,
+    /// `Sensitivity`.
+    pub sensitivity: Option<Sensitivity>,
+    /// `Body`.
+    pub body: Option<Body>,
+    /// `Categories`.
+    pub categories: Vec<String>,
+    /// `Importance`.
+    pub importance: Option<Importance>,
+    /// `ReminderIsSet`.
+    pub reminder_is_set: Option<bool>,
+    /// `ReminderMinutesBeforeStart`.
+    pub reminder_minutes_before_start: Option<i32>,
+    /// `UID` (the iCalendar UID).
+    pub uid: Option<String>,
+    /// `Start`.
+    pub start: Option<Timestamp>,
+    /// `End`.
+    pub end: Option<Timestamp>,
+    /// `IsAllDayEvent`.
+    pub is_all_day_event: Option<bool>,
+    /// `LegacyFreeBusyStatus`.
+    pub legacy_free_busy_status: Option<LegacyFreeBusyStatus>,
+    /// `Location`.
+    pub location: Option<String>,
+    /// `IsMeeting`.
+    pub is_meeting: Option<bool>,
+    /// `IsCancelled`.
+    pub is_cancelled: Option<bool>,
+    /// `MyResponseType`.
+    pub my_response_type: Option<AttendeeResponse>,
+    /// `Organizer`: for a meeting sent on behalf of a principal, the principal.
+    pub organizer: Option<Mailbox>,
+    /// `RequiredAttendees`.
+    pub required_attendees: Vec<Attendee>,
+    /// `OptionalAttendees`.
+    pub optional_attendees: Vec<Attendee>,
+    /// `Resources`.
+    pub resources: Vec<Attendee>,
+}
+
+/// The kind of a [`Message`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageKind {
+    /// `Message`.
+    Message,
+    /// `MeetingRequest`.
+    MeetingRequest,
+    /// `MeetingResponse`.
+    MeetingResponse,
+    /// `MeetingCancellation`.
+    MeetingCancellation,
+}
+
+/// A message (mail, meeting request, response or cancellation) as a server reports it.
+///
+/// For a message a delegate sent on behalf of a principal, `from` is the principal and
+/// `sender` the delegate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Message {
+    /// Which element the server sent.
+    pub kind: MessageKind,
+    /// `ItemId`.
+    pub item_id: Option<ItemId>,
+    /// `ItemClass` (`IPM.Note`, `IPM.Schedule.Meeting.Request`, ...).
+    pub item_class: Option<String>,
+    /// `Subject`.
+    pub subject: Option<String>,
+    /// `Body`.
+    pub body: Option<Body>,
+    /// `DateTimeSent`.
+    pub date_time_sent: Option<Timestamp>,
+    /// `Sender`: who actually sent it (the delegate).
+    pub sender: Option<Mailbox>,
+    /// `ToRecipients`.
+    pub to_recipients: Vec<Mailbox>,
+    /// `CcRecipients`.
+    pub cc_recipients: Vec<Mailbox>,
+    /// `From`: on whose behalf (the principal).
+    pub from: Option<Mailbox>,
+    /// `IsRead`.
+    pub is_read: Option<bool>,
+    /// `Start` of the meeting (meeting messages).
+    pub start: Option<Timestamp>,
+    /// `End` of the meeting (meeting messages).
+    pub end: Option<Timestamp>,
+    /// `Location` of the meeting (meeting messages).
+    pub location: Option<String>,
+    /// `Organizer` of the meeting (meeting messages).
+    pub organizer: Option<Mailbox>,
+    /// `RequiredAttendees` (meeting messages).
+    pub required_attendees: Vec<Attendee>,
+}
+
+/// An item returned by `GetItem` or `FindItem`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Item {
+    /// A `CalendarItem`.
+    Calendar(Box<CalendarItem>),
+    /// A `Message`, `MeetingRequest`, `MeetingResponse` or `MeetingCancellation`.
+    Message(Box<Message>),
+    /// Another item type (contact, task, ...), with its id and subject.
+    Other {
+        /// The element's local name (`Contact`, `Task`, ...).
+        element: String,
+        /// `ItemId`.
+        item_id: Option<ItemId>,
+        /// `Subject`.
+        subject: Option<String>,
+    },
+}
+
+impl Item {
+    /// The item's id, if the server sent it.
+    pub fn item_id(&self) -> Option<&ItemId> {
+        match self {
+            Item::Calendar(c) => c.item_id.as_ref(),
+            Item::Message(m) => m.item_id.as_ref(),
+            Item::Other { item_id, .. } => item_id.as_ref(),
+        }
+    }
+
+    /// The item's subject, if the server sent it.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Item::Calendar(c) => c.subject.as_deref(),
+            Item::Message(m) => m.subject.as_deref(),
+            Item::Other { subject, .. } => subject.as_deref(),
+        }
+    }
+
+    /// Reads one item element (a child of `Items`). Returns `None` for an element in
+    /// another namespace.
+    pub(crate) fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Option<Item>, ServerError> {
+        if e.ns() != XmlNs::Types {
+            return Ok(None);
+        }
+        r.count_item()?;
+        let kind = match e.local_name() {
+            "CalendarItem" => return CalendarItem::read(r, e).map(|c| Some(Item::Calendar(Box::new(c)))),
+            "Message" => MessageKind::Message,
+            "MeetingRequest" => MessageKind::MeetingRequest,
+            "MeetingResponse" => MessageKind::MeetingResponse,
+            "MeetingCancellation" => MessageKind::MeetingCancellation,
+            other => {
+                let element = other.to_owned();
+                let mut item_id = None;
+                let mut subject = None;
+                r.children(e, |r, c| {
+                    match c.local_name() {
+                        "ItemId" => item_id = Some(ItemId::read(&c)?),
+                        "Subject" => subject = Some(r.text(&c)?.into_owned()),
+                        _ => {}
+                    }
+                    Ok::<_, ServerError>(())
+                })?;
+                return Ok(Some(Item::Other { element, item_id, subject }));
+            }
+        };
+        Message::read(r, e, kind).map(|m| Some(Item::Message(Box::new(m))))
+    }
+}
+
+fn text<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<String, ServerError> {
+    Ok(r.text(e)?.into_owned())
+}
+
+fn timestamp<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Timestamp, ServerError> {
+    r.parse(e, parse_timestamp)
+}
+
+/// Reads a `Sender`/`From`/`Organizer`-style element: a single `t:Mailbox` child.
+fn single_mailbox<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Option<Mailbox>, ServerError> {
+    let mut found = None;
+    r.children(e, |r, c| {
+        if c.is(XmlNs::Types, "Mailbox") {
+            found = Some(Mailbox::read(r, &c)?);
+        }
+        Ok::<_, ServerError>(())
+    })?;
+    Ok(found)
+}
+
+fn mailbox_list<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Vec<Mailbox>, ServerError> {
+    let mut list = Vec::new();
+    r.children(e, |r, c| {
+        if c.is(XmlNs::Types, "Mailbox") {
+            r.count_item()?;
+            list.push(Mailbox::read(r, &c)?);
+        }
+        Ok::<_, ServerError>(())
+    })?;
+    Ok(list)
+}
+
+impl CalendarItem {
+    fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self, ServerError> {
+        let mut it = CalendarItem::default();
+        r.children(e, |r, c| {
+            if c.ns() != XmlNs::Types {
+                return Ok(());
+            }
+            match c.local_name() {
+                "ItemId" => it.item_id = Some(ItemId::read(&c)?),
+                "ItemClass" => it.item_class = Some(text(r, &c)?),
+                "Subject" => it.subject = Some(text(r, &c)?),
+                "Sensitivity" => it.sensitivity = Some(Sensitivity::from_wire(r.text(&c)?.trim())),
+                "Body" => it.body = Some(Body::read(r, &c)?),
+                "Categories" => {
+                    r.children(&c, |r, s| {
+                        if s.is(XmlNs::Types, "String") {
+                            r.count_item()?;
+                            it.categories.push(text(r, &s)?);
+                        }
+                        Ok::<_, ServerError>(())
+                    })?;
+                }
+                "Importance" => it.importance = Some(Importance::from_wire(r.text(&c)?.trim())),
+                "ReminderIsSet" => it.reminder_is_set = Some(r.parse(&c, parse_bool)?),
+                "ReminderMinutesBeforeStart" => {
+                    it.reminder_minutes_before_start = Some(r.parse(&c, |s| s.parse().ok())?);
+                }
+                "UID" => it.uid = Some(text(r, &c)?),
+                "Start" => it.start = Some(timestamp(r, &c)?),
+                "End" => it.end = Some(timestamp(r, &c)?),
+                "IsAllDayEvent" => it.is_all_day_event = Some(r.parse(&c, parse_bool)?),
+                "LegacyFreeBusyStatus" => {
+                    it.legacy_free_busy_status = Some(LegacyFreeBusyStatus::from_wire(r.text(&c)?.trim()));
+                }
+                "Location" => it.location = Some(text(r, &c)?),
+                "IsMeeting" => it.is_meeting = Some(r.parse(&c, parse_bool)?),
+                "IsCancelled" => it.is_cancelled = Some(r.parse(&c, parse_bool)?),
+                "MyResponseType" => it.my_response_type = Some(AttendeeResponse::from_wire(r.text(&c)?.trim())),
+                "Organizer" => it.organizer = single_mailbox(r, &c)?,
+                "RequiredAttendees" => it.required_attendees = Attendee::read_list(r, &c)?,
+                "OptionalAttendees" => it.optional_attendees = Attendee::read_list(r, &c)?,
+                "Resources" => it.resources = Attendee::read_list(r, &c)?,
+                _ => {}
+            }
+            Ok::<_, ServerError>(())
+        })?;
+        Ok(it)
+    }
+}
+
+impl Message {
+    fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>, kind: MessageKind) -> Result<Self, ServerError> {
+        let mut m = Message {
+            kind,
+            item_id: None,
+            item_class: None,
+            subject: None,
+            body: None,
+            date_time_sent: None,
+            sender: None,
+            to_recipients: Vec::new(),
+            cc_recipients: Vec::new(),
+            from: None,
+            is_read: None,
+            start: None,
+            end: None,
+            location: None,
+            organizer: None,
+            required_attendees: Vec::new(),
+        };
+        r.children(e, |r, c| {
+            if c.ns() != XmlNs::Types {
+                return Ok(());
+            }
+            match c.local_name() {
+                "ItemId" => m.item_id = Some(ItemId::read(&c)?),
+                "ItemClass" => m.item_class = Some(text(r, &c)?),
+                "Subject" => m.subject = Some(text(r, &c)?),
+                "Body" => m.body = Some(Body::read(r, &c)?),
+                "DateTimeSent" => m.date_time_sent = Some(timestamp(r, &c)?),
+                "Sender" => m.sender = single_mailbox(r, &c)?,
+                "ToRecipients" => m.to_recipients = mailbox_list(r, &c)?,
+                "CcRecipients" => m.cc_recipients = mailbox_list(r, &c)?,
+                "From" => m.from = single_mailbox(r, &c)?,
+                "IsRead" => m.is_read = Some(r.parse(&c, parse_bool)?),
+                "Start" => m.start = Some(timestamp(r, &c)?),
+                "End" => m.end = Some(timestamp(r, &c)?),
+                "Location" => m.location = Some(text(r, &c)?),
+                "Organizer" => m.organizer = single_mailbox(r, &c)?,
+                "RequiredAttendees" => m.required_attendees = Attendee::read_list(r, &c)?,
+                _ => {}
+            }
+            Ok::<_, ServerError>(())
+        })?;
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_parse_with_and_without_offset() {
+        let z = parse_timestamp("2025-06-02T10:00:00Z").unwrap();
+        assert_eq!(parse_timestamp("2025-06-02T12:00:00+02:00"), Some(z));
+        assert_eq!(parse_timestamp("2025-06-02T10:00:00"), Some(z));
+        assert_eq!(parse_timestamp("2025-06-02T10:00:00.000Z"), Some(z));
+        assert_eq!(parse_timestamp("yesterday"), None);
+        assert_eq!(format_timestamp(z), "2025-06-02T10:00:00Z");
+    }
+}
