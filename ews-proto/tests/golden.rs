@@ -1,0 +1,409 @@
+//! Golden requests: every operation, every header alone and together, and the seed
+//! scenarios, byte-compared with `tests/golden/**.request.xml`.
+//!
+//! The same files are validated against Microsoft's schema in CI
+//! (`../shared/ews-schema/validate.sh`). To regenerate after an intended change, run
+//! `EWS_BLESS=1 cargo test -p ews-proto --test golden` and review the diff.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use ews_proto::*;
+use jiff::Timestamp;
+
+const ENDPOINT: &str = "https://mail.example.com/EWS/Exchange.asmx";
+
+fn addr(s: &str) -> EmailAddress {
+    s.parse().expect("test address is valid")
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().expect("test timestamp is valid")
+}
+
+fn ctx(version: ExchangeVersion) -> RequestContext {
+    RequestContext::new(ENDPOINT)
+        .expect("endpoint is valid")
+        .version(version)
+}
+
+/// One golden case: the file, the encoded request, the expected `X-AnchorMailbox`.
+struct Case {
+    file: &'static str,
+    request: http::Request<Bytes>,
+    anchor: Option<&'static str>,
+    action: &'static str,
+}
+
+fn case<O: Operation>(file: &'static str, op: &O, ctx: &RequestContext, anchor: Option<&'static str>) -> Case {
+    Case {
+        file,
+        request: op.encode(ctx).expect("golden request encodes"),
+        anchor,
+        action: O::NAME,
+    }
+}
+
+fn seed_meeting() -> NewCalendarItem {
+    NewCalendarItem::new(
+        "Delegate appointment",
+        ts("2025-06-02T15:00:00Z"),
+        ts("2025-06-02T16:00:00Z"),
+    )
+    .body(Body::text("This is the text of the delegate appointment."))
+    .free_busy(LegacyFreeBusyStatus::Busy)
+    .required_attendee(Mailbox::new(addr("user3@example.com")))
+}
+
+fn full_meeting() -> NewCalendarItem {
+    NewCalendarItem::new("Planning <Q3> & budget", ts("2025-06-02T08:00:00Z"), ts("2025-06-02T09:30:00Z"))
+        .sensitivity(Sensitivity::Private)
+        .body(Body::html("<p>Agenda: \"numbers\" &amp; <b>plans</b></p>"))
+        .category("Work")
+        .category("Budget & Finance")
+        .importance(Importance::High)
+        .reminder(15)
+        .all_day(false)
+        .free_busy(LegacyFreeBusyStatus::Tentative)
+        .location("Room 1 — \"Large\"")
+        .required_attendee(Mailbox::new(addr("user3@example.com")).with_name("User Three"))
+        .required_attendee(Mailbox::new(addr("user4@example.com")))
+        .optional_attendee(Mailbox::new(addr("user5@example.com")).with_name("Ünïcødé Ørg 会議"))
+        .resource(Mailbox::new(addr("room1@example.com")).with_name("Room 1"))
+        .time_zone(TimeZoneId::new("W. Europe Standard Time").expect("valid tz"))
+}
+
+fn user(s: &str) -> UserId {
+    UserId::smtp(addr(s))
+}
+
+fn cases() -> Vec<Case> {
+    use ExchangeVersion::*;
+    let v2007 = ctx(Exchange2007_SP1);
+    let v2013 = ctx(Exchange2013_SP1);
+    let mut out = vec![
+        // --- AddDelegate
+        case(
+            "AddDelegate/seed.request.xml",
+            &AddDelegate::new(
+                addr("user2@example.com"),
+                DelegateUser::new(user("user1@example.com"))
+                    .permissions(DelegatePermissions::new().calendar(Permission::Author).contacts(Permission::Reviewer))
+                    .receive_copies_of_meeting_messages(false)
+                    .view_private_items(false),
+            )
+            .deliver_meeting_requests(DeliverMeetingRequests::DelegatesAndMe),
+            &v2007,
+            Some("user2@example.com"),
+        ),
+        case(
+            "AddDelegate/two-delegates-all-folders.request.xml",
+            &AddDelegate::new(
+                addr("user1@example.com"),
+                DelegateUser::new(
+                    UserId::sid("S-1-5-21-1111111111-2222222222-333333333-1117".parse().expect("sid"))
+                        .with_display_name("User Two"),
+                )
+                .permissions(
+                    DelegatePermissions::new()
+                        .journal(Permission::Editor)
+                        .notes(Permission::Author)
+                        .contacts(Permission::Reviewer)
+                        .inbox(Permission::None)
+                        .tasks(Permission::Editor)
+                        .calendar(Permission::Editor),
+                )
+                .receive_copies_of_meeting_messages(true)
+                .view_private_items(true),
+            )
+            .delegate(DelegateUser::new(user("user3@example.com"))),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        case(
+            "AddDelegate/no-forward.request.xml",
+            &AddDelegate::new(
+                addr("user1@example.com"),
+                DelegateUser::new(user("user2@example.com"))
+                    .permissions(DelegatePermissions::new().calendar(Permission::Reviewer)),
+            )
+            .deliver_meeting_requests(DeliverMeetingRequests::NoForward),
+            &ctx(Exchange2010_SP1),
+            Some("user1@example.com"),
+        ),
+        // --- UpdateDelegate
+        case(
+            "UpdateDelegate/seed.request.xml",
+            &UpdateDelegate::new(
+                addr("user1@example.com"),
+                DelegateUser::new(user("user2@example.com"))
+                    .permissions(DelegatePermissions::new().tasks(Permission::None))
+                    .view_private_items(true),
+            )
+            .delegate(
+                DelegateUser::new(user("user3@example.com"))
+                    .permissions(DelegatePermissions::new().journal(Permission::Reviewer)),
+            )
+            .deliver_meeting_requests(DeliverMeetingRequests::DelegatesAndSendInformationToMe),
+            &v2007,
+            Some("user1@example.com"),
+        ),
+        case(
+            "UpdateDelegate/deliver-only.request.xml",
+            &UpdateDelegate::deliver_only(addr("user1@example.com"), DeliverMeetingRequests::DelegatesOnly),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        // --- GetDelegate
+        case(
+            "GetDelegate/all.request.xml",
+            &GetDelegate::new(addr("user1@example.com")),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        case(
+            "GetDelegate/filtered-without-permissions.request.xml",
+            &GetDelegate::new(addr("user1@example.com"))
+                .include_permissions(false)
+                .user(user("user2@example.com"))
+                .user(UserId::sid("S-1-5-21-1111111111-2222222222-333333333-1118".parse().expect("sid"))),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        // --- RemoveDelegate
+        case(
+            "RemoveDelegate/one.request.xml",
+            &RemoveDelegate::new(addr("user1@example.com"), user("user2@example.com")),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        case(
+            "RemoveDelegate/two.request.xml",
+            &RemoveDelegate::new(addr("user1@example.com"), user("user2@example.com")).user(user("user3@example.com")),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        // --- CreateItem
+        case(
+            "CreateItem/seed-on-behalf.request.xml",
+            &CreateItem::on_behalf_of(addr("user1@example.com"), seed_meeting()),
+            &v2007,
+            Some("user1@example.com"),
+        ),
+        case(
+            "CreateItem/all-fields.request.xml",
+            &CreateItem::on_behalf_of(addr("user1@example.com"), full_meeting()),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        case(
+            "CreateItem/exchange2007-meeting-time-zone.request.xml",
+            &CreateItem::on_behalf_of(addr("user1@example.com"), full_meeting()),
+            &v2007,
+            Some("user1@example.com"),
+        ),
+        case(
+            "CreateItem/two-appointments-own-calendar.request.xml",
+            &CreateItem::new(
+                None,
+                NewCalendarItem::new("Dentist", ts("2025-06-03T07:00:00Z"), ts("2025-06-03T08:00:00Z"))
+                    .free_busy(LegacyFreeBusyStatus::Oof)
+                    .no_reminder(),
+                SendMeetingInvitations::SendToNone,
+            )
+            .item(
+                NewCalendarItem::new("Holiday", ts("2025-06-04T00:00:00Z"), ts("2025-06-05T00:00:00Z"))
+                    .all_day(true)
+                    .free_busy(LegacyFreeBusyStatus::Free),
+            )
+            .disposition(MessageDisposition::SaveOnly),
+            &v2013,
+            None,
+        ),
+        case(
+            "CreateItem/send-only-to-all.request.xml",
+            &CreateItem::on_behalf_of(addr("user1@example.com"), seed_meeting())
+                .disposition(MessageDisposition::SendOnly)
+                .invitations(SendMeetingInvitations::SendOnlyToAll),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        // --- GetItem
+        case(
+            "GetItem/one.request.xml",
+            &GetItem::new(ItemId::new("AAMkADk0N2E4=", Some("DwAAABYA".into())).expect("id")),
+            &v2013,
+            None,
+        ),
+        case(
+            "GetItem/two-id-only-in-mailbox.request.xml",
+            &GetItem::new(ItemId::new("AAMkAD1=", None).expect("id"))
+                .id(ItemId::new("AAMkAD2+/=", Some("CQAAABYA".into())).expect("id"))
+                .shape(BaseShape::IdOnly)
+                .in_mailbox(addr("user1@example.com")),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        // --- DeleteItem
+        case(
+            "DeleteItem/cancel-meeting.request.xml",
+            &DeleteItem::new(ItemId::new("AAMkADk0N2E4=", Some("DwAAABYA".into())).expect("id"), DeleteType::MoveToDeletedItems)
+                .cancellations(SendMeetingCancellations::SendToAllAndSaveCopy)
+                .in_mailbox(addr("user1@example.com")),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        case(
+            "DeleteItem/hard-delete-two.request.xml",
+            &DeleteItem::new(ItemId::new("AAMkAD1=", None).expect("id"), DeleteType::HardDelete)
+                .id(ItemId::new("AAMkAD2=", None).expect("id"))
+                .cancellations(SendMeetingCancellations::SendToNone)
+                .task_occurrences(AffectedTaskOccurrences::AllOccurrences),
+            &v2013,
+            None,
+        ),
+        // --- FindItem
+        case(
+            "FindItem/inbox-of-attendee.request.xml",
+            &FindItem::new(FolderId::of(DistinguishedFolder::Inbox, addr("user3@example.com"))).page_size(50),
+            &v2013,
+            Some("user3@example.com"),
+        ),
+        case(
+            "FindItem/own-calendar-all-properties.request.xml",
+            &FindItem::new(FolderId::own(DistinguishedFolder::Calendar)).shape(BaseShape::AllProperties),
+            &v2013,
+            None,
+        ),
+    ];
+
+    // --- Headers, each alone (on GetDelegate, which binds all but TimeZoneContext) ...
+    let get = GetDelegate::new(addr("user1@example.com"));
+    let impersonations = [
+        ("headers/impersonation-principal-name.request.xml", Impersonation::PrincipalName("user1@corp.example.com".parse().expect("upn")), Some("user1@corp.example.com")),
+        ("headers/impersonation-sid.request.xml", Impersonation::Sid("S-1-5-21-1111111111-2222222222-333333333-1116".parse().expect("sid")), Some("user1@example.com")),
+        ("headers/impersonation-primary-smtp.request.xml", Impersonation::PrimarySmtpAddress(addr("user1@example.com")), Some("user1@example.com")),
+        ("headers/impersonation-smtp.request.xml", Impersonation::SmtpAddress(addr("alias1@example.com")), Some("alias1@example.com")),
+    ];
+    for (file, who, anchor) in impersonations {
+        out.push(case(file, &get, &v2013.clone().impersonate(who), anchor));
+    }
+    out.push(case(
+        "headers/mailbox-culture.request.xml",
+        &get,
+        &v2013.clone().culture("ja-JP".parse().expect("culture")),
+        Some("user1@example.com"),
+    ));
+    let tz = TimeZoneId::new("Tokyo Standard Time").expect("tz");
+    out.push(case(
+        "headers/time-zone-context.request.xml",
+        &CreateItem::on_behalf_of(addr("user1@example.com"), seed_meeting()),
+        &v2013.clone().time_zone(tz.clone()),
+        Some("user1@example.com"),
+    ));
+    // TimeZoneContext is not bound to GetDelegate: the context's zone is left out.
+    out.push(case(
+        "headers/time-zone-not-bound.request.xml",
+        &get,
+        &v2013.clone().time_zone(tz.clone()),
+        Some("user1@example.com"),
+    ));
+    // ... and all together.
+    out.push(case(
+        "headers/all-together.request.xml",
+        &CreateItem::on_behalf_of(addr("user1@example.com"), seed_meeting()),
+        &v2013
+            .clone()
+            .impersonate(Impersonation::PrimarySmtpAddress(addr("user2@example.com")))
+            .culture("en-US".parse().expect("culture"))
+            .time_zone(tz),
+        Some("user2@example.com"),
+    ));
+    // --- RequestServerVersion: every ExchangeVersionType value.
+    for v in ExchangeVersion::ALL {
+        let file: &'static str = Box::leak(format!("headers/version/{v}.request.xml").into_boxed_str());
+        out.push(case(file, &get, &ctx(*v), Some("user1@example.com")));
+    }
+    out
+}
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+#[test]
+fn requests_match_golden_files() {
+    let bless = std::env::var_os("EWS_BLESS").is_some();
+    let mut failures = Vec::new();
+    for c in cases() {
+        let path = golden_dir().join(c.file);
+        let body = c.request.body();
+        if bless {
+            std::fs::create_dir_all(path.parent().expect("golden files live in a folder")).expect("create folder");
+            std::fs::write(&path, body).expect("write golden file");
+            continue;
+        }
+        match std::fs::read(&path) {
+            Ok(expected) if expected == body.as_ref() => {}
+            Ok(expected) => failures.push(format!(
+                "{}: differs\n  expected: {}\n  actual:   {}",
+                c.file,
+                String::from_utf8_lossy(&expected),
+                String::from_utf8_lossy(body)
+            )),
+            Err(e) => failures.push(format!("{}: {e} (run with EWS_BLESS=1 to create it)", c.file)),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn http_framing_of_every_golden_request() {
+    for c in cases() {
+        let r = &c.request;
+        assert_eq!(r.method(), http::Method::POST, "{}", c.file);
+        assert_eq!(r.uri(), ENDPOINT, "{}", c.file);
+        assert_eq!(r.headers()["content-type"], "text/xml; charset=utf-8", "{}", c.file);
+        let action = format!("\"http://schemas.microsoft.com/exchange/services/2006/messages/{}\"", c.action);
+        assert_eq!(r.headers()["soapaction"], action.as_str(), "{}", c.file);
+        let anchor = r.headers().get(X_ANCHOR_MAILBOX).map(|v| v.to_str().expect("ascii"));
+        let expected_anchor = match c.file {
+            // A SID cannot route: the operation's own mailbox is used.
+            "headers/impersonation-sid.request.xml" => Some("user1@example.com"),
+            _ => c.anchor,
+        };
+        assert_eq!(anchor, expected_anchor, "{}", c.file);
+        let body = std::str::from_utf8(r.body()).expect("UTF-8 body");
+        assert!(!body.contains("https://schemas"), "{}: https namespace", c.file);
+    }
+}
+
+#[test]
+fn every_golden_file_is_produced_by_a_case() {
+    let produced: BTreeSet<String> = cases().iter().map(|c| c.file.to_owned()).collect();
+    let mut on_disk = BTreeSet::new();
+    let mut stack = vec![golden_dir()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("golden dir exists") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(golden_dir()).expect("below golden dir");
+                on_disk.insert(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let stale: Vec<_> = on_disk.difference(&produced).collect();
+    assert!(stale.is_empty(), "golden files no case produces: {stale:?}");
+}
+
+#[test]
+fn on_behalf_golden_carries_the_principal_mailbox() {
+    let body = std::fs::read_to_string(golden_dir().join("CreateItem/seed-on-behalf.request.xml")).expect("golden file");
+    assert!(body.contains(
+        "<m:SavedItemFolderId><t:DistinguishedFolderId Id=\"calendar\"><t:Mailbox><t:EmailAddress>user1@example.com</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId></m:SavedItemFolderId>"
+    ));
+    assert!(body.contains("<m:CreateItem MessageDisposition=\"SendAndSaveCopy\" SendMeetingInvitations=\"SendToAllAndSaveCopy\">"));
+}
