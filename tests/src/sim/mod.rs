@@ -1,0 +1,440 @@
+//! The loopback EWS simulator: configuration, the [`Simulator`] handle and its controls.
+
+mod faults;
+mod ops;
+mod schema;
+mod server;
+mod soap;
+mod state;
+mod tls;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+pub use faults::Fault;
+pub use state::{
+    Address, DelegateSnapshot, ItemKind, ItemSnapshot, MailboxSnapshot, PermissionLevel,
+    Permissions,
+};
+
+/// One account of the simulated organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimUser {
+    /// Primary SMTP address (also the Basic user name; the local part is accepted too).
+    pub smtp: String,
+    /// Display name.
+    pub display_name: String,
+    /// Security identifier, e.g. `S-1-5-21-1111111111-2222222222-333333333-1116`.
+    pub sid: String,
+    /// Basic authentication password.
+    pub password: String,
+    /// Bearer token (None: this user cannot authenticate with a token).
+    pub token: Option<String>,
+}
+
+impl SimUser {
+    /// A user with the given SMTP address, display name, SID, password and token.
+    pub fn new(smtp: &str, display_name: &str, sid: &str, password: &str, token: &str) -> Self {
+        SimUser {
+            smtp: smtp.to_string(),
+            display_name: display_name.to_string(),
+            sid: sid.to_string(),
+            password: password.to_string(),
+            token: Some(token.to_string()),
+        }
+    }
+}
+
+/// How the simulator's responses look on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ServerStyle {
+    /// Exchange 2013 and later: `s:` envelope prefix and
+    /// `<h:ServerVersionInfo MajorVersion="15" ... Version="V2017_07_11" xmlns:h=... xmlns=...>`.
+    #[default]
+    Exchange2013,
+    /// Exchange 2010 SP2: `soap:` envelope prefix and
+    /// `<t:ServerVersionInfo MajorVersion="14" ... Version="Exchange2010_SP2">`.
+    Exchange2010,
+}
+
+/// Which prefixes the response body uses for the messages and types namespaces.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BodyPrefixes {
+    /// `m:` and `t:`, as Exchange writes them.
+    #[default]
+    Standard,
+    /// Messages elements in the default namespace (no prefix), types elements `t:`.
+    DefaultNamespace,
+    /// Any prefixes (an empty string means the default namespace; they must differ).
+    Custom {
+        /// Prefix for the messages namespace.
+        messages: String,
+        /// Prefix for the types namespace.
+        types: String,
+    },
+}
+
+/// Simulator configuration.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// The accounts.
+    pub users: Vec<SimUser>,
+    /// SMTP addresses of the accounts that hold the ApplicationImpersonation right.
+    pub impersonators: Vec<String>,
+    /// Response style.
+    pub style: ServerStyle,
+    /// Body namespace prefixes.
+    pub prefixes: BodyPrefixes,
+    /// Serve HTTPS with a freshly generated CA and server certificate.
+    pub tls: bool,
+    /// Reject requests without a RequestServerVersion header (ErrorInvalidServerVersion).
+    pub require_server_version: bool,
+    /// Realm announced in `WWW-Authenticate: Basic realm="..."`.
+    pub realm: String,
+    /// Largest request body accepted (bigger ones get HTTP 413).
+    pub max_request_bytes: usize,
+}
+
+impl SimConfig {
+    /// The standard test organisation: user1..user4@example.com (passwords `Passw0rd-1`..,
+    /// tokens `token-user1`.., SIDs `S-1-5-21-1111111111-2222222222-333333333-1116`..1119)
+    /// plus the service account `admin@example.com` (password `AdminPassw0rd`, token
+    /// `token-admin`), which holds the impersonation right.
+    pub fn seed() -> Self {
+        let mut users: Vec<SimUser> = (1..=4)
+            .map(|n| {
+                SimUser::new(
+                    &format!("user{n}@example.com"),
+                    &format!("User{n}"),
+                    &format!("S-1-5-21-1111111111-2222222222-333333333-{}", 1115 + n),
+                    &format!("Passw0rd-{n}"),
+                    &format!("token-user{n}"),
+                )
+            })
+            .collect();
+        users.push(SimUser::new(
+            "admin@example.com",
+            "EWS Service Account",
+            "S-1-5-21-1111111111-2222222222-333333333-1500",
+            "AdminPassw0rd",
+            "token-admin",
+        ));
+        SimConfig {
+            users,
+            impersonators: vec!["admin@example.com".to_string()],
+            style: ServerStyle::Exchange2013,
+            prefixes: BodyPrefixes::Standard,
+            tls: false,
+            require_server_version: true,
+            realm: "ews.example.com".to_string(),
+            max_request_bytes: 8 * 1024 * 1024,
+        }
+    }
+
+    /// Sets the response style.
+    pub fn with_style(mut self, style: ServerStyle) -> Self {
+        self.style = style;
+        self
+    }
+
+    /// Sets the body prefixes.
+    pub fn with_prefixes(mut self, prefixes: BodyPrefixes) -> Self {
+        self.prefixes = prefixes;
+        self
+    }
+
+    /// Serves HTTPS (self-signed test CA, see [`Simulator::ca_pem`]).
+    pub fn with_tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self::seed()
+    }
+}
+
+/// One HTTP request as the simulator received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Request path (with query).
+    pub path: String,
+    /// Headers (lower-case names) in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// Body (lossy UTF-8; empty if it was never read).
+    pub body: String,
+    /// Local name of the SOAP operation element, if the body had one.
+    pub operation: Option<String>,
+    /// The authenticated account, if authentication succeeded.
+    pub authenticated_as: Option<String>,
+    /// The account whose identity was used (the impersonated one, else the caller).
+    pub acting_as: Option<String>,
+    /// MailboxCulture header value.
+    pub mailbox_culture: Option<String>,
+    /// TimeZoneContext/TimeZoneDefinition Id.
+    pub time_zone: Option<String>,
+    /// RequestServerVersion/@Version.
+    pub server_version: Option<String>,
+    /// HTTP status answered (0 when the connection was closed without an answer).
+    pub status: u16,
+    /// Name of the injected fault, if one fired ([`Fault::name`]).
+    pub fault: Option<&'static str>,
+    /// ResponseCode of a SOAP fault answered, or of the first response message.
+    pub response_code: Option<String>,
+}
+
+impl RecordedRequest {
+    /// First value of a header (name compared case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// State shared between the handle and the server thread.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: SimConfig,
+    pub(crate) state: Mutex<state::State>,
+    pub(crate) faults: Mutex<faults::Faults>,
+    pub(crate) requests: Mutex<Vec<RecordedRequest>>,
+}
+
+/// Locks a mutex, ignoring poisoning (a panicking test must not break the others).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A running simulator. Dropping it stops the server and joins its thread.
+#[derive(Debug)]
+pub struct Simulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    tls: Option<tls::TlsMaterial>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Starts a simulator on `127.0.0.1:0` in a background thread with its own runtime.
+    ///
+    /// # Panics
+    /// If the loopback socket, the runtime or the test certificate cannot be created
+    /// (see [`Simulator::try_start`]).
+    pub fn start(config: SimConfig) -> Simulator {
+        match Self::try_start(config) {
+            Ok(sim) => sim,
+            Err(e) => panic!("cannot start the EWS simulator: {e}"),
+        }
+    }
+
+    /// Starts a simulator, reporting setup errors.
+    pub fn try_start(config: SimConfig) -> std::io::Result<Simulator> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let tls = if config.tls {
+            Some(tls::TlsMaterial::generate().map_err(std::io::Error::other)?)
+        } else {
+            None
+        };
+        let acceptor = match &tls {
+            Some(m) => Some(m.acceptor().map_err(std::io::Error::other)?),
+            None => None,
+        };
+        let state = state::State::new(&config.users, &config.impersonators);
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::new(state),
+            faults: Mutex::new(faults::Faults::default()),
+            requests: Mutex::new(Vec::new()),
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let server_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(format!("ews-sim-{}", addr.port()))
+            .spawn(move || {
+                runtime.block_on(server::serve(listener, server_shared, acceptor, rx));
+                runtime.shutdown_background();
+            })?;
+        Ok(Simulator {
+            shared,
+            addr,
+            tls,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// The EWS endpoint, `http://127.0.0.1:PORT/EWS/Exchange.asmx` (`https://` with TLS).
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}/EWS/Exchange.asmx", self.addr.port())
+    }
+
+    /// The socket address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// PEM of the test CA that signed the server certificate (TLS mode only).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.ca_pem.as_str())
+    }
+
+    /// PEM of the server (leaf) certificate, valid for `127.0.0.1` and `localhost` (TLS
+    /// mode only).
+    pub fn cert_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.cert_pem.as_str())
+    }
+
+    /// The configuration the simulator runs with.
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.config
+    }
+
+    /// All requests received so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// The requests for one operation (e.g. `"CreateItem"`).
+    pub fn requests_for(&self, operation: &str) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|r| r.operation.as_deref() == Some(operation))
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        lock(&self.shared.requests).clear();
+    }
+
+    /// A snapshot of one mailbox (None for an unknown address).
+    pub fn mailbox(&self, smtp: &str) -> Option<MailboxSnapshot> {
+        lock(&self.shared.state).snapshot(smtp)
+    }
+
+    /// Snapshots of all mailboxes.
+    pub fn mailboxes(&self) -> Vec<MailboxSnapshot> {
+        let st = lock(&self.shared.state);
+        st.users
+            .iter()
+            .filter_map(|u| st.snapshot(&u.user.smtp))
+            .collect()
+    }
+
+    /// Looks an item up by id in any mailbox.
+    pub fn item(&self, id: &str) -> Option<ItemSnapshot> {
+        lock(&self.shared.state).find_item(id).cloned()
+    }
+
+    /// Arms `fault` for the next `times` requests of `operation` (`Some("CreateItem")`)
+    /// or of any operation (`None`). Faults fire in the order they were armed.
+    pub fn inject(&self, operation: Option<&str>, fault: Fault, times: u32) {
+        lock(&self.shared.faults).add(operation, fault, times);
+    }
+
+    /// Disarms all faults.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// How many fault uses are still armed.
+    pub fn pending_faults(&self) -> usize {
+        lock(&self.shared.faults).pending()
+    }
+
+    /// Replaces a user's bearer token (the old one stops working at once). Returns false
+    /// for an unknown user.
+    pub fn rotate_token(&self, smtp: &str, new_token: &str) -> bool {
+        self.set_token(smtp, Some(new_token.to_string()))
+    }
+
+    /// Expires a user's bearer token: every Bearer request of that user gets 401 until a
+    /// new token is set with [`Simulator::rotate_token`].
+    pub fn expire_token(&self, smtp: &str) -> bool {
+        self.set_token(smtp, None)
+    }
+
+    fn set_token(&self, smtp: &str, token: Option<String>) -> bool {
+        let mut st = lock(&self.shared.state);
+        match st.user_mut(smtp) {
+            Some(u) => {
+                u.user.token = token;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Changes a user's password.
+    pub fn set_password(&self, smtp: &str, password: &str) -> bool {
+        let mut st = lock(&self.shared.state);
+        match st.user_mut(smtp) {
+            Some(u) => {
+                u.user.password = password.to_string();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Grants or revokes the impersonation right.
+    pub fn set_impersonation_right(&self, smtp: &str, allowed: bool) -> bool {
+        let mut st = lock(&self.shared.state);
+        match st.user_mut(smtp) {
+            Some(u) => {
+                u.can_impersonate = allowed;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sets up a delegate directly (no request), e.g. as a test precondition.
+    /// Replaces an existing entry. Returns false for unknown users.
+    pub fn set_delegate(&self, principal: &str, delegate: DelegateSnapshot) -> bool {
+        let mut st = lock(&self.shared.state);
+        if st.user(&delegate.smtp).is_none() {
+            return false;
+        }
+        let Some(mb) = st.mailbox_mut(principal) else {
+            return false;
+        };
+        match mb
+            .delegates
+            .iter_mut()
+            .find(|d| d.smtp.eq_ignore_ascii_case(&delegate.smtp))
+        {
+            Some(d) => *d = delegate,
+            None => mb.delegates.push(delegate),
+        }
+        true
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! CreateItem (calendar items and messages) and meeting message delivery.
+//!
+//! Response shape: `m:CreateItemResponse > m:ResponseMessages > m:CreateItemResponseMessage
+//! ResponseClass=...` per item in request order; success carries `m:ResponseCode NoError`
+//! and `m:Items` with `t:CalendarItem > t:ItemId Id ChangeKey` (empty `m:Items` for a sent
+//! message); an error carries MessageText, ResponseCode, DescriptiveLinkKey and an empty
+//! `m:Items`.
+
+use roxmltree::Node;
+
+use super::{ACCESS_DENIED, Ctx, read_address, resolve_folder};
+use crate::sim::soap::{self, MESSAGES_NS, TYPES_NS, WNs};
+use crate::sim::state::{Address, ItemKind, ItemSnapshot, State};
+
+type ItemError = (&'static str, String);
+
+/// What was created for one item of the request.
+struct Created {
+    kind: ItemKind,
+    ids: Option<(String, String)>,
+}
+
+/// CreateItem.
+pub(crate) fn create_item(st: &mut State, ctx: &Ctx, op: Node<'_, '_>) -> String {
+    let disposition = op.attribute("MessageDisposition");
+    let invitations = op.attribute("SendMeetingInvitations").unwrap_or("SendToNone");
+    let target = soap::child(op, MESSAGES_NS, "SavedItemFolderId")
+        .and_then(|f| f.children().find(|c| c.is_element()))
+        .map(|f| resolve_folder(st, ctx, f));
+    let items: Vec<Node<'_, '_>> = soap::child(op, MESSAGES_NS, "Items")
+        .map(|i| i.children().filter(|c| c.is_element()).collect())
+        .unwrap_or_default();
+    let mut results = Vec::new();
+    for item in items {
+        let result = match &target {
+            Some(Err(e)) => Err(e.clone()),
+            Some(Ok(t)) => create_one(st, ctx, item, Some(t), disposition, invitations),
+            None => create_one(st, ctx, item, None, disposition, invitations),
+        };
+        results.push(result);
+    }
+    ctx.envelope(|w| {
+        w.root("CreateItemResponse", &[]);
+        w.open(WNs::M, "ResponseMessages", &[]);
+        for r in &results {
+            match r {
+                Ok(c) => {
+                    w.open(
+                        WNs::M,
+                        "CreateItemResponseMessage",
+                        &[("ResponseClass", "Success")],
+                    );
+                    w.response_fields("NoError", None);
+                    w.open(WNs::M, "Items", &[]);
+                    if let Some((id, ck)) = &c.ids {
+                        w.open(WNs::T, c.kind.element(), &[]);
+                        w.empty(WNs::T, "ItemId", &[("Id", id), ("ChangeKey", ck)]);
+                        w.close(WNs::T, c.kind.element());
+                    }
+                    w.close(WNs::M, "Items");
+                }
+                Err((code, text)) => {
+                    w.open(
+                        WNs::M,
+                        "CreateItemResponseMessage",
+                        &[("ResponseClass", "Error")],
+                    );
+                    w.response_fields(code, Some(text));
+                    w.empty(WNs::M, "Items", &[]);
+                }
+            }
+            w.close(WNs::M, "CreateItemResponseMessage");
+        }
+        w.close(WNs::M, "ResponseMessages");
+        w.close(WNs::M, "CreateItemResponse");
+    })
+}
+
+fn create_one(
+    st: &mut State,
+    ctx: &Ctx,
+    node: Node<'_, '_>,
+    target: Option<&(String, String)>,
+    disposition: Option<&str>,
+    invitations: &str,
+) -> Result<Created, ItemError> {
+    match node.tag_name().name() {
+        "CalendarItem" => create_calendar_item(st, ctx, node, target, invitations),
+        "Message" => create_message(st, ctx, node, target, disposition),
+        other => Err((
+            "ErrorInvalidRequest",
+            format!("The simulator cannot create t:{other} items, only t:CalendarItem and t:Message."),
+        )),
+    }
+}
+
+fn attendees(node: Node<'_, '_>, name: &str) -> Vec<Address> {
+    soap::child(node, TYPES_NS, name)
+        .map(|list| {
+            list.children()
+                .filter(|c| c.is_element())
+                .filter_map(|a| soap::child(a, TYPES_NS, "Mailbox"))
+                .map(read_address)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn recipients(node: Node<'_, '_>, name: &str) -> Vec<Address> {
+    soap::child(node, TYPES_NS, name)
+        .map(|list| {
+            soap::children(list, TYPES_NS, "Mailbox")
+                .map(read_address)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn single_recipient(node: Node<'_, '_>, name: &str) -> Option<Address> {
+    soap::child(node, TYPES_NS, name)
+        .and_then(|r| soap::child(r, TYPES_NS, "Mailbox"))
+        .map(read_address)
+}
+
+/// Reads the ItemType fields the simulator keeps.
+fn read_common(item: &mut ItemSnapshot, node: Node<'_, '_>) {
+    item.subject = soap::t_text(node, "Subject");
+    item.sensitivity = soap::t_text(node, "Sensitivity");
+    item.importance = soap::t_text(node, "Importance");
+    if let Some(b) = soap::child(node, TYPES_NS, "Body") {
+        let ty = b.attribute("BodyType").unwrap_or("Text").to_string();
+        let text: String = b.children().filter_map(|c| c.text()).collect();
+        item.body = Some((ty, text));
+    }
+    if let Some(c) = soap::child(node, TYPES_NS, "Categories") {
+        item.categories = soap::children(c, TYPES_NS, "String")
+            .map(soap::text_of)
+            .collect();
+    }
+}
+
+fn create_calendar_item(
+    st: &mut State,
+    ctx: &Ctx,
+    node: Node<'_, '_>,
+    target: Option<&(String, String)>,
+    invitations: &str,
+) -> Result<Created, ItemError> {
+    let (owner, folder) = target
+        .cloned()
+        .unwrap_or_else(|| (ctx.me.clone(), "calendar".to_string()));
+    if !st.folder_access(&ctx.me, &owner, &folder, 2) {
+        return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
+    }
+    let mut item = ItemSnapshot::new(ItemKind::CalendarItem, &owner, &folder, &ctx.me);
+    read_common(&mut item, node);
+    item.start = soap::t_text(node, "Start");
+    item.end = soap::t_text(node, "End");
+    item.is_all_day_event = soap::t_text(node, "IsAllDayEvent").map(|v| v == "true" || v == "1");
+    item.legacy_free_busy_status = soap::t_text(node, "LegacyFreeBusyStatus");
+    item.location = soap::t_text(node, "Location");
+    item.required_attendees = attendees(node, "RequiredAttendees");
+    item.optional_attendees = attendees(node, "OptionalAttendees");
+    item.resources = attendees(node, "Resources");
+    let has_attendees = item.attendees().next().is_some();
+    item.is_meeting = has_attendees;
+    item.organizer = Some(st.address(&owner));
+    item.uid = Some(soap::t_text(node, "UID").unwrap_or_else(|| st.new_uid()));
+    if item.is_meeting {
+        item.deliver_meeting_requests = st
+            .mailbox(&owner)
+            .map(|m| m.deliver_meeting_requests.clone());
+    }
+    let send = item.is_meeting && invitations != "SendToNone";
+    item.meeting_request_was_sent = send;
+    let template = item.clone();
+    let id = st
+        .store(item)
+        .ok_or(("ErrorNonExistentMailbox", super::NO_MAILBOX.to_string()))?;
+    let ck = st
+        .find_item(&id)
+        .map(|i| i.change_key.clone())
+        .unwrap_or_default();
+    if send {
+        let delivered = deliver_meeting_message(st, &template, &ctx.me, ItemKind::MeetingRequest);
+        if let Some(mb) = st.mailbox_mut(&owner) {
+            mb.invitations_sent += delivered;
+        }
+        if invitations == "SendToAllAndSaveCopy" {
+            save_sent_copy(st, &template, &ctx.me, ItemKind::MeetingRequest);
+        }
+    }
+    Ok(Created {
+        kind: ItemKind::CalendarItem,
+        ids: Some((id, ck)),
+    })
+}
+
+/// Builds the meeting message (request or cancellation) from a calendar item.
+fn meeting_message(
+    st: &State,
+    cal: &ItemSnapshot,
+    sender: &str,
+    kind: ItemKind,
+    owner: &str,
+    folder: &str,
+) -> ItemSnapshot {
+    let mut m = ItemSnapshot::new(kind, owner, folder, sender);
+    m.subject = match kind {
+        ItemKind::MeetingCancellation => {
+            Some(format!("Canceled: {}", cal.subject.clone().unwrap_or_default()))
+        }
+        _ => cal.subject.clone(),
+    };
+    m.body = cal.body.clone();
+    m.sensitivity = cal.sensitivity.clone();
+    m.importance = cal.importance.clone();
+    m.start = cal.start.clone();
+    m.end = cal.end.clone();
+    m.is_all_day_event = cal.is_all_day_event;
+    m.legacy_free_busy_status = cal.legacy_free_busy_status.clone();
+    m.location = cal.location.clone();
+    m.uid = cal.uid.clone();
+    m.is_meeting = true;
+    m.is_cancelled = kind == ItemKind::MeetingCancellation;
+    m.organizer = cal.organizer.clone();
+    m.required_attendees = cal.required_attendees.clone();
+    m.optional_attendees = cal.optional_attendees.clone();
+    m.resources = cal.resources.clone();
+    m.from = cal.organizer.clone();
+    m.sender = Some(st.address(sender));
+    m.to_recipients = cal.required_attendees.clone();
+    m.to_recipients.extend(cal.resources.iter().cloned());
+    m.cc_recipients = cal.optional_attendees.clone();
+    m
+}
+
+/// Delivers a meeting request or cancellation for `cal` (organized by its organizer,
+/// sent by `sender`) to every attendee with a mailbox, honouring each attendee's
+/// delegates (ReceiveCopiesOfMeetingMessages) and DeliverMeetingRequests setting.
+/// Returns how many attendees were reached.
+pub(crate) fn deliver_meeting_message(
+    st: &mut State,
+    cal: &ItemSnapshot,
+    sender: &str,
+    kind: ItemKind,
+) -> u32 {
+    let mut reached = 0;
+    let mut seen: Vec<String> = Vec::new();
+    let attendees: Vec<Address> = cal.attendees().cloned().collect();
+    for a in attendees {
+        let Some(user) = st.user(&a.email).map(|u| u.user.smtp.clone()) else {
+            continue; // external recipient: leaves the organisation
+        };
+        if seen.iter().any(|s| s.eq_ignore_ascii_case(&user)) {
+            continue;
+        }
+        seen.push(user.clone());
+        reached += 1;
+        let Some(mb) = st.mailbox(&user) else {
+            continue;
+        };
+        let copies: Vec<String> = mb
+            .delegates
+            .iter()
+            .filter(|d| d.receive_copies_of_meeting_messages)
+            .map(|d| d.smtp.clone())
+            .collect();
+        // (mailbox, informational, received representing)
+        let mut targets: Vec<(String, bool, Option<String>)> = Vec::new();
+        let setting = mb.deliver_meeting_requests.as_str();
+        let principal_copy = match (copies.is_empty(), setting) {
+            (true, _) | (_, "NoForward") => Some(false),
+            (false, "DelegatesOnly") => None,
+            (false, "DelegatesAndMe") => Some(false),
+            (false, _) => Some(true),
+        };
+        if let Some(info) = principal_copy {
+            targets.push((user.clone(), info, None));
+        }
+        if !copies.is_empty() && setting != "NoForward" {
+            for d in copies {
+                targets.push((d, false, Some(user.clone())));
+            }
+        }
+        for (to, informational, representing) in targets {
+            let mut m = meeting_message(st, cal, sender, kind, &to, "inbox");
+            m.informational = informational;
+            m.received_representing = representing;
+            if st.store(m).is_some() {
+                if let Some(mb) = st.mailbox_mut(&to) {
+                    match kind {
+                        ItemKind::MeetingCancellation => mb.cancellations_received += 1,
+                        _ => mb.invitations_received += 1,
+                    }
+                }
+            }
+        }
+    }
+    reached
+}
+
+/// Saves the sent meeting message in the sender's (the delegate's) Sent Items.
+pub(crate) fn save_sent_copy(st: &mut State, cal: &ItemSnapshot, sender: &str, kind: ItemKind) {
+    let mut m = meeting_message(st, cal, sender, kind, sender, "sentitems");
+    m.is_read = true;
+    let _ = st.store(m);
+}
+
+fn create_message(
+    st: &mut State,
+    ctx: &Ctx,
+    node: Node<'_, '_>,
+    target: Option<&(String, String)>,
+    disposition: Option<&str>,
+) -> Result<Created, ItemError> {
+    let Some(disposition) = disposition else {
+        return Err((
+            "ErrorMessageDispositionRequired",
+            "MessageDisposition is required for this request.".to_string(),
+        ));
+    };
+    let mut msg = ItemSnapshot::new(ItemKind::Message, &ctx.me, "drafts", &ctx.me);
+    read_common(&mut msg, node);
+    msg.to_recipients = recipients(node, "ToRecipients");
+    msg.cc_recipients = recipients(node, "CcRecipients");
+    let bcc = recipients(node, "BccRecipients");
+    let from = single_recipient(node, "From")
+        .and_then(|a| st.user(&a.email).map(|u| u.user.smtp.clone()))
+        .unwrap_or_else(|| ctx.me.clone());
+    if !from.eq_ignore_ascii_case(&ctx.me) && st.delegate(&from, &ctx.me).is_none() {
+        return Err((
+            "ErrorSendAsDenied",
+            "The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account.".to_string(),
+        ));
+    }
+    msg.from = Some(st.address(&from));
+    msg.sender = Some(st.address(&ctx.me));
+
+    if disposition == "SaveOnly" {
+        let (owner, folder) = target
+            .cloned()
+            .unwrap_or_else(|| (ctx.me.clone(), "drafts".to_string()));
+        if !st.folder_access(&ctx.me, &owner, &folder, 2) {
+            return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
+        }
+        msg.owner = owner;
+        msg.folder = folder;
+        let id = st
+            .store(msg)
+            .ok_or(("ErrorNonExistentMailbox", super::NO_MAILBOX.to_string()))?;
+        let ck = st
+            .find_item(&id)
+            .map(|i| i.change_key.clone())
+            .unwrap_or_default();
+        return Ok(Created {
+            kind: ItemKind::Message,
+            ids: Some((id, ck)),
+        });
+    }
+    let (copy_owner, copy_folder) = target
+        .cloned()
+        .unwrap_or_else(|| (ctx.me.clone(), "sentitems".to_string()));
+    if disposition == "SendAndSaveCopy" && !st.folder_access(&ctx.me, &copy_owner, &copy_folder, 2)
+    {
+        return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
+    }
+    let everyone: Vec<Address> = msg
+        .to_recipients
+        .iter()
+        .chain(&msg.cc_recipients)
+        .chain(&bcc)
+        .cloned()
+        .collect();
+    let mut seen: Vec<String> = Vec::new();
+    for a in everyone {
+        let Some(user) = st.user(&a.email).map(|u| u.user.smtp.clone()) else {
+            continue;
+        };
+        if seen.iter().any(|s| s.eq_ignore_ascii_case(&user)) {
+            continue;
+        }
+        seen.push(user.clone());
+        let mut copy = msg.clone();
+        copy.owner = user;
+        copy.folder = "inbox".into();
+        let _ = st.store(copy);
+    }
+    if disposition == "SendAndSaveCopy" {
+        let mut copy = msg;
+        copy.owner = copy_owner;
+        copy.folder = copy_folder;
+        copy.is_read = true;
+        let _ = st.store(copy);
+    }
+    Ok(Created {
+        kind: ItemKind::Message,
+        ids: None,
+    })
+}

@@ -1,0 +1,219 @@
+//! The operations: header handling (version, impersonation) and dispatch.
+
+mod create;
+mod delegate;
+mod delete;
+mod read;
+
+use roxmltree::{Document, Node};
+
+use super::soap::{self, FaultInfo, Headers, ImpersonationId, TYPES_NS, W, WNs};
+use super::state::{Address, State};
+use super::{BodyPrefixes, ServerStyle, Shared, lock};
+
+/// What the operation layer produced for one request.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    /// The identity used (impersonated account, else the caller) once resolved.
+    pub(crate) acting_as: Option<String>,
+    /// The parsed SOAP headers.
+    pub(crate) headers: Headers,
+    /// The response envelope, or a SOAP fault.
+    pub(crate) result: Result<String, FaultInfo>,
+}
+
+/// Per-request context.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    /// The account whose identity is used (after impersonation).
+    pub(crate) me: String,
+    style: ServerStyle,
+    prefixes: BodyPrefixes,
+}
+
+impl Ctx {
+    /// Writes a response envelope.
+    pub(crate) fn envelope(&self, body: impl FnOnce(&mut W)) -> String {
+        soap::envelope(self.style, &self.prefixes, body)
+    }
+}
+
+/// Common MessageText values.
+pub(crate) const ACCESS_DENIED: &str = "Access is denied. Check credentials and try again.";
+pub(crate) const NO_MAILBOX: &str = "The SMTP address has no mailbox associated with it.";
+pub(crate) const ITEM_NOT_FOUND: &str = "The specified object was not found in the store.";
+
+/// Parses the request, applies the headers and runs the operation.
+pub(crate) fn answer(shared: &Shared, doc: &Document<'_>, caller: &str) -> Answer {
+    let parsed = match soap::parse(doc) {
+        Ok(p) => p,
+        Err(f) => {
+            return Answer {
+                acting_as: None,
+                headers: Headers::default(),
+                result: Err(f),
+            };
+        }
+    };
+    let headers = parsed.headers.clone();
+    let fail = |headers: Headers, f: FaultInfo| Answer {
+        acting_as: None,
+        headers,
+        result: Err(f),
+    };
+    if headers.version.is_none() && shared.config.require_server_version {
+        return fail(
+            headers,
+            FaultInfo::new(
+                "ErrorInvalidServerVersion",
+                "The request must carry a RequestServerVersion header with a valid Version.",
+            ),
+        );
+    }
+    let mut st = lock(&shared.state);
+    let me = match impersonate(&st, caller, headers.impersonation.as_ref()) {
+        Ok(me) => me,
+        Err(f) => return fail(headers, f),
+    };
+    let ctx = Ctx {
+        me: me.clone(),
+        style: shared.config.style,
+        prefixes: shared.config.prefixes.clone(),
+    };
+    let op = parsed.op;
+    let xml = match op.tag_name().name() {
+        "AddDelegate" => delegate::add(&mut st, &ctx, op),
+        "GetDelegate" => delegate::get(&st, &ctx, op),
+        "UpdateDelegate" => delegate::update(&mut st, &ctx, op),
+        "RemoveDelegate" => delegate::remove(&mut st, &ctx, op),
+        "CreateItem" => create::create_item(&mut st, &ctx, op),
+        "GetItem" => read::get_item(&st, &ctx, op),
+        "FindItem" => read::find_item(&st, &ctx, op),
+        "DeleteItem" => delete::delete_item(&mut st, &ctx, op),
+        other => {
+            return fail(
+                headers,
+                FaultInfo::new(
+                    "ErrorInvalidRequest",
+                    format!("The simulator does not implement '{other}'."),
+                ),
+            );
+        }
+    };
+    Answer {
+        acting_as: Some(me),
+        headers,
+        result: Ok(xml),
+    }
+}
+
+/// Resolves ExchangeImpersonation: returns the SMTP address to act as.
+fn impersonate(
+    st: &State,
+    caller: &str,
+    id: Option<&ImpersonationId>,
+) -> Result<String, FaultInfo> {
+    let Some(id) = id else {
+        return Ok(caller.to_string());
+    };
+    let allowed = st.user(caller).is_some_and(|u| u.can_impersonate);
+    if !allowed {
+        return Err(FaultInfo::new(
+            "ErrorImpersonateUserDenied",
+            "The account does not have permission to impersonate the requested user.",
+        ));
+    }
+    let target = match id {
+        ImpersonationId::PrimarySmtpAddress(s) | ImpersonationId::SmtpAddress(s) => {
+            st.user(s).ok_or_else(|| FaultInfo::new("ErrorNonExistentMailbox", NO_MAILBOX))?
+        }
+        ImpersonationId::Sid(sid) => st.user_by_sid(sid).ok_or_else(|| {
+            FaultInfo::new(
+                "ErrorImpersonationFailed",
+                "Impersonation failed: the SID does not map to an account.",
+            )
+        })?,
+        ImpersonationId::PrincipalName(upn) => st.user(upn).ok_or_else(|| {
+            FaultInfo::new(
+                "ErrorImpersonationFailed",
+                "Impersonation failed: the principal name does not map to an account.",
+            )
+        })?,
+    };
+    Ok(target.user.smtp.clone())
+}
+
+/// Reads an EmailAddressType element.
+pub(crate) fn read_address(node: Node<'_, '_>) -> Address {
+    Address {
+        name: soap::t_text(node, "Name").filter(|n| !n.is_empty()),
+        email: soap::t_text(node, "EmailAddress").unwrap_or_default(),
+    }
+}
+
+/// Writes an EmailAddressType element (Name, EmailAddress, RoutingType, MailboxType).
+pub(crate) fn write_address(w: &mut W, st: &State, name: &str, a: &Address) {
+    w.open(WNs::T, name, &[]);
+    let known = st.user(&a.email);
+    let display = a
+        .name
+        .clone()
+        .or_else(|| known.map(|u| u.user.display_name.clone()));
+    if let Some(n) = display {
+        w.leaf(WNs::T, "Name", &n);
+    }
+    if !a.email.is_empty() {
+        w.leaf(WNs::T, "EmailAddress", &a.email);
+        w.leaf(WNs::T, "RoutingType", "SMTP");
+    }
+    w.leaf(
+        WNs::T,
+        "MailboxType",
+        if known.is_some() { "Mailbox" } else { "OneOff" },
+    );
+    w.close(WNs::T, name);
+}
+
+/// The mailbox named by `m:Mailbox` / `t:Mailbox` children (EmailAddress), if any.
+pub(crate) fn mailbox_email(node: Node<'_, '_>) -> Option<String> {
+    soap::t_text(node, "EmailAddress").filter(|s| !s.is_empty())
+}
+
+/// Resolves a `t:DistinguishedFolderId` (or `t:FolderId`) to (owner, folder name).
+pub(crate) fn resolve_folder(
+    st: &State,
+    ctx: &Ctx,
+    folder: Node<'_, '_>,
+) -> Result<(String, String), (&'static str, String)> {
+    if folder.tag_name().name() != "DistinguishedFolderId" {
+        return Err((
+            "ErrorFolderNotFound",
+            "The specified folder could not be found in the store.".into(),
+        ));
+    }
+    let name = folder.attribute("Id").unwrap_or("").to_string();
+    let owner = match soap::child(folder, TYPES_NS, "Mailbox") {
+        Some(mb) => match mailbox_email(mb) {
+            Some(e) => e,
+            None => {
+                return Err((
+                    "ErrorMissingEmailAddress",
+                    "The EmailAddress of the Mailbox is missing.".into(),
+                ));
+            }
+        },
+        None => ctx.me.clone(),
+    };
+    match st.user(&owner) {
+        Some(u) => Ok((u.user.smtp.clone(), name)),
+        None => Err(("ErrorNonExistentMailbox", NO_MAILBOX.into())),
+    }
+}
+
+/// Whether a string could be an EWS id (base64 alphabet, not empty).
+pub(crate) fn id_well_formed(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+}

@@ -1,0 +1,468 @@
+//! GetItem, FindItem and the item writer (schema field order).
+//!
+//! Shapes: IdOnly writes ItemId; Default adds Subject, Body, the calendar fields
+//! (Start, End, IsAllDayEvent, LegacyFreeBusyStatus, Location, Organizer, attendees) and
+//! the message fields (Sender, ToRecipients, From, IsRead); AllProperties writes every
+//! field kept. `t:AdditionalProperties/t:FieldURI` adds single fields. FindItem never
+//! writes Body or the attendee lists (as Exchange, which refuses them in FindItem).
+
+use roxmltree::Node;
+
+use super::{ACCESS_DENIED, Ctx, ITEM_NOT_FOUND, id_well_formed, resolve_folder, write_address};
+use crate::sim::soap::{self, MESSAGES_NS, TYPES_NS, W, WNs};
+use crate::sim::state::{Address, ItemKind, ItemSnapshot, State};
+
+/// Fields in the Default shape.
+const DEFAULT_FIELDS: &[&str] = &[
+    "Subject",
+    "Body",
+    "HasAttachments",
+    "Start",
+    "End",
+    "IsAllDayEvent",
+    "LegacyFreeBusyStatus",
+    "Location",
+    "IsCancelled",
+    "Organizer",
+    "RequiredAttendees",
+    "OptionalAttendees",
+    "Resources",
+    "Sender",
+    "ToRecipients",
+    "CcRecipients",
+    "From",
+    "IsRead",
+    "ReceivedRepresenting",
+    "IsDelegated",
+];
+
+/// Which fields to write.
+#[derive(Debug)]
+pub(crate) struct Shape {
+    all: bool,
+    base: &'static [&'static str],
+    extra: Vec<String>,
+    exclude: &'static [&'static str],
+}
+
+impl Shape {
+    pub(crate) fn parse(node: Option<Node<'_, '_>>, find: bool) -> Shape {
+        let base = node
+            .and_then(|n| soap::t_text(n, "BaseShape"))
+            .unwrap_or_else(|| "Default".to_string());
+        let extra = node
+            .and_then(|n| soap::child(n, TYPES_NS, "AdditionalProperties"))
+            .map(|p| {
+                soap::children(p, TYPES_NS, "FieldURI")
+                    .filter_map(|f| f.attribute("FieldURI"))
+                    .map(|u| u.rsplit(':').next().unwrap_or(u).to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Shape {
+            all: base == "AllProperties",
+            base: if base == "Default" { DEFAULT_FIELDS } else { &[] },
+            extra,
+            exclude: if find {
+                &["Body", "RequiredAttendees", "OptionalAttendees", "Resources"]
+            } else {
+                &[]
+            },
+        }
+    }
+
+    fn want(&self, field: &str) -> bool {
+        if self.exclude.contains(&field) {
+            return false;
+        }
+        self.all || self.base.contains(&field) || self.extra.iter().any(|e| e == field)
+    }
+}
+
+fn bool_str(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
+fn opt_leaf(w: &mut W, shape: &Shape, name: &str, value: Option<&str>) {
+    if let Some(v) = value {
+        if shape.want(name) {
+            w.leaf(WNs::T, name, v);
+        }
+    }
+}
+
+fn attendee_list(w: &mut W, st: &State, shape: &Shape, name: &str, list: &[Address]) {
+    if list.is_empty() || !shape.want(name) {
+        return;
+    }
+    w.open(WNs::T, name, &[]);
+    for a in list {
+        w.open(WNs::T, "Attendee", &[]);
+        write_address(w, st, "Mailbox", a);
+        w.leaf(WNs::T, "ResponseType", "Unknown");
+        w.close(WNs::T, "Attendee");
+    }
+    w.close(WNs::T, name);
+}
+
+fn single(w: &mut W, st: &State, shape: &Shape, name: &str, a: Option<&Address>) {
+    if let Some(a) = a {
+        if shape.want(name) {
+            w.open(WNs::T, name, &[]);
+            write_address(w, st, "Mailbox", a);
+            w.close(WNs::T, name);
+        }
+    }
+}
+
+fn recipient_list(w: &mut W, st: &State, shape: &Shape, name: &str, list: &[Address]) {
+    if list.is_empty() || !shape.want(name) {
+        return;
+    }
+    w.open(WNs::T, name, &[]);
+    for a in list {
+        write_address(w, st, "Mailbox", a);
+    }
+    w.close(WNs::T, name);
+}
+
+/// Writes one item in schema order.
+pub(crate) fn write_item(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapshot) {
+    let el = item.kind.element();
+    w.open(WNs::T, el, &[]);
+    w.empty(
+        WNs::T,
+        "ItemId",
+        &[("Id", &item.id), ("ChangeKey", &item.change_key)],
+    );
+    // ItemType fields.
+    opt_leaf(w, shape, "ItemClass", Some(&item.item_class));
+    opt_leaf(w, shape, "Subject", item.subject.as_deref());
+    opt_leaf(w, shape, "Sensitivity", item.sensitivity.as_deref());
+    if let Some((ty, text)) = &item.body {
+        if shape.want("Body") {
+            w.leaf_attrs(WNs::T, "Body", &[("BodyType", ty)], text);
+        }
+    }
+    let is_message = item.kind != ItemKind::CalendarItem;
+    if is_message {
+        opt_leaf(w, shape, "DateTimeReceived", Some(&item.created));
+    }
+    if !item.categories.is_empty() && shape.want("Categories") {
+        w.open(WNs::T, "Categories", &[]);
+        for c in &item.categories {
+            w.leaf(WNs::T, "String", c);
+        }
+        w.close(WNs::T, "Categories");
+    }
+    opt_leaf(w, shape, "Importance", item.importance.as_deref());
+    if is_message {
+        opt_leaf(w, shape, "DateTimeSent", Some(&item.created));
+    }
+    opt_leaf(w, shape, "DateTimeCreated", Some(&item.created));
+    opt_leaf(w, shape, "HasAttachments", Some("false"));
+
+    match item.kind {
+        ItemKind::CalendarItem => write_calendar_fields(w, st, shape, item),
+        ItemKind::Message | ItemKind::MeetingRequest | ItemKind::MeetingCancellation => {
+            write_message_fields(w, st, shape, item);
+        }
+    }
+    w.close(WNs::T, el);
+}
+
+fn write_calendar_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapshot) {
+    opt_leaf(w, shape, "UID", item.uid.as_deref());
+    opt_leaf(w, shape, "Start", item.start.as_deref());
+    opt_leaf(w, shape, "End", item.end.as_deref());
+    opt_leaf(
+        w,
+        shape,
+        "IsAllDayEvent",
+        Some(bool_str(item.is_all_day_event.unwrap_or(false))),
+    );
+    opt_leaf(
+        w,
+        shape,
+        "LegacyFreeBusyStatus",
+        Some(item.legacy_free_busy_status.as_deref().unwrap_or("Busy")),
+    );
+    opt_leaf(w, shape, "Location", item.location.as_deref());
+    opt_leaf(w, shape, "IsMeeting", Some(bool_str(item.is_meeting)));
+    opt_leaf(w, shape, "IsCancelled", Some(bool_str(item.is_cancelled)));
+    opt_leaf(
+        w,
+        shape,
+        "MeetingRequestWasSent",
+        Some(bool_str(item.meeting_request_was_sent)),
+    );
+    opt_leaf(w, shape, "CalendarItemType", Some("Single"));
+    opt_leaf(
+        w,
+        shape,
+        "MyResponseType",
+        Some(if item.is_meeting {
+            "Organizer"
+        } else {
+            "Unknown"
+        }),
+    );
+    single(w, st, shape, "Organizer", item.organizer.as_ref());
+    attendee_list(w, st, shape, "RequiredAttendees", &item.required_attendees);
+    attendee_list(w, st, shape, "OptionalAttendees", &item.optional_attendees);
+    attendee_list(w, st, shape, "Resources", &item.resources);
+}
+
+fn write_message_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapshot) {
+    // MessageType.
+    single(w, st, shape, "Sender", item.sender.as_ref());
+    recipient_list(w, st, shape, "ToRecipients", &item.to_recipients);
+    recipient_list(w, st, shape, "CcRecipients", &item.cc_recipients);
+    single(w, st, shape, "From", item.from.as_ref());
+    opt_leaf(w, shape, "IsRead", Some(bool_str(item.is_read)));
+    let representing = item.received_representing.as_ref().map(|r| st.address(r));
+    single(w, st, shape, "ReceivedRepresenting", representing.as_ref());
+    if item.kind == ItemKind::Message {
+        return;
+    }
+    // MeetingMessageType.
+    opt_leaf(
+        w,
+        shape,
+        "IsDelegated",
+        Some(bool_str(item.received_representing.is_some())),
+    );
+    opt_leaf(w, shape, "UID", item.uid.as_deref());
+    // MeetingRequestMessageType / MeetingCancellationMessageType.
+    if item.kind == ItemKind::MeetingRequest {
+        opt_leaf(
+            w,
+            shape,
+            "MeetingRequestType",
+            Some(if item.informational {
+                "PrincipalWantsCopy"
+            } else {
+                "NewMeetingRequest"
+            }),
+        );
+        opt_leaf(
+            w,
+            shape,
+            "IntendedFreeBusyStatus",
+            item.legacy_free_busy_status.as_deref(),
+        );
+        opt_leaf(w, shape, "Start", item.start.as_deref());
+        opt_leaf(w, shape, "End", item.end.as_deref());
+        opt_leaf(
+            w,
+            shape,
+            "IsAllDayEvent",
+            Some(bool_str(item.is_all_day_event.unwrap_or(false))),
+        );
+        opt_leaf(
+            w,
+            shape,
+            "LegacyFreeBusyStatus",
+            Some(if item.informational { "Free" } else { "Tentative" }),
+        );
+        opt_leaf(w, shape, "Location", item.location.as_deref());
+        opt_leaf(w, shape, "IsMeeting", Some("true"));
+        opt_leaf(w, shape, "IsCancelled", Some("false"));
+        opt_leaf(w, shape, "CalendarItemType", Some("Single"));
+        single(w, st, shape, "Organizer", item.organizer.as_ref());
+        attendee_list(w, st, shape, "RequiredAttendees", &item.required_attendees);
+        attendee_list(w, st, shape, "OptionalAttendees", &item.optional_attendees);
+        attendee_list(w, st, shape, "Resources", &item.resources);
+    } else {
+        opt_leaf(w, shape, "Start", item.start.as_deref());
+        opt_leaf(w, shape, "End", item.end.as_deref());
+        opt_leaf(w, shape, "Location", item.location.as_deref());
+        opt_leaf(w, shape, "CalendarItemType", Some("Single"));
+    }
+}
+
+/// Whether `who` may read `item`: the owner; a delegate with at least Reviewer on the
+/// folder (and ViewPrivateItems for private items).
+pub(crate) fn can_read(st: &State, who: &str, item: &ItemSnapshot) -> bool {
+    if who.eq_ignore_ascii_case(&item.owner) {
+        return true;
+    }
+    if !st.folder_access(who, &item.owner, &item.folder, 1) {
+        return false;
+    }
+    if item.sensitivity.as_deref() == Some("Private") {
+        return st
+            .delegate(&item.owner, who)
+            .is_some_and(|d| d.view_private_items);
+    }
+    true
+}
+
+/// GetItem.
+pub(crate) fn get_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
+    let shape = Shape::parse(soap::child(op, MESSAGES_NS, "ItemShape"), false);
+    let ids: Vec<Node<'_, '_>> = soap::child(op, MESSAGES_NS, "ItemIds")
+        .map(|i| i.children().filter(|c| c.is_element()).collect())
+        .unwrap_or_default();
+    let results: Vec<Result<&ItemSnapshot, (&str, &str)>> = ids
+        .iter()
+        .map(|id| {
+            let value = id.attribute("Id").unwrap_or("");
+            if id.tag_name().name() != "ItemId" {
+                return Err(("ErrorItemNotFound", ITEM_NOT_FOUND));
+            }
+            if !id_well_formed(value) {
+                return Err(("ErrorInvalidIdMalformed", "Id is malformed."));
+            }
+            match st.find_item(value) {
+                None => Err(("ErrorItemNotFound", ITEM_NOT_FOUND)),
+                Some(item) if !can_read(st, &ctx.me, item) => {
+                    Err(("ErrorAccessDenied", ACCESS_DENIED))
+                }
+                Some(item) => Ok(item),
+            }
+        })
+        .collect();
+    ctx.envelope(|w| {
+        w.root("GetItemResponse", &[]);
+        w.open(WNs::M, "ResponseMessages", &[]);
+        for r in &results {
+            match r {
+                Ok(item) => {
+                    w.open(
+                        WNs::M,
+                        "GetItemResponseMessage",
+                        &[("ResponseClass", "Success")],
+                    );
+                    w.response_fields("NoError", None);
+                    w.open(WNs::M, "Items", &[]);
+                    write_item(w, st, &shape, item);
+                    w.close(WNs::M, "Items");
+                }
+                Err((code, text)) => {
+                    w.open(
+                        WNs::M,
+                        "GetItemResponseMessage",
+                        &[("ResponseClass", "Error")],
+                    );
+                    w.response_fields(code, Some(text));
+                    w.empty(WNs::M, "Items", &[]);
+                }
+            }
+            w.close(WNs::M, "GetItemResponseMessage");
+        }
+        w.close(WNs::M, "ResponseMessages");
+        w.close(WNs::M, "GetItemResponse");
+    })
+}
+
+/// One folder's FindItem result.
+struct Page<'s> {
+    items: Vec<&'s ItemSnapshot>,
+    offset: usize,
+    total: usize,
+    last: bool,
+}
+
+/// FindItem (Shallow traversal; IndexedPageItemView paging; newest first).
+pub(crate) fn find_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
+    let shape = Shape::parse(soap::child(op, MESSAGES_NS, "ItemShape"), true);
+    let view = soap::child(op, MESSAGES_NS, "IndexedPageItemView");
+    let max = view
+        .and_then(|v| v.attribute("MaxEntriesReturned"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let offset = view
+        .and_then(|v| v.attribute("Offset"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let from_end = view.and_then(|v| v.attribute("BasePoint")) == Some("End");
+    let traversal = op.attribute("Traversal").unwrap_or("Shallow");
+    let folders: Vec<Node<'_, '_>> = soap::child(op, MESSAGES_NS, "ParentFolderIds")
+        .map(|f| f.children().filter(|c| c.is_element()).collect())
+        .unwrap_or_default();
+    let results: Vec<Result<Page<'_>, (&str, String)>> = folders
+        .iter()
+        .map(|f| {
+            if traversal != "Shallow" {
+                return Err((
+                    "ErrorInvalidRequest",
+                    "The simulator only supports Traversal=\"Shallow\".".to_string(),
+                ));
+            }
+            let (owner, folder) = resolve_folder(st, ctx, *f)?;
+            if !st.folder_access(&ctx.me, &owner, &folder, 1) {
+                return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
+            }
+            let mut all: Vec<&ItemSnapshot> = st
+                .mailbox(&owner)
+                .map(|m| {
+                    m.items
+                        .iter()
+                        .filter(|i| i.folder == folder && can_read(st, &ctx.me, i))
+                        .collect()
+                })
+                .unwrap_or_default();
+            all.reverse();
+            let total = all.len();
+            let (start, end) = if from_end {
+                let end = total.saturating_sub(offset);
+                let start = max.map_or(0, |m| end.saturating_sub(m));
+                (start, end)
+            } else {
+                let start = offset.min(total);
+                let end = max.map_or(total, |m| (start + m).min(total));
+                (start, end)
+            };
+            Ok(Page {
+                items: all[start..end].to_vec(),
+                offset: if from_end { offset + (end - start) } else { end },
+                total,
+                last: end >= total,
+            })
+        })
+        .collect();
+    ctx.envelope(|w| {
+        w.root("FindItemResponse", &[]);
+        w.open(WNs::M, "ResponseMessages", &[]);
+        for r in &results {
+            match r {
+                Ok(page) => {
+                    w.open(
+                        WNs::M,
+                        "FindItemResponseMessage",
+                        &[("ResponseClass", "Success")],
+                    );
+                    w.response_fields("NoError", None);
+                    let offset = page.offset.to_string();
+                    let total = page.total.to_string();
+                    w.open(
+                        WNs::M,
+                        "RootFolder",
+                        &[
+                            ("IndexedPagingOffset", &offset),
+                            ("TotalItemsInView", &total),
+                            ("IncludesLastItemInRange", bool_str(page.last)),
+                        ],
+                    );
+                    w.open(WNs::T, "Items", &[]);
+                    for item in &page.items {
+                        write_item(w, st, &shape, item);
+                    }
+                    w.close(WNs::T, "Items");
+                    w.close(WNs::M, "RootFolder");
+                }
+                Err((code, text)) => {
+                    w.open(
+                        WNs::M,
+                        "FindItemResponseMessage",
+                        &[("ResponseClass", "Error")],
+                    );
+                    w.response_fields(code, Some(text));
+                }
+            }
+            w.close(WNs::M, "FindItemResponseMessage");
+        }
+        w.close(WNs::M, "ResponseMessages");
+        w.close(WNs::M, "FindItemResponse");
+    })
+}

@@ -1,0 +1,578 @@
+//! Mailbox state: users, delegates, folders and items, plus the public snapshot types.
+
+use std::collections::BTreeMap;
+
+use super::SimUser;
+
+/// A delegate permission level on one of the principal's folders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PermissionLevel {
+    /// No access.
+    #[default]
+    None,
+    /// Read items.
+    Reviewer,
+    /// Read and create items, change and delete own items.
+    Author,
+    /// Read, create, change and delete all items.
+    Editor,
+    /// A custom set of rights (treated as no access by the simulator's checks).
+    Custom,
+}
+
+impl PermissionLevel {
+    /// Parses the schema value (`None`, `Reviewer`, `Author`, `Editor`, `Custom`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "None" => PermissionLevel::None,
+            "Reviewer" => PermissionLevel::Reviewer,
+            "Author" => PermissionLevel::Author,
+            "Editor" => PermissionLevel::Editor,
+            "Custom" => PermissionLevel::Custom,
+            _ => return None,
+        })
+    }
+
+    /// The schema value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionLevel::None => "None",
+            PermissionLevel::Reviewer => "Reviewer",
+            PermissionLevel::Author => "Author",
+            PermissionLevel::Editor => "Editor",
+            PermissionLevel::Custom => "Custom",
+        }
+    }
+
+    /// Rank used for access checks: None/Custom 0, Reviewer 1, Author 2, Editor 3.
+    pub(crate) fn rank(self) -> u8 {
+        match self {
+            PermissionLevel::None | PermissionLevel::Custom => 0,
+            PermissionLevel::Reviewer => 1,
+            PermissionLevel::Author => 2,
+            PermissionLevel::Editor => 3,
+        }
+    }
+}
+
+/// The six delegate folder permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Permissions {
+    /// Calendar folder.
+    pub calendar: PermissionLevel,
+    /// Tasks folder.
+    pub tasks: PermissionLevel,
+    /// Inbox folder.
+    pub inbox: PermissionLevel,
+    /// Contacts folder.
+    pub contacts: PermissionLevel,
+    /// Notes folder.
+    pub notes: PermissionLevel,
+    /// Journal folder.
+    pub journal: PermissionLevel,
+}
+
+impl Permissions {
+    /// The level for a distinguished folder name, if delegates can be granted access to it.
+    pub fn for_folder(&self, folder: &str) -> Option<PermissionLevel> {
+        Some(match folder {
+            "calendar" => self.calendar,
+            "tasks" => self.tasks,
+            "inbox" => self.inbox,
+            "contacts" => self.contacts,
+            "notes" => self.notes,
+            "journal" => self.journal,
+            _ => return None,
+        })
+    }
+}
+
+/// One delegate of a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegateSnapshot {
+    /// The delegate's primary SMTP address.
+    pub smtp: String,
+    /// Folder permissions.
+    pub permissions: Permissions,
+    /// ReceiveCopiesOfMeetingMessages.
+    pub receive_copies_of_meeting_messages: bool,
+    /// ViewPrivateItems.
+    pub view_private_items: bool,
+}
+
+/// The kind of a stored item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ItemKind {
+    /// t:CalendarItem.
+    CalendarItem,
+    /// t:Message.
+    Message,
+    /// t:MeetingRequest.
+    MeetingRequest,
+    /// t:MeetingCancellation.
+    MeetingCancellation,
+}
+
+impl ItemKind {
+    /// The element name used in responses.
+    pub fn element(self) -> &'static str {
+        match self {
+            ItemKind::CalendarItem => "CalendarItem",
+            ItemKind::Message => "Message",
+            ItemKind::MeetingRequest => "MeetingRequest",
+            ItemKind::MeetingCancellation => "MeetingCancellation",
+        }
+    }
+}
+
+/// A mailbox address (EmailAddressType: Name, EmailAddress).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Address {
+    /// Display name.
+    pub name: Option<String>,
+    /// SMTP address.
+    pub email: String,
+}
+
+/// A stored item, as kept by the simulator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemSnapshot {
+    /// ItemId/@Id.
+    pub id: String,
+    /// ItemId/@ChangeKey.
+    pub change_key: String,
+    /// Kind of item.
+    pub kind: ItemKind,
+    /// Mailbox that holds the item.
+    pub owner: String,
+    /// Distinguished folder name that holds the item (`calendar`, `inbox`, `sentitems`...).
+    pub folder: String,
+    /// ItemClass, e.g. `IPM.Appointment`, `IPM.Schedule.Meeting.Request`.
+    pub item_class: String,
+    /// Subject.
+    pub subject: Option<String>,
+    /// Body type (`HTML` or `Text`) and text.
+    pub body: Option<(String, String)>,
+    /// Sensitivity.
+    pub sensitivity: Option<String>,
+    /// Importance.
+    pub importance: Option<String>,
+    /// Categories.
+    pub categories: Vec<String>,
+    /// Creation time (simulator clock, UTC).
+    pub created: String,
+    /// Start.
+    pub start: Option<String>,
+    /// End.
+    pub end: Option<String>,
+    /// IsAllDayEvent.
+    pub is_all_day_event: Option<bool>,
+    /// LegacyFreeBusyStatus.
+    pub legacy_free_busy_status: Option<String>,
+    /// Location.
+    pub location: Option<String>,
+    /// Meeting UID shared by the calendar item and its meeting messages.
+    pub uid: Option<String>,
+    /// IsMeeting.
+    pub is_meeting: bool,
+    /// IsCancelled.
+    pub is_cancelled: bool,
+    /// MeetingRequestWasSent.
+    pub meeting_request_was_sent: bool,
+    /// Organizer (the principal).
+    pub organizer: Option<Address>,
+    /// RequiredAttendees.
+    pub required_attendees: Vec<Address>,
+    /// OptionalAttendees.
+    pub optional_attendees: Vec<Address>,
+    /// Resources.
+    pub resources: Vec<Address>,
+    /// Sender (who actually sent: the delegate when sent on behalf).
+    pub sender: Option<Address>,
+    /// From (on whose behalf: the principal).
+    pub from: Option<Address>,
+    /// ToRecipients.
+    pub to_recipients: Vec<Address>,
+    /// CcRecipients.
+    pub cc_recipients: Vec<Address>,
+    /// IsRead.
+    pub is_read: bool,
+    /// The authenticated (or impersonated) account that created the item.
+    pub created_by: String,
+    /// The principal's DeliverMeetingRequests setting when the meeting was created (where
+    /// attendee responses go). Set on calendar items that are meetings.
+    pub deliver_meeting_requests: Option<String>,
+    /// For meeting messages delivered to a principal as information only
+    /// (DelegatesAndSendInformationToMe).
+    pub informational: bool,
+    /// For meeting messages: the mailbox the message was addressed to when it was
+    /// delivered to a delegate as a copy (ReceivedRepresenting).
+    pub received_representing: Option<String>,
+}
+
+impl ItemSnapshot {
+    pub(crate) fn new(kind: ItemKind, owner: &str, folder: &str, created_by: &str) -> Self {
+        ItemSnapshot {
+            id: String::new(),
+            change_key: String::new(),
+            kind,
+            owner: owner.to_string(),
+            folder: folder.to_string(),
+            item_class: match kind {
+                ItemKind::CalendarItem => "IPM.Appointment",
+                ItemKind::Message => "IPM.Note",
+                ItemKind::MeetingRequest => "IPM.Schedule.Meeting.Request",
+                ItemKind::MeetingCancellation => "IPM.Schedule.Meeting.Canceled",
+            }
+            .to_string(),
+            subject: None,
+            body: None,
+            sensitivity: None,
+            importance: None,
+            categories: Vec::new(),
+            created: String::new(),
+            start: None,
+            end: None,
+            is_all_day_event: None,
+            legacy_free_busy_status: None,
+            location: None,
+            uid: None,
+            is_meeting: false,
+            is_cancelled: false,
+            meeting_request_was_sent: false,
+            organizer: None,
+            required_attendees: Vec::new(),
+            optional_attendees: Vec::new(),
+            resources: Vec::new(),
+            sender: None,
+            from: None,
+            to_recipients: Vec::new(),
+            cc_recipients: Vec::new(),
+            is_read: false,
+            created_by: created_by.to_string(),
+            deliver_meeting_requests: None,
+            informational: false,
+            received_representing: None,
+        }
+    }
+
+    /// All attendees (required, optional, resources).
+    pub fn attendees(&self) -> impl Iterator<Item = &Address> {
+        self.required_attendees
+            .iter()
+            .chain(&self.optional_attendees)
+            .chain(&self.resources)
+    }
+}
+
+/// A snapshot of one mailbox, for assertions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxSnapshot {
+    /// Primary SMTP address.
+    pub smtp: String,
+    /// Delegates, in the order they were added.
+    pub delegates: Vec<DelegateSnapshot>,
+    /// DeliverMeetingRequests (principal-level setting).
+    pub deliver_meeting_requests: String,
+    /// Items of the calendar folder.
+    pub calendar: Vec<ItemSnapshot>,
+    /// Items of the inbox.
+    pub inbox: Vec<ItemSnapshot>,
+    /// Items of Sent Items.
+    pub sent_items: Vec<ItemSnapshot>,
+    /// Items of Drafts.
+    pub drafts: Vec<ItemSnapshot>,
+    /// Items of Deleted Items.
+    pub deleted_items: Vec<ItemSnapshot>,
+    /// Meeting requests delivered to inboxes for meetings organized in this mailbox.
+    pub invitations_sent: u32,
+    /// Meeting cancellations delivered for meetings organized in this mailbox.
+    pub cancellations_sent: u32,
+    /// Meeting requests this mailbox received.
+    pub invitations_received: u32,
+    /// Meeting cancellations this mailbox received.
+    pub cancellations_received: u32,
+}
+
+/// Internal mailbox.
+#[derive(Debug, Clone)]
+pub(crate) struct Mailbox {
+    pub(crate) delegates: Vec<DelegateSnapshot>,
+    pub(crate) deliver_meeting_requests: String,
+    pub(crate) items: Vec<ItemSnapshot>,
+    pub(crate) invitations_sent: u32,
+    pub(crate) cancellations_sent: u32,
+    pub(crate) invitations_received: u32,
+    pub(crate) cancellations_received: u32,
+}
+
+/// Internal user record.
+#[derive(Debug, Clone)]
+pub(crate) struct UserRec {
+    pub(crate) user: SimUser,
+    pub(crate) can_impersonate: bool,
+}
+
+/// The whole simulated organisation.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) users: Vec<UserRec>,
+    pub(crate) mailboxes: BTreeMap<String, Mailbox>,
+    next_id: u64,
+    clock: u64,
+}
+
+impl State {
+    pub(crate) fn new(users: &[SimUser], impersonators: &[String]) -> Self {
+        let mut mailboxes = BTreeMap::new();
+        let users: Vec<UserRec> = users
+            .iter()
+            .map(|u| UserRec {
+                can_impersonate: impersonators
+                    .iter()
+                    .any(|i| i.eq_ignore_ascii_case(&u.smtp)),
+                user: u.clone(),
+            })
+            .collect();
+        for u in &users {
+            mailboxes.insert(
+                u.user.smtp.to_ascii_lowercase(),
+                Mailbox {
+                    delegates: Vec::new(),
+                    deliver_meeting_requests: "DelegatesAndSendInformationToMe".into(),
+                    items: Vec::new(),
+                    invitations_sent: 0,
+                    cancellations_sent: 0,
+                    invitations_received: 0,
+                    cancellations_received: 0,
+                },
+            );
+        }
+        State {
+            users,
+            mailboxes,
+            next_id: 1,
+            clock: 0,
+        }
+    }
+
+    /// Looks a user up by SMTP address (case-insensitive).
+    pub(crate) fn user(&self, smtp: &str) -> Option<&UserRec> {
+        self.users
+            .iter()
+            .find(|u| u.user.smtp.eq_ignore_ascii_case(smtp.trim()))
+    }
+
+    /// Looks a user up by SID.
+    pub(crate) fn user_by_sid(&self, sid: &str) -> Option<&UserRec> {
+        self.users.iter().find(|u| u.user.sid == sid.trim())
+    }
+
+    pub(crate) fn user_mut(&mut self, smtp: &str) -> Option<&mut UserRec> {
+        self.users
+            .iter_mut()
+            .find(|u| u.user.smtp.eq_ignore_ascii_case(smtp.trim()))
+    }
+
+    pub(crate) fn mailbox(&self, smtp: &str) -> Option<&Mailbox> {
+        self.mailboxes.get(&smtp.trim().to_ascii_lowercase())
+    }
+
+    pub(crate) fn mailbox_mut(&mut self, smtp: &str) -> Option<&mut Mailbox> {
+        self.mailboxes.get_mut(&smtp.trim().to_ascii_lowercase())
+    }
+
+    /// The Address of a known user (display name filled in) or a bare address.
+    pub(crate) fn address(&self, smtp: &str) -> Address {
+        match self.user(smtp) {
+            Some(u) => Address {
+                name: Some(u.user.display_name.clone()),
+                email: u.user.smtp.clone(),
+            },
+            None => Address {
+                name: None,
+                email: smtp.to_string(),
+            },
+        }
+    }
+
+    /// A fresh opaque item id and change key.
+    pub(crate) fn new_ids(&mut self) -> (String, String) {
+        let n = self.next_id;
+        self.next_id += 1;
+        (
+            format!("AAMkAGSim{}", b64(format!("item:{n:010}").as_bytes())),
+            format!("DwAAABYAAA{}", b64(format!("ck:{n:06}").as_bytes())),
+        )
+    }
+
+    /// A fresh meeting UID.
+    pub(crate) fn new_uid(&mut self) -> String {
+        let n = self.next_id;
+        self.next_id += 1;
+        format!("040000008200E00074C5B7101A82E008000000005{n:020}")
+    }
+
+    /// The simulator clock as an xs:dateTime (one second per stored item).
+    pub(crate) fn now(&mut self) -> String {
+        self.clock += 1;
+        let s = self.clock;
+        format!(
+            "2025-01-01T{:02}:{:02}:{:02}Z",
+            (s / 3600) % 24,
+            (s / 60) % 60,
+            s % 60
+        )
+    }
+
+    /// Stores an item (assigning id, change key and creation time) and returns its id.
+    pub(crate) fn store(&mut self, mut item: ItemSnapshot) -> Option<String> {
+        let (id, ck) = self.new_ids();
+        item.id = id.clone();
+        item.change_key = ck;
+        item.created = self.now();
+        let mb = self.mailbox_mut(&item.owner)?;
+        mb.items.push(item);
+        Some(id)
+    }
+
+    /// Finds an item by id.
+    pub(crate) fn find_item(&self, id: &str) -> Option<&ItemSnapshot> {
+        self.mailboxes
+            .values()
+            .flat_map(|m| m.items.iter())
+            .find(|i| i.id == id)
+    }
+
+    /// Removes an item by id.
+    pub(crate) fn remove_item(&mut self, id: &str) -> Option<ItemSnapshot> {
+        for mb in self.mailboxes.values_mut() {
+            if let Some(pos) = mb.items.iter().position(|i| i.id == id) {
+                return Some(mb.items.remove(pos));
+            }
+        }
+        None
+    }
+
+    /// The delegate entry of `delegate` in `principal`'s mailbox.
+    pub(crate) fn delegate(&self, principal: &str, delegate: &str) -> Option<&DelegateSnapshot> {
+        self.mailbox(principal)?
+            .delegates
+            .iter()
+            .find(|d| d.smtp.eq_ignore_ascii_case(delegate))
+    }
+
+    /// Whether `who` may act on `owner`'s `folder` with at least `rank`
+    /// (1 Reviewer, 2 Author, 3 Editor): the owner always may, delegates per permission.
+    pub(crate) fn folder_access(&self, who: &str, owner: &str, folder: &str, rank: u8) -> bool {
+        if who.eq_ignore_ascii_case(owner) {
+            return true;
+        }
+        self.delegate(owner, who)
+            .and_then(|d| d.permissions.for_folder(folder))
+            .is_some_and(|l| l.rank() >= rank)
+    }
+
+    pub(crate) fn snapshot(&self, smtp: &str) -> Option<MailboxSnapshot> {
+        let u = self.user(smtp)?;
+        let mb = self.mailbox(smtp)?;
+        let folder = |f: &str| {
+            mb.items
+                .iter()
+                .filter(|i| i.folder == f)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        Some(MailboxSnapshot {
+            smtp: u.user.smtp.clone(),
+            delegates: mb.delegates.clone(),
+            deliver_meeting_requests: mb.deliver_meeting_requests.clone(),
+            calendar: folder("calendar"),
+            inbox: folder("inbox"),
+            sent_items: folder("sentitems"),
+            drafts: folder("drafts"),
+            deleted_items: folder("deleteditems"),
+            invitations_sent: mb.invitations_sent,
+            cancellations_sent: mb.cancellations_sent,
+            invitations_received: mb.invitations_received,
+            cancellations_received: mb.cancellations_received,
+        })
+    }
+}
+
+/// Standard base64 (with padding), enough for opaque ids.
+pub(crate) fn b64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(char::from(A[(n >> 18) as usize & 63]));
+        out.push(char::from(A[(n >> 12) as usize & 63]));
+        out.push(if chunk.len() > 1 {
+            char::from(A[(n >> 6) as usize & 63])
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            char::from(A[n as usize & 63])
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+/// Decodes standard base64 (used for Basic credentials). Returns None on bad input.
+pub(crate) fn unb64(s: &str) -> Option<Vec<u8>> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let s = s.trim().trim_end_matches('=').as_bytes();
+    let mut out = Vec::new();
+    for chunk in s.chunks(4) {
+        if chunk.len() == 1 {
+            return None;
+        }
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= val(*c)? << (18 - 6 * i);
+        }
+        out.push((n >> 16) as u8);
+        if chunk.len() > 2 {
+            out.push((n >> 8) as u8);
+        }
+        if chunk.len() > 3 {
+            out.push(n as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trip() {
+        for s in ["", "a", "ab", "abc", "user1@example.com:Passw0rd!"] {
+            assert_eq!(unb64(&b64(s.as_bytes())).as_deref(), Some(s.as_bytes()));
+        }
+        assert_eq!(b64(b"user:pass"), "dXNlcjpwYXNz");
+        assert!(unb64("!!!!").is_none());
+        assert!(unb64("a").is_none());
+    }
+}
