@@ -70,7 +70,10 @@ fn add_delegate_per_user_results_in_request_order() {
     let who: Vec<&str> = mb.delegates.iter().map(|d| d.smtp.as_str()).collect();
     assert_eq!(who, [U3, U2]);
     // Default DeliverMeetingRequests when never set.
-    assert_eq!(mb.deliver_meeting_requests, "DelegatesAndSendInformationToMe");
+    assert_eq!(
+        mb.deliver_meeting_requests,
+        "DelegatesAndSendInformationToMe"
+    );
 }
 
 #[test]
@@ -124,7 +127,10 @@ fn impersonating_the_owner_may_manage_delegates() {
     assert_eq!(r.codes(), ["NoError", "NoError"], "{}", r.body);
     assert_eq!(sim.mailbox(U1).expect("mb").delegates.len(), 1);
     let rec = sim.requests_for("AddDelegate");
-    assert_eq!(rec[0].authenticated_as.as_deref(), Some("admin@example.com"));
+    assert_eq!(
+        rec[0].authenticated_as.as_deref(),
+        Some("admin@example.com")
+    );
     assert_eq!(rec[0].acting_as.as_deref(), Some(U1));
 }
 
@@ -157,10 +163,19 @@ fn get_delegate_shapes() {
     assert!(r.texts(T, "DelegatePermissions").is_empty());
     assert_eq!(r.texts(T, "ViewPrivateItems"), ["false"]);
 
-    let r = call(&sim, U1, &get_delegate(U1, true, &[U3, U2, "ghost@example.com"]));
+    let r = call(
+        &sim,
+        U1,
+        &get_delegate(U1, true, &[U3, U2, "ghost@example.com"]),
+    );
     assert_eq!(
         r.codes(),
-        ["NoError", "ErrorNotDelegate", "NoError", "ErrorDelegateNoUser"]
+        [
+            "NoError",
+            "ErrorNotDelegate",
+            "NoError",
+            "ErrorDelegateNoUser"
+        ]
     );
     assert_eq!(r.texts(T, "PrimarySmtpAddress"), [U2]);
 }
@@ -210,7 +225,11 @@ fn update_delegate_of_non_delegate_gives_not_delegate() {
     let r = call(
         &sim,
         U1,
-        &update_delegate(U1, &[delegate_user(U3, &[("Calendar", "Editor")], "")], None),
+        &update_delegate(
+            U1,
+            &[delegate_user(U3, &[("Calendar", "Editor")], "")],
+            None,
+        ),
     );
     assert_eq!(r.status, 200);
     assert_eq!(r.codes(), ["NoError", "ErrorNotDelegate"]);

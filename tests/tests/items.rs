@@ -42,7 +42,13 @@ fn seed_meeting_on_behalf_of_principal() {
     let r = call(
         &sim,
         U2,
-        &create_meeting(Some(U1), "SendToAllAndSaveCopy", "Delegate appointment", &[U3], &[]),
+        &create_meeting(
+            Some(U1),
+            "SendToAllAndSaveCopy",
+            "Delegate appointment",
+            &[U3],
+            &[],
+        ),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.codes(), ["NoError"]);
@@ -55,11 +61,17 @@ fn seed_meeting_on_behalf_of_principal() {
     assert_eq!(u1.calendar.len(), 1);
     let meeting = &u1.calendar[0];
     assert_eq!(meeting.id, id);
-    assert_eq!(meeting.organizer.as_ref().map(|o| o.email.as_str()), Some(U1));
+    assert_eq!(
+        meeting.organizer.as_ref().map(|o| o.email.as_str()),
+        Some(U1)
+    );
     assert_eq!(meeting.created_by, U2);
     assert!(meeting.is_meeting && meeting.meeting_request_was_sent);
     assert_eq!(meeting.legacy_free_busy_status.as_deref(), Some("Busy"));
-    assert_eq!(meeting.deliver_meeting_requests.as_deref(), Some("DelegatesAndMe"));
+    assert_eq!(
+        meeting.deliver_meeting_requests.as_deref(),
+        Some("DelegatesAndMe")
+    );
     assert_eq!(u1.invitations_sent, 1);
 
     // user3 got the request: From = principal, Sender = delegate.
@@ -124,12 +136,19 @@ fn create_in_other_calendar_needs_author() {
     with_delegate(&sim, U1, U2, PermissionLevel::Editor);
     assert_eq!(call(&sim, U2, &body).codes(), ["NoError"]);
     // Impersonation of the principal works without any delegate entry.
-    let imp = envelope(&impersonate("SmtpAddress", U4), &create_meeting(Some(U4), "SendToNone", "y", &[], &[]));
+    let imp = envelope(
+        &impersonate("SmtpAddress", U4),
+        &create_meeting(Some(U4), "SendToNone", "y", &[], &[]),
+    );
     let r = post_as(&sim, "admin@example.com", &imp);
     assert_eq!(r.codes(), ["NoError"], "{}", r.body);
     assert_eq!(sim.mailbox(U4).expect("u4").calendar.len(), 1);
     // Unknown principal.
-    let r = call(&sim, U2, &create_meeting(Some("ghost@example.com"), "SendToNone", "z", &[], &[]));
+    let r = call(
+        &sim,
+        U2,
+        &create_meeting(Some("ghost@example.com"), "SendToNone", "z", &[], &[]),
+    );
     assert_eq!(r.codes(), ["ErrorNonExistentMailbox"]);
 }
 
@@ -137,11 +156,19 @@ fn create_in_other_calendar_needs_author() {
 fn own_calendar_and_invitation_modes() {
     let sim = Simulator::start(SimConfig::seed());
     // SendToNone: stored, no invitations.
-    let r = call(&sim, U1, &create_meeting(None, "SendToNone", "quiet", &[U3], &[]));
+    let r = call(
+        &sim,
+        U1,
+        &create_meeting(None, "SendToNone", "quiet", &[U3], &[]),
+    );
     assert_eq!(r.codes(), ["NoError"]);
     assert!(sim.mailbox(U3).expect("u3").inbox.is_empty());
     // SendOnlyToAll: invitations, no sent copy; optional attendees and resources too.
-    let r = call(&sim, U1, &create_meeting(None, "SendOnlyToAll", "loud", &[U3], &[U4]));
+    let r = call(
+        &sim,
+        U1,
+        &create_meeting(None, "SendOnlyToAll", "loud", &[U3], &[U4]),
+    );
     assert_eq!(r.codes(), ["NoError"]);
     let u1 = sim.mailbox(U1).expect("u1");
     assert!(u1.sent_items.is_empty());
@@ -186,7 +213,11 @@ fn time_zone_and_culture_are_recorded() {
 #[test]
 fn get_item_shapes_and_access() {
     let sim = Simulator::start(SimConfig::seed());
-    let r = call(&sim, U1, &create_meeting(None, "SendToNone", "Shapes", &[U3], &[U4]));
+    let r = call(
+        &sim,
+        U1,
+        &create_meeting(None, "SendToNone", "Shapes", &[U3], &[U4]),
+    );
     let id = created_id(&r);
 
     let g = call(&sim, U1, &get_item("IdOnly", &[&id]));
@@ -208,32 +239,60 @@ fn get_item_shapes_and_access() {
     assert_eq!(g.texts(T, "IsMeeting"), ["true"]);
 
     // Unknown and malformed ids: per-item errors, in order.
-    let g = call(&sim, U1, &get_item("IdOnly", &["AAMkAGSimNope", &id, "bad id!"]));
-    assert_eq!(g.codes(), ["ErrorItemNotFound", "NoError", "ErrorInvalidIdMalformed"]);
+    let g = call(
+        &sim,
+        U1,
+        &get_item("IdOnly", &["AAMkAGSimNope", &id, "bad id!"]),
+    );
+    assert_eq!(
+        g.codes(),
+        ["ErrorItemNotFound", "NoError", "ErrorInvalidIdMalformed"]
+    );
 
     // Access: a stranger is denied; a Reviewer delegate may read; impersonation may.
-    assert_eq!(call(&sim, U2, &get_item("Default", &[&id])).codes(), ["ErrorAccessDenied"]);
+    assert_eq!(
+        call(&sim, U2, &get_item("Default", &[&id])).codes(),
+        ["ErrorAccessDenied"]
+    );
     with_delegate(&sim, U1, U2, PermissionLevel::Reviewer);
-    assert_eq!(call(&sim, U2, &get_item("Default", &[&id])).codes(), ["NoError"]);
-    let imp = envelope(&impersonate("PrincipalName", U1), &get_item("Default", &[&id]));
-    assert_eq!(post_as(&sim, "admin@example.com", &imp).codes(), ["NoError"]);
+    assert_eq!(
+        call(&sim, U2, &get_item("Default", &[&id])).codes(),
+        ["NoError"]
+    );
+    let imp = envelope(
+        &impersonate("PrincipalName", U1),
+        &get_item("Default", &[&id]),
+    );
+    assert_eq!(
+        post_as(&sim, "admin@example.com", &imp).codes(),
+        ["NoError"]
+    );
 }
 
 #[test]
 fn find_item_pages_and_checks_access() {
     let sim = Simulator::start(SimConfig::seed());
     for n in 0..5 {
-        let r = call(&sim, U1, &create_meeting(None, "SendToNone", &format!("m{n}"), &[], &[]));
+        let r = call(
+            &sim,
+            U1,
+            &create_meeting(None, "SendToNone", &format!("m{n}"), &[], &[]),
+        );
         assert_eq!(r.codes(), ["NoError"]);
     }
-    let page = "<m:IndexedPageItemView MaxEntriesReturned=\"2\" Offset=\"0\" BasePoint=\"Beginning\"/>";
+    let page =
+        "<m:IndexedPageItemView MaxEntriesReturned=\"2\" Offset=\"0\" BasePoint=\"Beginning\"/>";
     let f = call(&sim, U1, &find_item("calendar", None, "Default", page));
     assert_eq!(f.codes(), ["NoError"], "{}", f.body);
     assert_eq!(f.attr(M, "RootFolder", "TotalItemsInView"), ["5"]);
-    assert_eq!(f.attr(M, "RootFolder", "IncludesLastItemInRange"), ["false"]);
+    assert_eq!(
+        f.attr(M, "RootFolder", "IncludesLastItemInRange"),
+        ["false"]
+    );
     assert_eq!(f.attr(M, "RootFolder", "IndexedPagingOffset"), ["2"]);
     assert_eq!(f.texts(T, "Subject"), ["m4", "m3"]);
-    let page = "<m:IndexedPageItemView MaxEntriesReturned=\"10\" Offset=\"4\" BasePoint=\"Beginning\"/>";
+    let page =
+        "<m:IndexedPageItemView MaxEntriesReturned=\"10\" Offset=\"4\" BasePoint=\"Beginning\"/>";
     let f = call(&sim, U1, &find_item("calendar", None, "IdOnly", page));
     assert_eq!(f.attr(T, "ItemId", "Id").len(), 1);
     assert_eq!(f.attr(M, "RootFolder", "IncludesLastItemInRange"), ["true"]);
@@ -256,14 +315,26 @@ fn find_item_pages_and_checks_access() {
 fn delete_item_sends_cancellations() {
     let sim = Simulator::start(SimConfig::seed());
     with_delegate(&sim, U1, U2, PermissionLevel::Editor);
-    let r = call(&sim, U2, &create_meeting(Some(U1), "SendToAllAndSaveCopy", "Doomed", &[U3], &[U4]));
+    let r = call(
+        &sim,
+        U2,
+        &create_meeting(Some(U1), "SendToAllAndSaveCopy", "Doomed", &[U3], &[U4]),
+    );
     let id = created_id(&r);
 
     // Calendar items need SendMeetingCancellations.
     let d = call(&sim, U2, &delete_item(&[&id], None, "MoveToDeletedItems"));
     assert_eq!(d.codes(), ["ErrorSendMeetingCancellationsRequired"]);
 
-    let d = call(&sim, U2, &delete_item(&[&id, "AAMkAGSimNope"], Some("SendToAllAndSaveCopy"), "MoveToDeletedItems"));
+    let d = call(
+        &sim,
+        U2,
+        &delete_item(
+            &[&id, "AAMkAGSimNope"],
+            Some("SendToAllAndSaveCopy"),
+            "MoveToDeletedItems",
+        ),
+    );
     assert_eq!(d.codes(), ["NoError", "ErrorItemNotFound"]);
     let u1 = sim.mailbox(U1).expect("u1");
     assert!(u1.calendar.is_empty());
@@ -290,13 +361,25 @@ fn delete_item_sends_cancellations() {
 #[test]
 fn delete_item_access_and_hard_delete() {
     let sim = Simulator::start(SimConfig::seed());
-    let r = call(&sim, U1, &create_meeting(None, "SendToNone", "mine", &[], &[]));
+    let r = call(
+        &sim,
+        U1,
+        &create_meeting(None, "SendToNone", "mine", &[], &[]),
+    );
     let id = created_id(&r);
     // Author may not delete items it did not create.
     with_delegate(&sim, U1, U2, PermissionLevel::Author);
-    let d = call(&sim, U2, &delete_item(&[&id], Some("SendToNone"), "HardDelete"));
+    let d = call(
+        &sim,
+        U2,
+        &delete_item(&[&id], Some("SendToNone"), "HardDelete"),
+    );
     assert_eq!(d.codes(), ["ErrorAccessDenied"]);
-    let d = call(&sim, U1, &delete_item(&[&id], Some("SendToNone"), "HardDelete"));
+    let d = call(
+        &sim,
+        U1,
+        &delete_item(&[&id], Some("SendToNone"), "HardDelete"),
+    );
     assert_eq!(d.codes(), ["NoError"]);
     let u1 = sim.mailbox(U1).expect("u1");
     assert!(u1.calendar.is_empty() && u1.deleted_items.is_empty());
@@ -312,18 +395,34 @@ fn delegates_receiving_copies_follow_deliver_meeting_requests() {
         U3,
         &add_delegate(
             U3,
-            &[delegate_user(U4, &[("Calendar", "Editor")], "<t:ReceiveCopiesOfMeetingMessages>true</t:ReceiveCopiesOfMeetingMessages>")],
+            &[delegate_user(
+                U4,
+                &[("Calendar", "Editor")],
+                "<t:ReceiveCopiesOfMeetingMessages>true</t:ReceiveCopiesOfMeetingMessages>",
+            )],
             Some("DelegatesOnly"),
         ),
     );
     assert_eq!(r.codes(), ["NoError", "NoError"]);
-    call(&sim, U1, &create_meeting(None, "SendOnlyToAll", "fwd", &[U3], &[]));
+    call(
+        &sim,
+        U1,
+        &create_meeting(None, "SendOnlyToAll", "fwd", &[U3], &[]),
+    );
     assert!(sim.mailbox(U3).expect("u3").inbox.is_empty());
     let copy = &sim.mailbox(U4).expect("u4").inbox[0];
     assert_eq!(copy.received_representing.as_deref(), Some(U3));
 
-    call(&sim, U3, &update_delegate(U3, &[], Some("DelegatesAndSendInformationToMe")));
-    call(&sim, U1, &create_meeting(None, "SendOnlyToAll", "info", &[U3], &[]));
+    call(
+        &sim,
+        U3,
+        &update_delegate(U3, &[], Some("DelegatesAndSendInformationToMe")),
+    );
+    call(
+        &sim,
+        U1,
+        &create_meeting(None, "SendOnlyToAll", "info", &[U3], &[]),
+    );
     let u3 = sim.mailbox(U3).expect("u3");
     assert_eq!(u3.inbox.len(), 1);
     assert!(u3.inbox[0].informational);
@@ -339,9 +438,16 @@ fn messages_can_be_sent_and_saved() {
     let r = call(&sim, U1, &body);
     assert_eq!(r.codes(), ["NoError"], "{}", r.body);
     assert!(r.attr(T, "ItemId", "Id").is_empty());
-    assert_eq!(sim.mailbox(U3).expect("u3").inbox[0].subject.as_deref(), Some("hello"));
+    assert_eq!(
+        sim.mailbox(U3).expect("u3").inbox[0].subject.as_deref(),
+        Some("hello")
+    );
     assert_eq!(sim.mailbox(U1).expect("u1").sent_items.len(), 1);
     // Without MessageDisposition.
-    let r = call(&sim, U1, &body.replace(" MessageDisposition=\"SendAndSaveCopy\"", ""));
+    let r = call(
+        &sim,
+        U1,
+        &body.replace(" MessageDisposition=\"SendAndSaveCopy\"", ""),
+    );
     assert_eq!(r.codes(), ["ErrorMessageDispositionRequired"]);
 }

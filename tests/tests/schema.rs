@@ -36,7 +36,11 @@ fn valid_example_requests_are_accepted() {
         .collect();
     entries.sort();
     for path in entries {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
         let body = std::fs::read_to_string(&path).expect("read example");
         let r = post_as(&sim, sender_for(&name), &body);
         assert_eq!(r.status, 200, "{name}: {}", r.body);
@@ -70,13 +74,22 @@ fn invalid_examples_are_rejected_with_schema_validation() {
         // admin may impersonate, so only the schema can reject these.
         let r = post_as(&sim, "admin@example.com", &body);
         assert_eq!(r.status, 500, "{name}: {}", r.body);
-        assert_eq!(r.fault_code().as_deref(), Some("ErrorSchemaValidation"), "{name}: {}", r.body);
+        assert_eq!(
+            r.fault_code().as_deref(),
+            Some("ErrorSchemaValidation"),
+            "{name}: {}",
+            r.body
+        );
         assert_eq!(r.texts(T, "LineNumber").len(), 1, "{name}");
         assert_eq!(r.texts(T, "Violation").len(), 1, "{name}");
     }
     // Nothing was changed by any of them.
     for mb in sim.mailboxes() {
-        assert!(mb.delegates.is_empty() && mb.calendar.is_empty(), "{}", mb.smtp);
+        assert!(
+            mb.delegates.is_empty() && mb.calendar.is_empty(),
+            "{}",
+            mb.smtp
+        );
     }
 }
 
@@ -101,7 +114,11 @@ fn fault_format_mirrors_exchange() {
         .expect("faultcode");
     assert_eq!(faultcode.text(), Some("a:ErrorSchemaValidation"));
     assert_eq!(faultcode.lookup_namespace_uri(Some("a")), Some(T));
-    assert!(fault.children().any(|c| c.tag_name().name() == "faultstring"));
+    assert!(
+        fault
+            .children()
+            .any(|c| c.tag_name().name() == "faultstring")
+    );
     assert_eq!(r.texts(E, "ResponseCode"), ["ErrorSchemaValidation"]);
     assert_eq!(r.texts(E, "Message").len(), 1);
     // The DeliverMeetingRequests element is on line 9 of the envelope, column 1.
@@ -138,10 +155,19 @@ fn prefixes_do_not_matter_namespaces_do() {
         assert_eq!(r.codes(), ["NoError"]);
     }
     // The right local names in a wrong namespace are rejected.
-    let wrong = styles[1].replace(T, "https://schemas.microsoft.com/exchange/services/2006/types");
-    assert_eq!(call_raw(&sim, &wrong).fault_code().as_deref(), Some("ErrorSchemaValidation"));
+    let wrong = styles[1].replace(
+        T,
+        "https://schemas.microsoft.com/exchange/services/2006/types",
+    );
+    assert_eq!(
+        call_raw(&sim, &wrong).fault_code().as_deref(),
+        Some("ErrorSchemaValidation")
+    );
     let soap12 = styles[0].replace(SOAP, "http://www.w3.org/2003/05/soap-envelope");
-    assert_eq!(call_raw(&sim, &soap12).fault_code().as_deref(), Some("ErrorSchemaValidation"));
+    assert_eq!(
+        call_raw(&sim, &soap12).fault_code().as_deref(),
+        Some("ErrorSchemaValidation")
+    );
 }
 
 #[test]
@@ -155,8 +181,17 @@ fn response_prefix_variants_parse_the_same() {
         },
     ] {
         let sim = Simulator::start(SimConfig::seed().with_prefixes(prefixes.clone()));
-        let r = call(&sim, "user1@example.com", &seed_add("user1@example.com", "user2@example.com"));
-        assert_eq!(r.codes(), ["NoError", "NoError"], "{prefixes:?}: {}", r.body);
+        let r = call(
+            &sim,
+            "user1@example.com",
+            &seed_add("user1@example.com", "user2@example.com"),
+        );
+        assert_eq!(
+            r.codes(),
+            ["NoError", "NoError"],
+            "{prefixes:?}: {}",
+            r.body
+        );
         assert_eq!(r.texts(T, "PrimarySmtpAddress"), ["user2@example.com"]);
     }
 }
@@ -173,7 +208,10 @@ fn header_rules() {
     assert_eq!(r.status, 500);
     assert_eq!(r.fault_code().as_deref(), Some("ErrorInvalidServerVersion"));
     // Unknown version value.
-    let r = call_raw(&sim, &envelope("", &get).replace("Exchange2013_SP1", "Exchange2019"));
+    let r = call_raw(
+        &sim,
+        &envelope("", &get).replace("Exchange2013_SP1", "Exchange2019"),
+    );
     assert_eq!(r.fault_code().as_deref(), Some("ErrorSchemaValidation"));
     // An unknown header element.
     let r = call_raw(&sim, &envelope("<t:Bogus/>", &get));
@@ -195,10 +233,26 @@ fn impersonation_rules() {
     let sim = Simulator::start(SimConfig::seed());
     let get = get_delegate("user1@example.com", false, &[]);
     let cases = [
-        ("user2@example.com", impersonate("PrimarySmtpAddress", "user1@example.com"), "ErrorImpersonateUserDenied"),
-        ("admin@example.com", impersonate("PrimarySmtpAddress", "ghost@example.com"), "ErrorNonExistentMailbox"),
-        ("admin@example.com", impersonate("SID", "S-1-5-21-0-0-0-9999"), "ErrorImpersonationFailed"),
-        ("admin@example.com", impersonate("PrincipalName", "ghost@example.com"), "ErrorImpersonationFailed"),
+        (
+            "user2@example.com",
+            impersonate("PrimarySmtpAddress", "user1@example.com"),
+            "ErrorImpersonateUserDenied",
+        ),
+        (
+            "admin@example.com",
+            impersonate("PrimarySmtpAddress", "ghost@example.com"),
+            "ErrorNonExistentMailbox",
+        ),
+        (
+            "admin@example.com",
+            impersonate("SID", "S-1-5-21-0-0-0-9999"),
+            "ErrorImpersonationFailed",
+        ),
+        (
+            "admin@example.com",
+            impersonate("PrincipalName", "ghost@example.com"),
+            "ErrorImpersonationFailed",
+        ),
     ];
     for (caller, header, code) in cases {
         let r = post_as(&sim, caller, &envelope(&header, &get));
@@ -221,8 +275,18 @@ fn impersonation_rules() {
     assert_eq!(r.fault_code().as_deref(), Some("ErrorSchemaValidation"));
     // The right can be revoked at run time.
     sim.set_impersonation_right("admin@example.com", false);
-    let r = post_as(&sim, "admin@example.com", &envelope(&impersonate("SID", "S-1-5-21-1111111111-2222222222-333333333-1116"), &get));
-    assert_eq!(r.fault_code().as_deref(), Some("ErrorImpersonateUserDenied"));
+    let r = post_as(
+        &sim,
+        "admin@example.com",
+        &envelope(
+            &impersonate("SID", "S-1-5-21-1111111111-2222222222-333333333-1116"),
+            &get,
+        ),
+    );
+    assert_eq!(
+        r.fault_code().as_deref(),
+        Some("ErrorImpersonateUserDenied")
+    );
 }
 
 #[test]
@@ -262,7 +326,11 @@ fn schema_order_inside_items_and_values() {
     for body in bad {
         let r = call_raw(&sim, &envelope("", body));
         assert_eq!(r.status, 500, "{body}: {}", r.body);
-        assert_eq!(r.fault_code().as_deref(), Some("ErrorSchemaValidation"), "{body}");
+        assert_eq!(
+            r.fault_code().as_deref(),
+            Some("ErrorSchemaValidation"),
+            "{body}"
+        );
     }
 }
 
@@ -278,27 +346,47 @@ fn garbage_never_panics() {
         format!("<soap:Envelope xmlns:soap=\"{SOAP}\"><soap:Body/><soap:Body/></soap:Envelope>"),
         format!("<soap:Envelope xmlns:soap=\"{SOAP}\"><soap:Body/><soap:Header/></soap:Envelope>"),
         "<!DOCTYPE x [<!ENTITY a \"aaaa\">]><x>&a;</x>".into(),
-        envelope("", "<m:AddDelegate><m:Mailbox/><m:DelegateUsers><t:DelegateUser><t:UserId/></t:DelegateUser></m:DelegateUsers></m:AddDelegate>"),
-        envelope("", "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id=\"\"/></m:ItemIds></m:GetItem>"),
-        envelope("", "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned=\"-5\" Offset=\"99999999999999999999\" BasePoint=\"End\"/><m:ParentFolderIds><t:FolderId Id=\"x\"/></m:ParentFolderIds></m:FindItem>"),
+        envelope(
+            "",
+            "<m:AddDelegate><m:Mailbox/><m:DelegateUsers><t:DelegateUser><t:UserId/></t:DelegateUser></m:DelegateUsers></m:AddDelegate>",
+        ),
+        envelope(
+            "",
+            "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id=\"\"/></m:ItemIds></m:GetItem>",
+        ),
+        envelope(
+            "",
+            "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned=\"-5\" Offset=\"99999999999999999999\" BasePoint=\"End\"/><m:ParentFolderIds><t:FolderId Id=\"x\"/></m:ParentFolderIds></m:FindItem>",
+        ),
         "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\u{0}".into(),
         "<a>".repeat(2000),
     ];
     for body in &inputs {
         let r = call_raw(&sim, body);
-        assert!(r.status == 200 || r.status == 500, "{body:.80}: {}", r.status);
+        assert!(
+            r.status == 200 || r.status == 500,
+            "{body:.80}: {}",
+            r.status
+        );
     }
     // Invalid UTF-8 through a raw socket.
     let mut raw = raw_post(&sim, "user1@example.com", "");
     let bad_body: &[u8] = b"<a>\xff\xfe</a>";
     raw = String::from_utf8_lossy(&raw)
-        .replace("Content-Length: 0", &format!("Content-Length: {}", bad_body.len()))
+        .replace(
+            "Content-Length: 0",
+            &format!("Content-Length: {}", bad_body.len()),
+        )
         .into_bytes();
     raw.extend_from_slice(bad_body);
     let answer = raw_exchange(&sim, &raw).expect("answer");
     let (status, _, _) = split_http(&answer).expect("http");
     assert_eq!(status, 500);
     // The server still works afterwards.
-    let r = call(&sim, "user1@example.com", &get_delegate("user1@example.com", true, &[]));
+    let r = call(
+        &sim,
+        "user1@example.com",
+        &get_delegate("user1@example.com", true, &[]),
+    );
     assert_eq!(r.codes(), ["NoError"]);
 }

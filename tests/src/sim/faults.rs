@@ -133,12 +133,21 @@ mod tests {
         f.add(Some("CreateItem"), Fault::HtmlErrorPage, 2);
         f.add(None, Fault::CloseBeforeRequest, 1);
         assert_eq!(f.pending(), 3);
-        assert_eq!(f.take(Some("GetItem"), |_| true), Some(Fault::CloseBeforeRequest));
+        assert_eq!(
+            f.take(Some("GetItem"), |_| true),
+            Some(Fault::CloseBeforeRequest)
+        );
         assert_eq!(f.take(Some("GetItem"), |_| true), None);
         assert_eq!(f.take(None, |_| true), None);
-        assert_eq!(f.take(Some("CreateItem"), |_| true), Some(Fault::HtmlErrorPage));
+        assert_eq!(
+            f.take(Some("CreateItem"), |_| true),
+            Some(Fault::HtmlErrorPage)
+        );
         assert_eq!(f.take(Some("CreateItem"), |_| false), None);
-        assert_eq!(f.take(Some("CreateItem"), |_| true), Some(Fault::HtmlErrorPage));
+        assert_eq!(
+            f.take(Some("CreateItem"), |_| true),
+            Some(Fault::HtmlErrorPage)
+        );
         assert_eq!(f.pending(), 0);
     }
 }

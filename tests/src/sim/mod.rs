@@ -281,7 +281,10 @@ impl Simulator {
     /// The EWS endpoint, `http://127.0.0.1:PORT/EWS/Exchange.asmx` (`https://` with TLS).
     pub fn url(&self) -> String {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
-        format!("{scheme}://127.0.0.1:{}/EWS/Exchange.asmx", self.addr.port())
+        format!(
+            "{scheme}://127.0.0.1:{}/EWS/Exchange.asmx",
+            self.addr.port()
+        )
     }
 
     /// The socket address the server listens on.

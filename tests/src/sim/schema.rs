@@ -760,8 +760,16 @@ static ALL_ITEMS: TypeDef = TypeDef {
 
 static CREATE_ITEM: TypeDef = TypeDef {
     attrs: &[
-        attr("MessageDisposition", false, Simple::Enum(MESSAGE_DISPOSITIONS)),
-        attr("SendMeetingInvitations", false, Simple::Enum(CREATE_OR_DELETE)),
+        attr(
+            "MessageDisposition",
+            false,
+            Simple::Enum(MESSAGE_DISPOSITIONS),
+        ),
+        attr(
+            "SendMeetingInvitations",
+            false,
+            Simple::Enum(CREATE_OR_DELETE),
+        ),
     ],
     content: Content::Seq(&[&[
         m("SavedItemFolderId", &TARGET_FOLDER_ID),
@@ -850,8 +858,16 @@ static FIND_ITEM: TypeDef = TypeDef {
 static DELETE_ITEM: TypeDef = TypeDef {
     attrs: &[
         attr("DeleteType", true, Simple::Enum(DISPOSAL)),
-        attr("SendMeetingCancellations", false, Simple::Enum(CREATE_OR_DELETE)),
-        attr("AffectedTaskOccurrences", false, Simple::Enum(AFFECTED_TASKS)),
+        attr(
+            "SendMeetingCancellations",
+            false,
+            Simple::Enum(CREATE_OR_DELETE),
+        ),
+        attr(
+            "AffectedTaskOccurrences",
+            false,
+            Simple::Enum(AFFECTED_TASKS),
+        ),
         attr("SuppressReadReceipts", false, Simple::Bool),
     ],
     content: Content::Seq(&[&[mr("ItemIds", &BASE_ITEM_IDS)]]),
@@ -881,7 +897,10 @@ static EXCHANGE_IMPERSONATION: TypeDef = TypeDef {
     content: Content::Seq(&[&[tr("ConnectingSID", &CONNECTING_SID)]]),
 };
 static TIME_ZONE_DEFINITION: TypeDef = TypeDef {
-    attrs: &[attr("Id", false, Simple::Str), attr("Name", false, Simple::Str)],
+    attrs: &[
+        attr("Id", false, Simple::Str),
+        attr("Name", false, Simple::Str),
+    ],
     content: Content::Seq(&[&[
         t("Periods", &ANY),
         t("TransitionsGroups", &ANY),
@@ -1056,7 +1075,10 @@ fn expected_from(parts: &[&Part], from: usize) -> String {
     if names.is_empty() {
         String::new()
     } else {
-        format!(" List of possible elements expected: '{}'.", names.join(", "))
+        format!(
+            " List of possible elements expected: '{}'.",
+            names.join(", ")
+        )
     }
 }
 

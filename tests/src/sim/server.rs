@@ -1,5 +1,6 @@
 //! The HTTP/1.1 server (hyper), authentication and fault injection around the operations.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -24,8 +25,11 @@ use super::{RecordedRequest, Shared, lock, ops};
 /// then aborted, which truncates the answer).
 #[derive(Debug)]
 pub(crate) enum SimBody {
+    /// The whole answer.
     Full(Option<Bytes>),
-    Cut(Option<Bytes>),
+    /// Part of the answer; after it is written (and a short pause so it is flushed) the
+    /// body fails and hyper aborts the connection.
+    Cut(Option<Bytes>, Option<Pin<Box<tokio::time::Sleep>>>),
 }
 
 impl Body for SimBody {
@@ -34,14 +38,24 @@ impl Body for SimBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.get_mut() {
             SimBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            SimBody::Cut(b) => match b.take() {
-                Some(b) => Poll::Ready(Some(Ok(Frame::data(b)))),
-                None => Poll::Ready(Some(Err(std::io::Error::other("injected truncation")))),
-            },
+            SimBody::Cut(b, pause) => {
+                if let Some(b) = b.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(b))));
+                }
+                let sleep = pause.get_or_insert_with(|| {
+                    Box::pin(tokio::time::sleep(std::time::Duration::from_millis(100)))
+                });
+                match sleep.as_mut().poll(cx) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(()) => {
+                        Poll::Ready(Some(Err(std::io::Error::other("injected truncation"))))
+                    }
+                }
+            }
         }
     }
 
@@ -53,7 +67,7 @@ impl Body for SimBody {
         match self {
             SimBody::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             SimBody::Full(None) => SizeHint::with_exact(0),
-            SimBody::Cut(_) => SizeHint::default(),
+            SimBody::Cut(..) => SizeHint::default(),
         }
     }
 }
@@ -182,10 +196,7 @@ fn response_code(xml: &str) -> Option<String> {
         .map(soap::text_of)
 }
 
-async fn handle(
-    shared: Arc<Shared>,
-    req: Request<Incoming>,
-) -> Result<Response<SimBody>, Abort> {
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<SimBody>, Abort> {
     let (parts, body) = req.into_parts();
     let mut rec = RecordedRequest {
         method: parts.method.to_string(),
@@ -247,8 +258,13 @@ async fn respond(
     let bytes = match limited.collect().await {
         Ok(c) => c.to_bytes(),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"));
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                return Ok(plain(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Request Entity Too Large",
+                ));
             }
             return Err(Abort);
         }
@@ -277,8 +293,7 @@ async fn respond(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    if !content_type.starts_with("text/xml") && !content_type.starts_with("application/soap+xml")
-    {
+    if !content_type.starts_with("text/xml") && !content_type.starts_with("application/soap+xml") {
         return Ok(plain(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Unsupported Media Type: EWS expects text/xml",
@@ -375,7 +390,7 @@ async fn respond(
         Some(Fault::TruncatedContentLength) => {
             let full = xml.len();
             let cut = Bytes::from(xml).slice(..full / 2);
-            let mut resp = Response::new(SimBody::Cut(Some(cut)));
+            let mut resp = Response::new(SimBody::Cut(Some(cut), None));
             *resp.status_mut() = status;
             resp.headers_mut().insert(
                 header::CONTENT_TYPE,

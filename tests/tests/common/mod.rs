@@ -196,7 +196,9 @@ pub fn get_delegate(mailbox: &str, include_permissions: bool, users: &[&str]) ->
     } else {
         let inner: String = users
             .iter()
-            .map(|u| format!("<t:UserId><t:PrimarySmtpAddress>{u}</t:PrimarySmtpAddress></t:UserId>"))
+            .map(|u| {
+                format!("<t:UserId><t:PrimarySmtpAddress>{u}</t:PrimarySmtpAddress></t:UserId>")
+            })
             .collect();
         format!("<m:UserIds>{inner}</m:UserIds>")
     };
@@ -271,7 +273,10 @@ pub fn create_meeting(
 }
 
 pub fn get_item(shape: &str, ids: &[&str]) -> String {
-    let inner: String = ids.iter().map(|i| format!("<t:ItemId Id=\"{i}\"/>")).collect();
+    let inner: String = ids
+        .iter()
+        .map(|i| format!("<t:ItemId Id=\"{i}\"/>"))
+        .collect();
     format!(
         "<m:GetItem><m:ItemShape><t:BaseShape>{shape}</t:BaseShape></m:ItemShape><m:ItemIds>{inner}</m:ItemIds></m:GetItem>"
     )
@@ -287,11 +292,16 @@ pub fn find_item(folder: &str, mailbox: Option<&str>, shape: &str, paging: &str)
 }
 
 pub fn delete_item(ids: &[&str], cancellations: Option<&str>, delete_type: &str) -> String {
-    let inner: String = ids.iter().map(|i| format!("<t:ItemId Id=\"{i}\"/>")).collect();
+    let inner: String = ids
+        .iter()
+        .map(|i| format!("<t:ItemId Id=\"{i}\"/>"))
+        .collect();
     let c = cancellations
         .map(|c| format!(" SendMeetingCancellations=\"{c}\""))
         .unwrap_or_default();
-    format!("<m:DeleteItem DeleteType=\"{delete_type}\"{c}><m:ItemIds>{inner}</m:ItemIds></m:DeleteItem>")
+    format!(
+        "<m:DeleteItem DeleteType=\"{delete_type}\"{c}><m:ItemIds>{inner}</m:ItemIds></m:DeleteItem>"
+    )
 }
 
 // ------------------------------------------------------------ raw TCP client

@@ -23,7 +23,9 @@ struct Created {
 /// CreateItem.
 pub(crate) fn create_item(st: &mut State, ctx: &Ctx, op: Node<'_, '_>) -> String {
     let disposition = op.attribute("MessageDisposition");
-    let invitations = op.attribute("SendMeetingInvitations").unwrap_or("SendToNone");
+    let invitations = op
+        .attribute("SendMeetingInvitations")
+        .unwrap_or("SendToNone");
     let target = soap::child(op, MESSAGES_NS, "SavedItemFolderId")
         .and_then(|f| f.children().find(|c| c.is_element()))
         .map(|f| resolve_folder(st, ctx, f));
@@ -89,7 +91,9 @@ fn create_one(
         "Message" => create_message(st, ctx, node, target, disposition),
         other => Err((
             "ErrorInvalidRequest",
-            format!("The simulator cannot create t:{other} items, only t:CalendarItem and t:Message."),
+            format!(
+                "The simulator cannot create t:{other} items, only t:CalendarItem and t:Message."
+            ),
         )),
     }
 }
@@ -207,9 +211,10 @@ fn meeting_message(
 ) -> ItemSnapshot {
     let mut m = ItemSnapshot::new(kind, owner, folder, sender);
     m.subject = match kind {
-        ItemKind::MeetingCancellation => {
-            Some(format!("Canceled: {}", cal.subject.clone().unwrap_or_default()))
-        }
+        ItemKind::MeetingCancellation => Some(format!(
+            "Canceled: {}",
+            cal.subject.clone().unwrap_or_default()
+        )),
         _ => cal.subject.clone(),
     };
     m.body = cal.body.clone();

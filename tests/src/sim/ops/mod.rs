@@ -124,9 +124,9 @@ fn impersonate(
         ));
     }
     let target = match id {
-        ImpersonationId::PrimarySmtpAddress(s) | ImpersonationId::SmtpAddress(s) => {
-            st.user(s).ok_or_else(|| FaultInfo::new("ErrorNonExistentMailbox", NO_MAILBOX))?
-        }
+        ImpersonationId::PrimarySmtpAddress(s) | ImpersonationId::SmtpAddress(s) => st
+            .user(s)
+            .ok_or_else(|| FaultInfo::new("ErrorNonExistentMailbox", NO_MAILBOX))?,
         ImpersonationId::Sid(sid) => st.user_by_sid(sid).ok_or_else(|| {
             FaultInfo::new(
                 "ErrorImpersonationFailed",

@@ -61,10 +61,19 @@ impl Shape {
             .unwrap_or_default();
         Shape {
             all: base == "AllProperties",
-            base: if base == "Default" { DEFAULT_FIELDS } else { &[] },
+            base: if base == "Default" {
+                DEFAULT_FIELDS
+            } else {
+                &[]
+            },
             extra,
             exclude: if find {
-                &["Body", "RequiredAttendees", "OptionalAttendees", "Resources"]
+                &[
+                    "Body",
+                    "RequiredAttendees",
+                    "OptionalAttendees",
+                    "Resources",
+                ]
             } else {
                 &[]
             },
@@ -263,7 +272,11 @@ fn write_message_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapsho
             w,
             shape,
             "LegacyFreeBusyStatus",
-            Some(if item.informational { "Free" } else { "Tentative" }),
+            Some(if item.informational {
+                "Free"
+            } else {
+                "Tentative"
+            }),
         );
         opt_leaf(w, shape, "Location", item.location.as_deref());
         opt_leaf(w, shape, "IsMeeting", Some("true"));
@@ -415,7 +428,11 @@ pub(crate) fn find_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
             };
             Ok(Page {
                 items: all[start..end].to_vec(),
-                offset: if from_end { offset + (end - start) } else { end },
+                offset: if from_end {
+                    offset + (end - start)
+                } else {
+                    end
+                },
                 total,
                 last: end >= total,
             })
