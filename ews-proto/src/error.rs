@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use crate::soap::{Fault, ResponseStatus};
 use crate::soap::ExchangeVersion;
+use crate::soap::{Fault, ResponseStatus};
 
 /// Any error of an EWS exchange. See the [module docs](self) for the split.
 #[derive(Debug, thiserror::Error)]

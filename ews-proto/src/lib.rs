@@ -61,7 +61,9 @@ mod soap;
 mod types;
 mod xml;
 
-pub use error::{Error, Excerpt, Limit, ServerError, TransportError, TransportErrorKind, UsageError};
+pub use error::{
+    Error, Excerpt, Limit, ServerError, TransportError, TransportErrorKind, UsageError,
+};
 pub use ops::{
     AddDelegate, AffectedTaskOccurrences, BaseShape, CreateItem, DelegateResults, DeleteItem,
     DeleteType, FindItem, FindItemPage, GetDelegate, GetDelegateOutput, GetItem,

@@ -36,7 +36,12 @@ struct Case {
     action: &'static str,
 }
 
-fn case<O: Operation>(file: &'static str, op: &O, ctx: &RequestContext, anchor: Option<&'static str>) -> Case {
+fn case<O: Operation>(
+    file: &'static str,
+    op: &O,
+    ctx: &RequestContext,
+    anchor: Option<&'static str>,
+) -> Case {
     Case {
         file,
         request: op.encode(ctx).expect("golden request encodes"),
@@ -57,21 +62,25 @@ fn seed_meeting() -> NewCalendarItem {
 }
 
 fn full_meeting() -> NewCalendarItem {
-    NewCalendarItem::new("Planning <Q3> & budget", ts("2025-06-02T08:00:00Z"), ts("2025-06-02T09:30:00Z"))
-        .sensitivity(Sensitivity::Private)
-        .body(Body::html("<p>Agenda: \"numbers\" &amp; <b>plans</b></p>"))
-        .category("Work")
-        .category("Budget & Finance")
-        .importance(Importance::High)
-        .reminder(15)
-        .all_day(false)
-        .free_busy(LegacyFreeBusyStatus::Tentative)
-        .location("Room 1 — \"Large\"")
-        .required_attendee(Mailbox::new(addr("user3@example.com")).with_name("User Three"))
-        .required_attendee(Mailbox::new(addr("user4@example.com")))
-        .optional_attendee(Mailbox::new(addr("user5@example.com")).with_name("Ünïcødé Ørg 会議"))
-        .resource(Mailbox::new(addr("room1@example.com")).with_name("Room 1"))
-        .time_zone(TimeZoneId::new("W. Europe Standard Time").expect("valid tz"))
+    NewCalendarItem::new(
+        "Planning <Q3> & budget",
+        ts("2025-06-02T08:00:00Z"),
+        ts("2025-06-02T09:30:00Z"),
+    )
+    .sensitivity(Sensitivity::Private)
+    .body(Body::html("<p>Agenda: \"numbers\" &amp; <b>plans</b></p>"))
+    .category("Work")
+    .category("Budget & Finance")
+    .importance(Importance::High)
+    .reminder(15)
+    .all_day(false)
+    .free_busy(LegacyFreeBusyStatus::Tentative)
+    .location("Room 1 — \"Large\"")
+    .required_attendee(Mailbox::new(addr("user3@example.com")).with_name("User Three"))
+    .required_attendee(Mailbox::new(addr("user4@example.com")))
+    .optional_attendee(Mailbox::new(addr("user5@example.com")).with_name("Ünïcødé Ørg 会議"))
+    .resource(Mailbox::new(addr("room1@example.com")).with_name("Room 1"))
+    .time_zone(TimeZoneId::new("W. Europe Standard Time").expect("valid tz"))
 }
 
 fn user(s: &str) -> UserId {
@@ -89,7 +98,11 @@ fn cases() -> Vec<Case> {
             &AddDelegate::new(
                 addr("user2@example.com"),
                 DelegateUser::new(user("user1@example.com"))
-                    .permissions(DelegatePermissions::new().calendar(Permission::Author).contacts(Permission::Reviewer))
+                    .permissions(
+                        DelegatePermissions::new()
+                            .calendar(Permission::Author)
+                            .contacts(Permission::Reviewer),
+                    )
                     .receive_copies_of_meeting_messages(false)
                     .view_private_items(false),
             )
@@ -102,8 +115,12 @@ fn cases() -> Vec<Case> {
             &AddDelegate::new(
                 addr("user1@example.com"),
                 DelegateUser::new(
-                    UserId::sid("S-1-5-21-1111111111-2222222222-333333333-1117".parse().expect("sid"))
-                        .with_display_name("User Two"),
+                    UserId::sid(
+                        "S-1-5-21-1111111111-2222222222-333333333-1117"
+                            .parse()
+                            .expect("sid"),
+                    )
+                    .with_display_name("User Two"),
                 )
                 .permissions(
                     DelegatePermissions::new()
@@ -151,7 +168,10 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "UpdateDelegate/deliver-only.request.xml",
-            &UpdateDelegate::deliver_only(addr("user1@example.com"), DeliverMeetingRequests::DelegatesOnly),
+            &UpdateDelegate::deliver_only(
+                addr("user1@example.com"),
+                DeliverMeetingRequests::DelegatesOnly,
+            ),
             &v2013,
             Some("user1@example.com"),
         ),
@@ -167,7 +187,11 @@ fn cases() -> Vec<Case> {
             &GetDelegate::new(addr("user1@example.com"))
                 .include_permissions(false)
                 .user(user("user2@example.com"))
-                .user(UserId::sid("S-1-5-21-1111111111-2222222222-333333333-1118".parse().expect("sid"))),
+                .user(UserId::sid(
+                    "S-1-5-21-1111111111-2222222222-333333333-1118"
+                        .parse()
+                        .expect("sid"),
+                )),
             &v2013,
             Some("user1@example.com"),
         ),
@@ -180,7 +204,8 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "RemoveDelegate/two.request.xml",
-            &RemoveDelegate::new(addr("user1@example.com"), user("user2@example.com")).user(user("user3@example.com")),
+            &RemoveDelegate::new(addr("user1@example.com"), user("user2@example.com"))
+                .user(user("user3@example.com")),
             &v2013,
             Some("user1@example.com"),
         ),
@@ -207,15 +232,23 @@ fn cases() -> Vec<Case> {
             "CreateItem/two-appointments-own-calendar.request.xml",
             &CreateItem::new(
                 None,
-                NewCalendarItem::new("Dentist", ts("2025-06-03T07:00:00Z"), ts("2025-06-03T08:00:00Z"))
-                    .free_busy(LegacyFreeBusyStatus::Oof)
-                    .no_reminder(),
+                NewCalendarItem::new(
+                    "Dentist",
+                    ts("2025-06-03T07:00:00Z"),
+                    ts("2025-06-03T08:00:00Z"),
+                )
+                .free_busy(LegacyFreeBusyStatus::Oof)
+                .no_reminder(),
                 SendMeetingInvitations::SendToNone,
             )
             .item(
-                NewCalendarItem::new("Holiday", ts("2025-06-04T00:00:00Z"), ts("2025-06-05T00:00:00Z"))
-                    .all_day(true)
-                    .free_busy(LegacyFreeBusyStatus::Free),
+                NewCalendarItem::new(
+                    "Holiday",
+                    ts("2025-06-04T00:00:00Z"),
+                    ts("2025-06-05T00:00:00Z"),
+                )
+                .all_day(true)
+                .free_busy(LegacyFreeBusyStatus::Free),
             )
             .disposition(MessageDisposition::SaveOnly),
             &v2013,
@@ -248,31 +281,42 @@ fn cases() -> Vec<Case> {
         // --- DeleteItem
         case(
             "DeleteItem/cancel-meeting.request.xml",
-            &DeleteItem::new(ItemId::new("AAMkADk0N2E4=", Some("DwAAABYA".into())).expect("id"), DeleteType::MoveToDeletedItems)
-                .cancellations(SendMeetingCancellations::SendToAllAndSaveCopy)
-                .in_mailbox(addr("user1@example.com")),
+            &DeleteItem::new(
+                ItemId::new("AAMkADk0N2E4=", Some("DwAAABYA".into())).expect("id"),
+                DeleteType::MoveToDeletedItems,
+            )
+            .cancellations(SendMeetingCancellations::SendToAllAndSaveCopy)
+            .in_mailbox(addr("user1@example.com")),
             &v2013,
             Some("user1@example.com"),
         ),
         case(
             "DeleteItem/hard-delete-two.request.xml",
-            &DeleteItem::new(ItemId::new("AAMkAD1=", None).expect("id"), DeleteType::HardDelete)
-                .id(ItemId::new("AAMkAD2=", None).expect("id"))
-                .cancellations(SendMeetingCancellations::SendToNone)
-                .task_occurrences(AffectedTaskOccurrences::AllOccurrences),
+            &DeleteItem::new(
+                ItemId::new("AAMkAD1=", None).expect("id"),
+                DeleteType::HardDelete,
+            )
+            .id(ItemId::new("AAMkAD2=", None).expect("id"))
+            .cancellations(SendMeetingCancellations::SendToNone)
+            .task_occurrences(AffectedTaskOccurrences::AllOccurrences),
             &v2013,
             None,
         ),
         // --- FindItem
         case(
             "FindItem/inbox-of-attendee.request.xml",
-            &FindItem::new(FolderId::of(DistinguishedFolder::Inbox, addr("user3@example.com"))).page_size(50),
+            &FindItem::new(FolderId::of(
+                DistinguishedFolder::Inbox,
+                addr("user3@example.com"),
+            ))
+            .page_size(50),
             &v2013,
             Some("user3@example.com"),
         ),
         case(
             "FindItem/own-calendar-all-properties.request.xml",
-            &FindItem::new(FolderId::own(DistinguishedFolder::Calendar)).shape(BaseShape::AllProperties),
+            &FindItem::new(FolderId::own(DistinguishedFolder::Calendar))
+                .shape(BaseShape::AllProperties),
             &v2013,
             None,
         ),
@@ -281,10 +325,30 @@ fn cases() -> Vec<Case> {
     // --- Headers, each alone (on GetDelegate, which binds all but TimeZoneContext) ...
     let get = GetDelegate::new(addr("user1@example.com"));
     let impersonations = [
-        ("headers/impersonation-principal-name.request.xml", Impersonation::PrincipalName("user1@corp.example.com".parse().expect("upn")), Some("user1@corp.example.com")),
-        ("headers/impersonation-sid.request.xml", Impersonation::Sid("S-1-5-21-1111111111-2222222222-333333333-1116".parse().expect("sid")), Some("user1@example.com")),
-        ("headers/impersonation-primary-smtp.request.xml", Impersonation::PrimarySmtpAddress(addr("user1@example.com")), Some("user1@example.com")),
-        ("headers/impersonation-smtp.request.xml", Impersonation::SmtpAddress(addr("alias1@example.com")), Some("alias1@example.com")),
+        (
+            "headers/impersonation-principal-name.request.xml",
+            Impersonation::PrincipalName("user1@corp.example.com".parse().expect("upn")),
+            Some("user1@corp.example.com"),
+        ),
+        (
+            "headers/impersonation-sid.request.xml",
+            Impersonation::Sid(
+                "S-1-5-21-1111111111-2222222222-333333333-1116"
+                    .parse()
+                    .expect("sid"),
+            ),
+            Some("user1@example.com"),
+        ),
+        (
+            "headers/impersonation-primary-smtp.request.xml",
+            Impersonation::PrimarySmtpAddress(addr("user1@example.com")),
+            Some("user1@example.com"),
+        ),
+        (
+            "headers/impersonation-smtp.request.xml",
+            Impersonation::SmtpAddress(addr("alias1@example.com")),
+            Some("alias1@example.com"),
+        ),
     ];
     for (file, who, anchor) in impersonations {
         out.push(case(file, &get, &v2013.clone().impersonate(who), anchor));
@@ -322,7 +386,8 @@ fn cases() -> Vec<Case> {
     ));
     // --- RequestServerVersion: every ExchangeVersionType value.
     for v in ExchangeVersion::ALL {
-        let file: &'static str = Box::leak(format!("headers/version/{v}.request.xml").into_boxed_str());
+        let file: &'static str =
+            Box::leak(format!("headers/version/{v}.request.xml").into_boxed_str());
         out.push(case(file, &get, &ctx(*v), Some("user1@example.com")));
     }
     out
@@ -340,7 +405,8 @@ fn requests_match_golden_files() {
         let path = golden_dir().join(c.file);
         let body = c.request.body();
         if bless {
-            std::fs::create_dir_all(path.parent().expect("golden files live in a folder")).expect("create folder");
+            std::fs::create_dir_all(path.parent().expect("golden files live in a folder"))
+                .expect("create folder");
             std::fs::write(&path, body).expect("write golden file");
             continue;
         }
@@ -352,7 +418,10 @@ fn requests_match_golden_files() {
                 String::from_utf8_lossy(&expected),
                 String::from_utf8_lossy(body)
             )),
-            Err(e) => failures.push(format!("{}: {e} (run with EWS_BLESS=1 to create it)", c.file)),
+            Err(e) => failures.push(format!(
+                "{}: {e} (run with EWS_BLESS=1 to create it)",
+                c.file
+            )),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -364,10 +433,21 @@ fn http_framing_of_every_golden_request() {
         let r = &c.request;
         assert_eq!(r.method(), http::Method::POST, "{}", c.file);
         assert_eq!(r.uri(), ENDPOINT, "{}", c.file);
-        assert_eq!(r.headers()["content-type"], "text/xml; charset=utf-8", "{}", c.file);
-        let action = format!("\"http://schemas.microsoft.com/exchange/services/2006/messages/{}\"", c.action);
+        assert_eq!(
+            r.headers()["content-type"],
+            "text/xml; charset=utf-8",
+            "{}",
+            c.file
+        );
+        let action = format!(
+            "\"http://schemas.microsoft.com/exchange/services/2006/messages/{}\"",
+            c.action
+        );
         assert_eq!(r.headers()["soapaction"], action.as_str(), "{}", c.file);
-        let anchor = r.headers().get(X_ANCHOR_MAILBOX).map(|v| v.to_str().expect("ascii"));
+        let anchor = r
+            .headers()
+            .get(X_ANCHOR_MAILBOX)
+            .map(|v| v.to_str().expect("ascii"));
         let expected_anchor = match c.file {
             // A SID cannot route: the operation's own mailbox is used.
             "headers/impersonation-sid.request.xml" => Some("user1@example.com"),
@@ -375,7 +455,11 @@ fn http_framing_of_every_golden_request() {
         };
         assert_eq!(anchor, expected_anchor, "{}", c.file);
         let body = std::str::from_utf8(r.body()).expect("UTF-8 body");
-        assert!(!body.contains("https://schemas"), "{}: https namespace", c.file);
+        assert!(
+            !body.contains("https://schemas"),
+            "{}: https namespace",
+            c.file
+        );
     }
 }
 
@@ -401,7 +485,8 @@ fn every_golden_file_is_produced_by_a_case() {
 
 #[test]
 fn on_behalf_golden_carries_the_principal_mailbox() {
-    let body = std::fs::read_to_string(golden_dir().join("CreateItem/seed-on-behalf.request.xml")).expect("golden file");
+    let body = std::fs::read_to_string(golden_dir().join("CreateItem/seed-on-behalf.request.xml"))
+        .expect("golden file");
     assert!(body.contains(
         "<m:SavedItemFolderId><t:DistinguishedFolderId Id=\"calendar\"><t:Mailbox><t:EmailAddress>user1@example.com</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId></m:SavedItemFolderId>"
     ));

@@ -13,13 +13,19 @@ fn ctx() -> RequestContext {
 }
 
 fn xml_can_carry(s: &str) -> bool {
-    s.chars().all(|c| matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}'))
+    s.chars().all(|c| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+    })
 }
 
 /// Text of every `t:{local}` element, in document order.
 fn texts(doc: &roxmltree::Document<'_>, local: &str) -> Vec<String> {
     doc.descendants()
-        .filter(|n| n.is_element() && n.tag_name().name() == local && n.tag_name().namespace() == Some(TYPES))
+        .filter(|n| {
+            n.is_element()
+                && n.tag_name().name() == local
+                && n.tag_name().namespace() == Some(TYPES)
+        })
         .map(|n| n.children().filter_map(|c| c.text()).collect::<String>())
         .collect()
 }
@@ -153,7 +159,10 @@ const FIXTURES: &[&str] = &[
 
 /// Runs every operation's decoder over `body`; any panic fails the property.
 fn decode_all(status: u16, body: Bytes) {
-    let response = http::Response::builder().status(status).body(body).expect("valid status");
+    let response = http::Response::builder()
+        .status(status)
+        .body(body)
+        .expect("valid status");
     let a: EmailAddress = "user1@example.com".parse().expect("addr");
     let u = UserId::smtp(a.clone());
     let id = ItemId::new("x", None).expect("id");
@@ -162,7 +171,8 @@ fn decode_all(status: u16, body: Bytes) {
     let _ = GetDelegate::new(a.clone()).decode(&response);
     let _ = UpdateDelegate::new(a.clone(), DelegateUser::new(u.clone())).decode(&response);
     let _ = RemoveDelegate::new(a.clone(), u).decode(&response);
-    let _ = CreateItem::on_behalf_of(a.clone(), NewCalendarItem::new("s", start, start)).decode(&response);
+    let _ = CreateItem::on_behalf_of(a.clone(), NewCalendarItem::new("s", start, start))
+        .decode(&response);
     let _ = GetItem::new(id.clone()).decode(&response);
     let _ = DeleteItem::new(id, DeleteType::HardDelete).decode(&response);
     let _ = FindItem::new(FolderId::of(DistinguishedFolder::Inbox, a)).decode(&response);

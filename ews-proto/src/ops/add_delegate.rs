@@ -89,7 +89,11 @@ impl Operation for AddDelegate {
         Ok(())
     }
 
-    fn read_body<'a>(&self, r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<DelegateResults, ServerError> {
+    fn read_body<'a>(
+        &self,
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<DelegateResults, ServerError> {
         read_delegate_response(r, e, |_, _| Ok(()))
     }
 }

@@ -96,7 +96,11 @@ impl CreateItem {
 
     /// `item` in `folder` (or, with `None`, the caller's default calendar), sending
     /// invitations as `invitations` says.
-    pub fn new(folder: Option<FolderId>, item: NewCalendarItem, invitations: SendMeetingInvitations) -> Self {
+    pub fn new(
+        folder: Option<FolderId>,
+        item: NewCalendarItem,
+        invitations: SendMeetingInvitations,
+    ) -> Self {
         Self {
             disposition: None,
             invitations,
@@ -177,7 +181,11 @@ impl Operation for CreateItem {
         Ok(())
     }
 
-    fn read_body<'a>(&self, r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self::Output, ServerError> {
+    fn read_body<'a>(
+        &self,
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<Self::Output, ServerError> {
         read_item_responses(r, e, |r, c, id: &mut Option<ItemId>| {
             if c.is(XmlNs::Messages, "Items") {
                 r.children(&c, |r, item| {

@@ -152,7 +152,11 @@ impl Operation for DeleteItem {
         Ok(())
     }
 
-    fn read_body<'a>(&self, r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self::Output, ServerError> {
+    fn read_body<'a>(
+        &self,
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<Self::Output, ServerError> {
         read_item_responses(r, e, |_, _, _: &mut ()| Ok(()))
     }
 }

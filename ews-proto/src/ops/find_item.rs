@@ -108,7 +108,11 @@ impl Operation for FindItem {
         Ok(())
     }
 
-    fn read_body<'a>(&self, r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self::Output, ServerError> {
+    fn read_body<'a>(
+        &self,
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<Self::Output, ServerError> {
         read_item_responses(r, e, |r, c, slot: &mut Option<FindItemPage>| {
             if !c.is(XmlNs::Messages, "RootFolder") {
                 return Ok(());
@@ -128,10 +132,11 @@ impl Operation for FindItem {
                 total_items_in_view: number("TotalItemsInView")?,
                 includes_last_item_in_range: match c.attr("IncludesLastItemInRange")?.as_deref() {
                     None => None,
-                    Some(v) => Some(
-                        crate::types::parse_bool(v.trim())
-                            .ok_or_else(|| c.malformed("IncludesLastItemInRange is not a boolean"))?,
-                    ),
+                    Some(v) => {
+                        Some(crate::types::parse_bool(v.trim()).ok_or_else(|| {
+                            c.malformed("IncludesLastItemInRange is not a boolean")
+                        })?)
+                    }
                 },
                 indexed_paging_offset: number("IndexedPagingOffset")?,
             };

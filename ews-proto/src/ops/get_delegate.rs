@@ -69,7 +69,14 @@ impl Operation for GetDelegate {
 
     fn write_body(&self, w: &mut BodyWriter<'_>, _ctx: &RequestContext) -> Result<(), UsageError> {
         w.open_start(Ns::Messages, "GetDelegate");
-        w.attr("IncludePermissions", if self.include_permissions { "true" } else { "false" })?;
+        w.attr(
+            "IncludePermissions",
+            if self.include_permissions {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
         w.open_end();
         write_principal(w, &self.principal)?;
         if !self.users.is_empty() {
@@ -83,7 +90,11 @@ impl Operation for GetDelegate {
         Ok(())
     }
 
-    fn read_body<'a>(&self, r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<GetDelegateOutput, ServerError> {
+    fn read_body<'a>(
+        &self,
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<GetDelegateOutput, ServerError> {
         let mut deliver = None;
         let delegates = read_delegate_response(r, e, |r, c| {
             if c.is(XmlNs::Messages, "DeliverMeetingRequests") {

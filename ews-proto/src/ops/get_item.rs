@@ -104,7 +104,11 @@ impl Operation for GetItem {
         Ok(())
     }
 
-    fn read_body<'a>(&self, r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self::Output, ServerError> {
+    fn read_body<'a>(
+        &self,
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<Self::Output, ServerError> {
         read_item_responses(r, e, |r, c, slot: &mut Option<Item>| {
             if c.is(XmlNs::Messages, "Items") {
                 r.children(&c, |r, item| {

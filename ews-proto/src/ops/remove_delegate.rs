@@ -58,7 +58,11 @@ impl Operation for RemoveDelegate {
         Ok(())
     }
 
-    fn read_body<'a>(&self, r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<DelegateResults, ServerError> {
+    fn read_body<'a>(
+        &self,
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<DelegateResults, ServerError> {
         read_delegate_response(r, e, |_, _| Ok(()))
     }
 }

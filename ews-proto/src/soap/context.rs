@@ -222,11 +222,11 @@ impl FromStr for MailboxCulture {
     /// Accepts `[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*`, the `xs:language` pattern.
     fn from_str(s: &str) -> Result<Self, UsageError> {
         let mut parts = s.split('-');
-        let first_ok = parts
-            .next()
-            .is_some_and(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
-        let rest_ok =
-            parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+        let first_ok = parts.next().is_some_and(|p| {
+            (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic())
+        });
+        let rest_ok = parts
+            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
         if !(first_ok && rest_ok) {
             return Err(UsageError::invalid(
                 "mailbox culture",
@@ -252,7 +252,15 @@ mod tests {
         for ok in ["en", "en-US", "ja-JP", "zh-Hans-CN", "x-klingon1"] {
             assert!(ok.parse::<MailboxCulture>().is_ok(), "{ok}");
         }
-        for bad in ["", "English (United States)", "en_US", "en-", "-US", "toolonglang", "1en"] {
+        for bad in [
+            "",
+            "English (United States)",
+            "en_US",
+            "en-",
+            "-US",
+            "toolonglang",
+            "1en",
+        ] {
             assert!(bad.parse::<MailboxCulture>().is_err(), "{bad:?}");
         }
     }

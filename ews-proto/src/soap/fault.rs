@@ -97,12 +97,18 @@ impl Fault {
     }
 }
 
-fn read_detail<'a>(r: &mut BodyReader<'a>, e: &Element<'a>, f: &mut Fault) -> Result<(), ServerError> {
+fn read_detail<'a>(
+    r: &mut BodyReader<'a>,
+    e: &Element<'a>,
+    f: &mut Fault,
+) -> Result<(), ServerError> {
     r.children(e, |r, c| {
         let number = |s: &str| s.trim().parse().ok();
         match (c.ns(), c.local_name()) {
             (XmlNs::Types, "MessageXml") => f.message_xml = MessageXml::read(r, &c)?,
-            (_, "ResponseCode") => f.response_code = Some(ResponseCode::from_wire(r.text(&c)?.trim())),
+            (_, "ResponseCode") => {
+                f.response_code = Some(ResponseCode::from_wire(r.text(&c)?.trim()))
+            }
             (_, "Message") => f.message = Some(r.text(&c)?.into_owned()),
             (_, "Line" | "LineNumber") => f.line_number = number(&r.text(&c)?),
             (_, "Position" | "LinePosition") => f.line_position = number(&r.text(&c)?),

@@ -65,7 +65,10 @@ pub(crate) fn encode<O: Operation + ?Sized>(
     let mut builder = http::Request::builder()
         .method(Method::POST)
         .uri(ctx.endpoint().clone())
-        .header(CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"))
+        .header(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/xml; charset=utf-8"),
+        )
         .header(ACCEPT, HeaderValue::from_static("text/xml"))
         .header("SOAPAction", action);
     let anchor = ctx
@@ -197,7 +200,11 @@ fn xml_text(body: &[u8]) -> Option<&str> {
     if !start.starts_with('<') {
         return None;
     }
-    let head: String = start.chars().take(15).collect::<String>().to_ascii_lowercase();
+    let head: String = start
+        .chars()
+        .take(15)
+        .collect::<String>()
+        .to_ascii_lowercase();
     if head.starts_with("<!doctype html") || head.starts_with("<html") {
         return None;
     }
@@ -224,7 +231,10 @@ fn read_envelope<'a, O: Operation + ?Sized>(
         .ok_or_else(|| ServerError::malformed("empty document", 0))?;
     if !envelope.is(XmlNs::Soap, "Envelope") {
         return Err(envelope
-            .malformed(format!("expected a SOAP Envelope, found {}", envelope.local_name()))
+            .malformed(format!(
+                "expected a SOAP Envelope, found {}",
+                envelope.local_name()
+            ))
             .into());
     }
     let mut server_version = None;

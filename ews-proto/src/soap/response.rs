@@ -115,7 +115,10 @@ impl ResponseStatus {
     ) -> Result<Self, ServerError> {
         let class = match e.attr("ResponseClass")? {
             Some(c) => ResponseClass::from_wire(c.trim()).ok_or_else(|| {
-                e.malformed(format!("unknown ResponseClass {:?}", c.chars().take(32).collect::<String>()))
+                e.malformed(format!(
+                    "unknown ResponseClass {:?}",
+                    c.chars().take(32).collect::<String>()
+                ))
             })?,
             None => return Err(e.malformed(format!("{} without ResponseClass", e.local_name()))),
         };

@@ -89,16 +89,15 @@ pub enum VersionName {
 
 impl ServerVersionInfo {
     pub(crate) fn read(e: &Element<'_>) -> Result<Self, ServerError> {
-        let int = |name: &str| -> Result<Option<i32>, ServerError> {
-            match e.attr(name)? {
-                None => Ok(None),
-                Some(v) => v
-                    .trim()
-                    .parse()
-                    .map(Some)
-                    .map_err(|_| e.malformed(format!("ServerVersionInfo/@{name} is not a number"))),
-            }
-        };
+        let int =
+            |name: &str| -> Result<Option<i32>, ServerError> {
+                match e.attr(name)? {
+                    None => Ok(None),
+                    Some(v) => v.trim().parse().map(Some).map_err(|_| {
+                        e.malformed(format!("ServerVersionInfo/@{name} is not a number"))
+                    }),
+                }
+            };
         Ok(Self {
             major_version: int("MajorVersion")?,
             minor_version: int("MinorVersion")?,
@@ -141,7 +140,9 @@ mod tests {
             "/../../shared/ews-schema/types.xsd"
         ))
         .expect("../shared/ews-schema/types.xsd beside the repository");
-        let start = xsd.find("name=\"ExchangeVersionType\"").expect("type present");
+        let start = xsd
+            .find("name=\"ExchangeVersionType\"")
+            .expect("type present");
         let end = start + xsd[start..].find("</xs:simpleType>").expect("closed");
         let listed: Vec<&str> = xsd[start..end]
             .split("value=\"")

@@ -29,7 +29,10 @@ impl FromStr for EmailAddress {
             return Err(UsageError::invalid(KIND, "must be 1 to 320 bytes long"));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(UsageError::invalid(KIND, "must not contain white space or control characters"));
+            return Err(UsageError::invalid(
+                KIND,
+                "must not contain white space or control characters",
+            ));
         }
         let (local, domain) = s
             .rsplit_once('@')
@@ -93,7 +96,10 @@ impl FromStr for Sid {
                 .split('-')
                 .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
         if !ok {
-            return Err(UsageError::invalid("SID", "must be S-1- followed by dash-separated numbers"));
+            return Err(UsageError::invalid(
+                "SID",
+                "must be S-1- followed by dash-separated numbers",
+            ));
         }
         Ok(Sid(s.into()))
     }
@@ -330,9 +336,8 @@ impl UserId {
     /// Does `other` name the same user? Compares SMTP addresses case-insensitively, then
     /// SIDs.
     pub fn same_user(&self, other: &UserId) -> bool {
-        match (&self.primary_smtp_address, &other.primary_smtp_address) {
-            (Some(a), Some(b)) => return a.eq_ignore_ascii_case(b),
-            _ => {}
+        if let (Some(a), Some(b)) = (&self.primary_smtp_address, &other.primary_smtp_address) {
+            return a.eq_ignore_ascii_case(b);
         }
         match (&self.sid, &other.sid) {
             (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
@@ -397,10 +402,23 @@ mod tests {
 
     #[test]
     fn email_addresses_are_validated() {
-        for ok in ["user1@example.com", "a@b", "first.last+tag@sub.example.org", "\"a@b\"@c"] {
+        for ok in [
+            "user1@example.com",
+            "a@b",
+            "first.last+tag@sub.example.org",
+            "\"a@b\"@c",
+        ] {
             assert!(ok.parse::<EmailAddress>().is_ok(), "{ok}");
         }
-        for bad in ["", "user", "@example.com", "user@", "a b@c", "a@b@c", "a\n@b"] {
+        for bad in [
+            "",
+            "user",
+            "@example.com",
+            "user@",
+            "a b@c",
+            "a@b@c",
+            "a\n@b",
+        ] {
             assert!(bad.parse::<EmailAddress>().is_err(), "{bad:?}");
         }
         assert!("x".repeat(400).parse::<EmailAddress>().is_err());
@@ -408,7 +426,11 @@ mod tests {
 
     #[test]
     fn sids_are_validated() {
-        assert!("S-1-5-21-1111111111-2222222222-333333333-1116".parse::<Sid>().is_ok());
+        assert!(
+            "S-1-5-21-1111111111-2222222222-333333333-1116"
+                .parse::<Sid>()
+                .is_ok()
+        );
         for bad in ["", "S-1-", "S-2-5", "S-1-5-x", "S-1-5--1", "s-1-5"] {
             assert!(bad.parse::<Sid>().is_err(), "{bad:?}");
         }

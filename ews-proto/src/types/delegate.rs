@@ -403,7 +403,8 @@ impl DeliverMeetingRequests {
         w: &mut BodyWriter<'_>,
         version: ExchangeVersion,
     ) -> Result<(), UsageError> {
-        if *self == DeliverMeetingRequests::NoForward && version < ExchangeVersion::Exchange2010_SP1 {
+        if *self == DeliverMeetingRequests::NoForward && version < ExchangeVersion::Exchange2010_SP1
+        {
             return Err(UsageError::RequiresVersion {
                 feature: "DeliverMeetingRequests NoForward",
                 required: ExchangeVersion::Exchange2010_SP1,

@@ -31,7 +31,11 @@ impl ItemId {
         self.change_key.as_deref()
     }
 
-    pub(crate) fn write(&self, w: &mut BodyWriter<'_>, element: &'static str) -> Result<(), UsageError> {
+    pub(crate) fn write(
+        &self,
+        w: &mut BodyWriter<'_>,
+        element: &'static str,
+    ) -> Result<(), UsageError> {
         w.open_start(Ns::Types, element);
         w.attr("Id", &self.id)?;
         if let Some(ck) = &self.change_key {

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 
 use crate::error::{ServerError, UsageError};
 use crate::soap::ExchangeVersion;
-use crate::types::{parse_bool, wire_enum, ItemId, Mailbox};
+use crate::types::{ItemId, Mailbox, parse_bool, wire_enum};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
 
 wire_enum! {
@@ -132,7 +132,11 @@ impl Body {
             Some("HTML") => BodyKind::Html,
             _ => BodyKind::Text,
         };
-        let is_truncated = e.attr("IsTruncated")?.as_deref().and_then(parse_bool).unwrap_or(false);
+        let is_truncated = e
+            .attr("IsTruncated")?
+            .as_deref()
+            .and_then(parse_bool)
+            .unwrap_or(false);
         Ok(Body {
             kind,
             content: r.text(e)?.into_owned(),
@@ -301,7 +305,11 @@ impl NewCalendarItem {
 
     /// Writes `<t:CalendarItem>`: ItemType fields first, then CalendarItemType fields, each
     /// in schema order.
-    pub(crate) fn write(&self, w: &mut BodyWriter<'_>, version: ExchangeVersion) -> Result<(), UsageError> {
+    pub(crate) fn write(
+        &self,
+        w: &mut BodyWriter<'_>,
+        version: ExchangeVersion,
+    ) -> Result<(), UsageError> {
         if self.end < self.start {
             return Err(UsageError::invalid("calendar item", "End is before Start"));
         }
@@ -326,7 +334,11 @@ impl NewCalendarItem {
         if let Some(reminder) = self.reminder_minutes {
             w.bool(Ns::Types, "ReminderIsSet", reminder.is_some());
             if let Some(minutes) = reminder {
-                w.token(Ns::Types, "ReminderMinutesBeforeStart", &minutes.to_string());
+                w.token(
+                    Ns::Types,
+                    "ReminderMinutesBeforeStart",
+                    &minutes.to_string(),
+                );
             }
         }
         w.token(Ns::Types, "Start", &format_timestamp(self.start));
@@ -400,7 +412,10 @@ pub struct Attendee {
 }
 
 impl Attendee {
-    fn read_list<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Vec<Attendee>, ServerError> {
+    fn read_list<'a>(
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<Vec<Attendee>, ServerError> {
         let mut list = Vec::new();
         r.children(e, |r, a| {
             if !a.is(XmlNs::Types, "Attendee") {
@@ -412,7 +427,9 @@ impl Attendee {
             r.children(&a, |r, c| {
                 match c.local_name() {
                     "Mailbox" => mailbox = Some(Mailbox::read(r, &c)?),
-                    "ResponseType" => response = Some(AttendeeResponse::from_wire(r.text(&c)?.trim())),
+                    "ResponseType" => {
+                        response = Some(AttendeeResponse::from_wire(r.text(&c)?.trim()))
+                    }
                     _ => {}
                 }
                 Ok::<_, ServerError>(())
@@ -571,13 +588,18 @@ impl Item {
 
     /// Reads one item element (a child of `Items`). Returns `None` for an element in
     /// another namespace.
-    pub(crate) fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Option<Item>, ServerError> {
+    pub(crate) fn read<'a>(
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<Option<Item>, ServerError> {
         if e.ns() != XmlNs::Types {
             return Ok(None);
         }
         r.count_item()?;
         let kind = match e.local_name() {
-            "CalendarItem" => return CalendarItem::read(r, e).map(|c| Some(Item::Calendar(Box::new(c)))),
+            "CalendarItem" => {
+                return CalendarItem::read(r, e).map(|c| Some(Item::Calendar(Box::new(c))));
+            }
             "Message" => MessageKind::Message,
             "MeetingRequest" => MessageKind::MeetingRequest,
             "MeetingResponse" => MessageKind::MeetingResponse,
@@ -594,7 +616,11 @@ impl Item {
                     }
                     Ok::<_, ServerError>(())
                 })?;
-                return Ok(Some(Item::Other { element, item_id, subject }));
+                return Ok(Some(Item::Other {
+                    element,
+                    item_id,
+                    subject,
+                }));
             }
         };
         Message::read(r, e, kind).map(|m| Some(Item::Message(Box::new(m))))
@@ -610,7 +636,10 @@ fn timestamp<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Timestamp, S
 }
 
 /// Reads a `Sender`/`From`/`Organizer`-style element: a single `t:Mailbox` child.
-fn single_mailbox<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Option<Mailbox>, ServerError> {
+fn single_mailbox<'a>(
+    r: &mut BodyReader<'a>,
+    e: &Element<'a>,
+) -> Result<Option<Mailbox>, ServerError> {
     let mut found = None;
     r.children(e, |r, c| {
         if c.is(XmlNs::Types, "Mailbox") {
@@ -665,12 +694,15 @@ impl CalendarItem {
                 "End" => it.end = Some(timestamp(r, &c)?),
                 "IsAllDayEvent" => it.is_all_day_event = Some(r.parse(&c, parse_bool)?),
                 "LegacyFreeBusyStatus" => {
-                    it.legacy_free_busy_status = Some(LegacyFreeBusyStatus::from_wire(r.text(&c)?.trim()));
+                    it.legacy_free_busy_status =
+                        Some(LegacyFreeBusyStatus::from_wire(r.text(&c)?.trim()));
                 }
                 "Location" => it.location = Some(text(r, &c)?),
                 "IsMeeting" => it.is_meeting = Some(r.parse(&c, parse_bool)?),
                 "IsCancelled" => it.is_cancelled = Some(r.parse(&c, parse_bool)?),
-                "MyResponseType" => it.my_response_type = Some(AttendeeResponse::from_wire(r.text(&c)?.trim())),
+                "MyResponseType" => {
+                    it.my_response_type = Some(AttendeeResponse::from_wire(r.text(&c)?.trim()))
+                }
                 "Organizer" => it.organizer = single_mailbox(r, &c)?,
                 "RequiredAttendees" => it.required_attendees = Attendee::read_list(r, &c)?,
                 "OptionalAttendees" => it.optional_attendees = Attendee::read_list(r, &c)?,
@@ -684,7 +716,11 @@ impl CalendarItem {
 }
 
 impl Message {
-    fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>, kind: MessageKind) -> Result<Self, ServerError> {
+    fn read<'a>(
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+        kind: MessageKind,
+    ) -> Result<Self, ServerError> {
         let mut m = Message {
             kind,
             item_id: None,

@@ -8,11 +8,11 @@ mod item;
 use std::fmt;
 
 pub use address::{DistinguishedUser, EmailAddress, Mailbox, Sid, UserId};
+pub(crate) use delegate::parse_bool;
 pub use delegate::{
     Delegate, DelegateFolder, DelegatePermissions, DelegateUser, DeliverMeetingRequests,
     GrantedPermissions, Permission, PermissionLevel,
 };
-pub(crate) use delegate::parse_bool;
 pub use folder::{DistinguishedFolder, FolderId, ItemId};
 pub use item::{
     Attendee, AttendeeResponse, Body, BodyKind, CalendarItem, Importance, Item,

@@ -436,7 +436,10 @@ mod tests {
 
     #[test]
     fn text_resolves_predefined_and_char_refs() {
-        let mut r = BodyReader::new("<a>x &amp; &lt;y&gt; &#x263A;&#65;<![CDATA[<z>]]></a>", Limits::default());
+        let mut r = BodyReader::new(
+            "<a>x &amp; &lt;y&gt; &#x263A;&#65;<![CDATA[<z>]]></a>",
+            Limits::default(),
+        );
         let a = root(&mut r);
         assert_eq!(r.text(&a).unwrap(), "x & <y> ☺A<z>");
     }
@@ -480,7 +483,10 @@ mod tests {
         }
         assert!(matches!(
             result,
-            Err(ServerError::LimitExceeded { limit: Limit::Depth, max: 10 })
+            Err(ServerError::LimitExceeded {
+                limit: Limit::Depth,
+                max: 10
+            })
         ));
     }
 

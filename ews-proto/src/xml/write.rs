@@ -106,7 +106,11 @@ impl<'a> BodyWriter<'a> {
     /// Writes a leaf element whose value is one of this crate's fixed tokens (an enum
     /// value, a number, `true`/`false`): no escaping is needed.
     pub(crate) fn token(&mut self, ns: Ns, name: &'static str, token: &str) {
-        debug_assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:+".contains(&b)));
+        debug_assert!(
+            token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:+".contains(&b))
+        );
         self.open(ns, name);
         self.buf.put_slice(token.as_bytes());
         self.close(ns, name);
@@ -190,7 +194,10 @@ mod tests {
 
     #[test]
     fn escapes_quotes_and_whitespace_in_attributes() {
-        assert_eq!(esc("a\"b\tc\nd\re", true).unwrap(), "a&quot;b&#9;c&#10;d&#13;e");
+        assert_eq!(
+            esc("a\"b\tc\nd\re", true).unwrap(),
+            "a&quot;b&#9;c&#10;d&#13;e"
+        );
     }
 
     #[test]
@@ -203,7 +210,13 @@ mod tests {
         for bad in ["\u{0}", "x\u{1}", "\u{1B}[0m", "\u{FFFE}", "ok\u{FFFF}"] {
             let err = esc(bad, false).unwrap_err();
             assert!(
-                matches!(err, UsageError::InvalidCharacter { field: "Subject", .. }),
+                matches!(
+                    err,
+                    UsageError::InvalidCharacter {
+                        field: "Subject",
+                        ..
+                    }
+                ),
                 "{bad:?}"
             );
         }
