@@ -97,15 +97,13 @@ fn routing_and_content_type() {
     let sim = Simulator::start(SimConfig::seed());
     let raw = raw_exchange(
         &sim,
-        format!("GET /EWS/Exchange.asmx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
+        b"GET /EWS/Exchange.asmx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     )
     .expect("answer");
     assert_eq!(split_http(&raw).map(|s| s.0), Some(405));
     let raw = raw_exchange(
         &sim,
-        format!("POST /owa/ HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
+        b"POST /owa/ HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
     )
     .expect("answer");
     assert_eq!(split_http(&raw).map(|s| s.0), Some(404));

@@ -1,6 +1,8 @@
 //! Schema checks: the shared example envelopes, the invalid examples, namespaces and
 //! prefixes, fault format, and garbage input (the simulator must answer, never panic).
 
+#![allow(clippy::print_stderr)] // a note when the shared reference data is absent
+
 mod common;
 
 use common::*;

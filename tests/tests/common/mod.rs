@@ -331,8 +331,11 @@ pub fn raw_post(sim: &Simulator, user: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A raw HTTP answer: status, headers (lower-case names), body bytes.
+pub type RawAnswer = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// Splits a raw HTTP/1.1 answer into (status, headers, body).
-pub fn split_http(raw: &[u8]) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
+pub fn split_http(raw: &[u8]) -> Option<RawAnswer> {
     let text_end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&raw[..text_end]).ok()?;
     let mut lines = head.split("\r\n");

@@ -423,7 +423,7 @@ pub(crate) fn find_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
                 (start, end)
             } else {
                 let start = offset.min(total);
-                let end = max.map_or(total, |m| (start + m).min(total));
+                let end = max.map_or(total, |m| start.saturating_add(m).min(total));
                 (start, end)
             };
             Ok(Page {
