@@ -83,3 +83,7 @@ pub use types::{
     PermissionLevel, Sensitivity, Sid, TimeZoneId, Unrecognized, UserId,
 };
 pub use xml::{BodyReader, BodyWriter, Element, Limits, Ns, XmlNs};
+
+/// The date-time crate of this API's [`jiff::Timestamp`] fields, re-exported so callers
+/// use the same version.
+pub use jiff;
