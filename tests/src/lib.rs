@@ -54,6 +54,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod mini;
 pub mod sim;
 
 pub use sim::{

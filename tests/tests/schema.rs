@@ -392,3 +392,11 @@ fn garbage_never_panics() {
     );
     assert_eq!(r.codes(), ["NoError"]);
 }
+
+#[test]
+fn unmodelled_elements_keep_their_attributes() {
+    let sim = Simulator::start(SimConfig::seed());
+    let body = r#"<m:CreateItem SendMeetingInvitations="SendToNone"><m:Items><t:CalendarItem><t:Subject>tz</t:Subject><t:Start>2025-06-02T10:00:00</t:Start><t:End>2025-06-02T11:00:00</t:End><t:StartTimeZone Id="W. Europe Standard Time"/><t:EndTimeZone Id="W. Europe Standard Time"/></t:CalendarItem></m:Items></m:CreateItem>"#;
+    let r = call(&sim, "user1@example.com", body);
+    assert_eq!(r.codes(), ["NoError"], "{}", r.body);
+}
