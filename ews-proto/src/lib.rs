@@ -87,3 +87,8 @@ pub use xml::{BodyReader, BodyWriter, Element, Limits, Ns, XmlNs};
 /// The date-time crate of this API's [`jiff::Timestamp`] fields, re-exported so callers
 /// use the same version.
 pub use jiff;
+
+/// The workspace README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
