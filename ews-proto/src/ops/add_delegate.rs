@@ -1,10 +1,10 @@
 //! `AddDelegate`: a principal grants delegates access to folders of its mailbox.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{DelegateResults, Operation, read_delegate_response, write_principal};
+use crate::ops::{DelegateResults, Operation, read_delegate_response, write_delegate_change};
 use crate::soap::RequestContext;
 use crate::types::{DelegateUser, DeliverMeetingRequests, EmailAddress};
-use crate::xml::{BodyReader, BodyWriter, Element, Ns};
+use crate::xml::{BodyReader, BodyWriter, Element};
 
 /// Adds one or more delegates to a principal's mailbox.
 ///
@@ -75,18 +75,14 @@ impl Operation for AddDelegate {
     }
 
     fn write_body(&self, w: &mut BodyWriter<'_>, ctx: &RequestContext) -> Result<(), UsageError> {
-        w.open(Ns::Messages, "AddDelegate");
-        write_principal(w, &self.principal)?;
-        w.open(Ns::Messages, "DelegateUsers");
-        for d in &self.delegates {
-            d.write(w)?;
-        }
-        w.close(Ns::Messages, "DelegateUsers");
-        if let Some(d) = &self.deliver_meeting_requests {
-            d.write(w, ctx.server_version())?;
-        }
-        w.close(Ns::Messages, "AddDelegate");
-        Ok(())
+        write_delegate_change(
+            w,
+            Self::NAME,
+            &self.principal,
+            &self.delegates,
+            self.deliver_meeting_requests.as_ref(),
+            ctx.server_version(),
+        )
     }
 
     fn read_body<'a>(

@@ -186,6 +186,34 @@ pub(crate) fn read_item_responses<'a, T: Default>(
     finish_batch(list)
 }
 
+/// Writes the body shared by AddDelegate and UpdateDelegate: `m:Mailbox`, then
+/// `m:DelegateUsers` (left out when empty, which only UpdateDelegate allows), then
+/// `m:DeliverMeetingRequests`.
+pub(crate) fn write_delegate_change(
+    w: &mut BodyWriter<'_>,
+    element: &'static str,
+    principal: &crate::types::EmailAddress,
+    delegates: &[crate::types::DelegateUser],
+    deliver: Option<&crate::types::DeliverMeetingRequests>,
+    version: crate::soap::ExchangeVersion,
+) -> Result<(), UsageError> {
+    use crate::xml::Ns;
+    w.open(Ns::Messages, element);
+    write_principal(w, principal)?;
+    if !delegates.is_empty() {
+        w.open(Ns::Messages, "DelegateUsers");
+        for d in delegates {
+            d.write(w)?;
+        }
+        w.close(Ns::Messages, "DelegateUsers");
+    }
+    if let Some(d) = deliver {
+        d.write(w, version)?;
+    }
+    w.close(Ns::Messages, element);
+    Ok(())
+}
+
 /// Writes `<m:Mailbox><t:EmailAddress>..</t:EmailAddress></m:Mailbox>`, the principal
 /// element of the delegate operations.
 pub(crate) fn write_principal(

@@ -2,10 +2,10 @@
 //! meeting-request delivery.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{DelegateResults, Operation, read_delegate_response, write_principal};
+use crate::ops::{DelegateResults, Operation, read_delegate_response, write_delegate_change};
 use crate::soap::RequestContext;
 use crate::types::{DelegateUser, DeliverMeetingRequests, EmailAddress};
-use crate::xml::{BodyReader, BodyWriter, Element, Ns};
+use crate::xml::{BodyReader, BodyWriter, Element};
 
 /// Updates delegates of a principal's mailbox; only the folders and flags set on each
 /// [`DelegateUser`] change. Updating a user who is not a delegate fails for that user with
@@ -77,20 +77,14 @@ impl Operation for UpdateDelegate {
     }
 
     fn write_body(&self, w: &mut BodyWriter<'_>, ctx: &RequestContext) -> Result<(), UsageError> {
-        w.open(Ns::Messages, "UpdateDelegate");
-        write_principal(w, &self.principal)?;
-        if !self.delegates.is_empty() {
-            w.open(Ns::Messages, "DelegateUsers");
-            for d in &self.delegates {
-                d.write(w)?;
-            }
-            w.close(Ns::Messages, "DelegateUsers");
-        }
-        if let Some(d) = &self.deliver_meeting_requests {
-            d.write(w, ctx.server_version())?;
-        }
-        w.close(Ns::Messages, "UpdateDelegate");
-        Ok(())
+        write_delegate_change(
+            w,
+            Self::NAME,
+            &self.principal,
+            &self.delegates,
+            self.deliver_meeting_requests.as_ref(),
+            ctx.server_version(),
+        )
     }
 
     fn read_body<'a>(
