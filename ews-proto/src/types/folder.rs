@@ -147,6 +147,9 @@ impl FolderId {
     pub(crate) fn write(&self, w: &mut BodyWriter<'_>) -> Result<(), UsageError> {
         match self {
             FolderId::Id { id, change_key } => {
+                if id.is_empty() {
+                    return Err(UsageError::invalid("folder id", "must not be empty"));
+                }
                 w.open_start(Ns::Types, "FolderId");
                 w.attr("Id", id)?;
                 if let Some(ck) = change_key {
