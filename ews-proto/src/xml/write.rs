@@ -32,7 +32,7 @@ impl Ns {
 
 /// Writes the body of a request: elements in the EWS namespaces with escaped content.
 ///
-/// Obtained from [`crate::encode`] (through [`crate::Operation::write_body`]); it appends to
+/// Handed to [`crate::Operation::write_body`] by [`crate::Operation::encode`]; it appends to
 /// the request buffer, so nothing is copied afterwards. Every method that takes user data
 /// returns an error naming the element when the data holds a character XML 1.0 forbids;
 /// the buffer content is then unspecified and the request must not be sent (`encode`
