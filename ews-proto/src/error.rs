@@ -9,7 +9,8 @@
 //! * [`TransportError`]: the bytes did not make it (connect, TLS, I/O, timeout). Raised by
 //!   the drivers; defined here so the pure retry policy can reason about it.
 //!
-//! [`Error`] is the union the drivers return.
+//! [`Error`] is the union the drivers return; it adds the failure of the application's
+//! token provider.
 
 use std::fmt;
 use std::time::Duration;
@@ -32,6 +33,19 @@ pub enum Error {
     /// The request or its answer was lost on the way.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// The application's bearer-token provider failed.
+    #[error("the token provider failed: {0}")]
+    TokenProvider(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl Error {
+    /// The server's requested back-off, if the error carries one.
+    pub fn back_off(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::Server(s) => s.back_off(),
+            _ => None,
+        }
+    }
 }
 
 /// The caller asked for something that cannot be sent. Nothing was sent.

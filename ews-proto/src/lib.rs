@@ -18,7 +18,8 @@
 //!
 //! `xml` (our reader and writer over quick-xml; no quick-xml type is public) →
 //! `soap` (envelope, headers, faults, response frame) → `types` (the EWS data model) →
-//! `ops` (one file per operation). Arrows point down only.
+//! `ops` (one file per operation) → `client` (the call state machine, retry policy and
+//! authentication state the drivers run). Arrows point down only.
 //!
 //! # Example
 //!
@@ -55,12 +56,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod client;
 pub mod error;
 mod ops;
 mod soap;
 mod types;
 mod xml;
 
+pub use client::{Auth, Call, Credentials, Decision, RetryPolicy, Secret, Step};
 pub use error::{
     Error, Excerpt, Limit, ServerError, TransportError, TransportErrorKind, UsageError,
 };

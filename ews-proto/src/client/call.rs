@@ -1,0 +1,462 @@
+//! [`Call`]: one operation from its first attempt to its result, as a state machine.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::AUTHORIZATION;
+
+use crate::client::{Auth, Decision, RetryPolicy};
+use crate::error::{Error, ServerError, TransportError, UsageError};
+use crate::ops::Operation;
+use crate::soap::{Reply, RequestContext};
+use crate::xml::Limits;
+
+/// What the driver does next, as [`Call::poll`] says.
+///
+/// Deliberately not `#[non_exhaustive]`: a driver must handle every step, so a new kind of
+/// step is a breaking change that the compiler points out in every driver.
+#[derive(Debug)]
+pub enum Step<T> {
+    /// Send this request and hand the outcome to [`Call::handle`].
+    Send(http::Request<Bytes>),
+    /// Ask the application's token provider for a bearer token (`refresh`: the last one
+    /// was refused) and store it with [`Auth::set_token`], or report the provider's
+    /// failure with [`Call::token_failed`].
+    FetchToken {
+        /// The previous token was refused with 401.
+        refresh: bool,
+    },
+    /// Sleep this long, then poll again.
+    Sleep(Duration),
+    /// The call is over.
+    Done(Result<Reply<T>, Error>),
+}
+
+/// One operation from its first attempt to its result: encoding, authentication, the
+/// retry policy, decoding. Pure: time comes in as `now`, and the driver does the I/O.
+///
+/// The whole driver loop:
+///
+/// ```
+/// # use std::time::Instant;
+/// # use ews_proto::*;
+/// # fn transport_send(_: http::Request<bytes::Bytes>) -> Result<http::Response<bytes::Bytes>, TransportError> {
+/// #     Ok(http::Response::builder().status(503).header("retry-after", "0").body(bytes::Bytes::new()).unwrap())
+/// # }
+/// # fn fetch_token(_: bool) -> Result<Secret<String>, std::io::Error> { Ok(Secret::from("t")) }
+/// let ctx = RequestContext::new("https://mail.example.com/EWS/Exchange.asmx")?;
+/// let mut auth = Auth::new(Credentials::Bearer);
+/// let op = GetDelegate::new("user1@example.com".parse()?);
+/// let mut call = Call::new(&op, &ctx).policy(RetryPolicy::default().max_attempts(2));
+/// let result = loop {
+///     match call.poll(&auth, Instant::now()) {
+///         Step::Send(request) => {
+///             let outcome = transport_send(request);
+///             call.handle(outcome, &auth, Instant::now());
+///         }
+///         Step::FetchToken { refresh } => match fetch_token(refresh) {
+///             Ok(token) => auth.set_token(token),
+///             Err(e) => call.token_failed(e),
+///         },
+///         Step::Sleep(d) => std::thread::sleep(d),
+///         Step::Done(result) => break result,
+///     }
+/// };
+/// assert!(matches!(result, Err(Error::Server(ServerError::Throttled { .. }))));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Call<'a, O: Operation> {
+    op: &'a O,
+    ctx: &'a RequestContext,
+    policy: RetryPolicy,
+    limits: Limits,
+    started: Option<Instant>,
+    attempts: u32,
+    refreshed: bool,
+    sent_with_token: u64,
+    state: State<O::Output>,
+}
+
+#[derive(Debug)]
+enum State<T> {
+    /// Ready to send (after a token check).
+    Ready,
+    /// Asked the driver for a token; the next poll checks it arrived.
+    AwaitingToken,
+    /// About to ask for a refreshed token.
+    Refresh,
+    /// A request is out; waiting for `handle`.
+    InFlight,
+    /// About to tell the driver to sleep.
+    Sleep(Duration),
+    /// Finished; the result is handed out once.
+    Done(Option<Result<Reply<T>, Error>>),
+}
+
+impl<'a, O: Operation> Call<'a, O> {
+    /// A call of `op` in `ctx`, with the default policy and limits.
+    pub fn new(op: &'a O, ctx: &'a RequestContext) -> Self {
+        Self {
+            op,
+            ctx,
+            policy: RetryPolicy::default(),
+            limits: Limits::default(),
+            started: None,
+            attempts: 0,
+            refreshed: false,
+            sent_with_token: 0,
+            state: State::Ready,
+        }
+    }
+
+    /// Sets the retry policy.
+    pub fn policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets the decoding limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// How many requests were sent so far.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The next step. After [`Step::Send`], call [`Call::handle`] before polling again;
+    /// after [`Step::Done`], the call is over.
+    pub fn poll(&mut self, auth: &Auth, now: Instant) -> Step<O::Output> {
+        match std::mem::replace(&mut self.state, State::Ready) {
+            State::Done(result) => {
+                self.state = State::Done(None);
+                Step::Done(result.unwrap_or_else(|| Err(misuse("polled after the call finished"))))
+            }
+            State::Sleep(d) => Step::Sleep(d),
+            State::Refresh => {
+                self.state = State::AwaitingToken;
+                Step::FetchToken { refresh: true }
+            }
+            State::InFlight => self.finish(Err(misuse("polled while a request was in flight"))),
+            State::AwaitingToken if auth.needs_token() => self.finish(Err(misuse(
+                "FetchToken was answered without Auth::set_token",
+            ))),
+            State::Ready if auth.needs_token() => {
+                self.state = State::AwaitingToken;
+                Step::FetchToken { refresh: false }
+            }
+            State::Ready | State::AwaitingToken => self.send(auth, now),
+        }
+    }
+
+    fn send(&mut self, auth: &Auth, now: Instant) -> Step<O::Output> {
+        let mut request = match self.op.encode(self.ctx) {
+            Ok(r) => r,
+            Err(e) => return self.finish(Err(e.into())),
+        };
+        if let Some(value) = auth.header() {
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+        self.started.get_or_insert(now);
+        self.attempts += 1;
+        self.sent_with_token = auth.generation();
+        self.state = State::InFlight;
+        Step::Send(request)
+    }
+
+    fn finish(&mut self, result: Result<Reply<O::Output>, Error>) -> Step<O::Output> {
+        self.state = State::Done(None);
+        Step::Done(result)
+    }
+
+    /// Hands over the outcome of the last [`Step::Send`].
+    pub fn handle(
+        &mut self,
+        outcome: Result<http::Response<Bytes>, TransportError>,
+        auth: &Auth,
+        now: Instant,
+    ) {
+        let error = match outcome {
+            Ok(response) => match self.op.decode_with(&response, &self.limits) {
+                Ok(reply) => {
+                    self.state = State::Done(Some(Ok(reply)));
+                    return;
+                }
+                Err(e) => Error::Server(e),
+            },
+            Err(e) => Error::Transport(e),
+        };
+        if matches!(error, Error::Server(ServerError::Unauthorized { .. }))
+            && auth.refreshable()
+            && !self.refreshed
+        {
+            // A 401 proves the request was not processed: resending is safe for any
+            // operation. If another call refreshed the token meanwhile, use that one.
+            self.refreshed = true;
+            self.state = if auth.generation() != self.sent_with_token {
+                State::Ready
+            } else {
+                State::Refresh
+            };
+            return;
+        }
+        let elapsed = self
+            .started
+            .map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
+        self.state = match self
+            .policy
+            .decide(self.attempts, elapsed, &error, self.op.repeat())
+        {
+            Decision::RetryAfter(d) => State::Sleep(d),
+            Decision::GiveUp => State::Done(Some(Err(error))),
+        };
+    }
+
+    /// Reports that the token provider failed after [`Step::FetchToken`]; the next poll
+    /// ends the call with [`Error::TokenProvider`].
+    pub fn token_failed(
+        &mut self,
+        error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) {
+        self.state = State::Done(Some(Err(Error::TokenProvider(error.into()))));
+    }
+}
+
+fn misuse(reason: &'static str) -> Error {
+    UsageError::InvalidValue {
+        kind: "call sequence",
+        reason,
+    }
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{Credentials, Secret};
+    use crate::error::TransportErrorKind;
+    use crate::{CreateItem, GetDelegate, NewCalendarItem, Repeat};
+
+    const OK: &str = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:GetDelegateResponse ResponseClass="Success" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><m:ResponseCode>NoError</m:ResponseCode></m:GetDelegateResponse></s:Body></s:Envelope>"#;
+
+    fn ctx() -> RequestContext {
+        RequestContext::new("https://mail.example.com/EWS/Exchange.asmx").unwrap()
+    }
+
+    fn resp(status: u16, body: &str) -> Result<http::Response<Bytes>, TransportError> {
+        Ok(http::Response::builder()
+            .status(status)
+            .header("retry-after", "1")
+            .body(Bytes::from(body.to_owned()))
+            .unwrap())
+    }
+
+    /// Runs `call` against scripted outcomes; returns the steps taken and the result.
+    fn run<O: Operation>(
+        call: &mut Call<'_, O>,
+        auth: &mut Auth,
+        mut outcomes: Vec<Result<http::Response<Bytes>, TransportError>>,
+        mut tokens: Vec<Result<&str, &str>>,
+    ) -> (Vec<String>, Result<Reply<O::Output>, Error>) {
+        outcomes.reverse();
+        tokens.reverse();
+        let t0 = Instant::now();
+        let mut clock = t0;
+        let mut steps = Vec::new();
+        loop {
+            match call.poll(auth, clock) {
+                Step::Send(req) => {
+                    let h = req
+                        .headers()
+                        .get(AUTHORIZATION)
+                        .map(|v| v.to_str().unwrap().to_owned());
+                    steps.push(format!("send({})", h.unwrap_or_default()));
+                    call.handle(outcomes.pop().expect("scripted outcome"), auth, clock);
+                }
+                Step::FetchToken { refresh } => {
+                    steps.push(format!("token(refresh={refresh})"));
+                    match tokens.pop().expect("scripted token") {
+                        Ok(t) => auth.set_token(Secret::from(t)),
+                        Err(e) => call.token_failed(e),
+                    }
+                }
+                Step::Sleep(d) => {
+                    steps.push(format!("sleep({}ms)", d.as_millis()));
+                    clock += d;
+                }
+                Step::Done(r) => return (steps, r),
+            }
+        }
+    }
+
+    #[test]
+    fn basic_success_in_one_request() {
+        let op = GetDelegate::new("user1@example.com".parse().unwrap());
+        let c = ctx();
+        let mut auth = Auth::new(Credentials::basic("a", "b"));
+        let mut call = Call::new(&op, &c);
+        let (steps, r) = run(&mut call, &mut auth, vec![resp(200, OK)], vec![]);
+        assert_eq!(steps, ["send(Basic YTpi)"]);
+        assert!(r.is_ok());
+        assert!(matches!(
+            call.poll(&auth, Instant::now()),
+            Step::Done(Err(Error::Usage(_)))
+        ));
+    }
+
+    #[test]
+    fn bearer_fetches_a_token_then_refreshes_once_on_401() {
+        let op = GetDelegate::new("user1@example.com".parse().unwrap());
+        let c = ctx();
+        let mut auth = Auth::new(Credentials::Bearer);
+        let mut call = Call::new(&op, &c);
+        let (steps, r) = run(
+            &mut call,
+            &mut auth,
+            vec![resp(401, ""), resp(200, OK)],
+            vec![Ok("old"), Ok("new")],
+        );
+        assert_eq!(
+            steps,
+            [
+                "token(refresh=false)",
+                "send(Bearer old)",
+                "token(refresh=true)",
+                "send(Bearer new)"
+            ]
+        );
+        assert!(r.is_ok());
+
+        // A second 401 in the same call is final.
+        let mut call = Call::new(&op, &c);
+        let (steps, r) = run(
+            &mut call,
+            &mut auth,
+            vec![resp(401, ""), resp(401, "")],
+            vec![Ok("newer")],
+        );
+        assert_eq!(
+            steps,
+            [
+                "send(Bearer new)",
+                "token(refresh=true)",
+                "send(Bearer newer)"
+            ]
+        );
+        assert!(matches!(
+            r,
+            Err(Error::Server(ServerError::Unauthorized { .. }))
+        ));
+    }
+
+    #[test]
+    fn basic_401_is_final() {
+        let op = GetDelegate::new("user1@example.com".parse().unwrap());
+        let c = ctx();
+        let mut auth = Auth::new(Credentials::basic("a", "wrong"));
+        let (steps, r) = run(
+            &mut Call::new(&op, &c),
+            &mut auth,
+            vec![resp(401, "")],
+            vec![],
+        );
+        assert_eq!(steps.len(), 1);
+        assert!(matches!(
+            r,
+            Err(Error::Server(ServerError::Unauthorized { .. }))
+        ));
+    }
+
+    #[test]
+    fn token_provider_failure_ends_the_call() {
+        let op = GetDelegate::new("user1@example.com".parse().unwrap());
+        let c = ctx();
+        let mut auth = Auth::new(Credentials::Bearer);
+        let (_, r) = run(
+            &mut Call::new(&op, &c),
+            &mut auth,
+            vec![],
+            vec![Err("idp down")],
+        );
+        assert!(matches!(r, Err(Error::TokenProvider(e)) if e.to_string() == "idp down"));
+    }
+
+    #[test]
+    fn throttling_is_retried_after_the_servers_delay() {
+        let op = GetDelegate::new("user1@example.com".parse().unwrap());
+        let c = ctx();
+        let mut auth = Auth::new(Credentials::None);
+        let (steps, r) = run(
+            &mut Call::new(&op, &c),
+            &mut auth,
+            vec![resp(503, ""), resp(429, ""), resp(200, OK)],
+            vec![],
+        );
+        assert_eq!(
+            steps,
+            [
+                "send()",
+                "sleep(1000ms)",
+                "send()",
+                "sleep(1000ms)",
+                "send()"
+            ]
+        );
+        assert!(r.is_ok());
+    }
+
+    #[test]
+    fn a_lost_answer_to_a_meeting_invitation_is_never_resent() {
+        let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse().unwrap();
+        let op = CreateItem::on_behalf_of(
+            "user1@example.com".parse().unwrap(),
+            NewCalendarItem::new("x", start, start)
+                .required_attendee(crate::Mailbox::new("user3@example.com".parse().unwrap())),
+        );
+        assert_eq!(op.repeat(), Repeat::SendsMessages);
+        let c = ctx();
+        let mut auth = Auth::new(Credentials::None);
+        let lost = Err(TransportError::new(
+            TransportErrorKind::Io,
+            std::io::Error::other("reset"),
+        ));
+        let (steps, r) = run(&mut Call::new(&op, &c), &mut auth, vec![lost], vec![]);
+        assert_eq!(steps, ["send()"]);
+        assert!(matches!(r, Err(Error::Transport(_))));
+
+        // ... but a lost GetDelegate is.
+        let get = GetDelegate::new("user1@example.com".parse().unwrap());
+        let lost = Err(TransportError::new(
+            TransportErrorKind::Io,
+            std::io::Error::other("reset"),
+        ));
+        let (steps, r) = run(
+            &mut Call::new(&get, &c),
+            &mut auth,
+            vec![lost, resp(200, OK)],
+            vec![],
+        );
+        assert_eq!(steps, ["send()", "sleep(500ms)", "send()"]);
+        assert!(r.is_ok());
+    }
+
+    #[test]
+    fn usage_errors_end_the_call_before_anything_is_sent() {
+        let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse().unwrap();
+        let op = CreateItem::on_behalf_of(
+            "user1@example.com".parse().unwrap(),
+            NewCalendarItem::new("bad\u{1}", start, start),
+        );
+        let c = ctx();
+        let mut auth = Auth::new(Credentials::None);
+        let (steps, r) = run(&mut Call::new(&op, &c), &mut auth, vec![], vec![]);
+        assert!(steps.is_empty());
+        assert!(matches!(
+            r,
+            Err(Error::Usage(UsageError::InvalidCharacter { .. }))
+        ));
+    }
+}

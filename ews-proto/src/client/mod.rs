@@ -1,0 +1,16 @@
+//! What drivers call: the [`Call`] state machine, the pure [`RetryPolicy`], credentials
+//! and the [`Auth`] state, and [`Secret`].
+//!
+//! A driver owns a transport, an [`Auth`] and a token provider; for each operation it runs
+//! the loop shown on [`Call`]. Everything that decides lives here; the driver only sends,
+//! sleeps, and asks the application for tokens.
+
+mod auth;
+mod call;
+mod retry;
+mod secret;
+
+pub use auth::{Auth, Credentials};
+pub use call::{Call, Step};
+pub use retry::{Decision, RetryPolicy};
+pub use secret::Secret;
