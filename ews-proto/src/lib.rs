@@ -21,6 +21,29 @@
 //! `ops` (one file per operation) → `client` (the call state machine, retry policy and
 //! authentication state the drivers run). Arrows point down only.
 //!
+//! # Design notes (where this differs from the suggested sketch, and why)
+//!
+//! * **The driver loop calls no policy.** The sketch had drivers call
+//!   `policy.decide(..)` on errors and handle 401 themselves. Here [`Call`] owns the whole
+//!   sequence (token first use, encode, decode, 401 refresh, retry policy) and tells the
+//!   driver one [`Step`] at a time: send, fetch a token, sleep, or done. A driver's loop
+//!   then has exactly one `match` and no `if`, and the blocking and async drivers cannot
+//!   drift apart in behaviour. [`Step`] is deliberately exhaustive so a new step breaks
+//!   every driver at compile time.
+//! * **Decoding is a method (`&self`).** [`Operation::decode`] takes the operation, so an
+//!   answer can be read in the light of its request (for example [`FindItem::next_page`]
+//!   computes paging from the request's offset), at no cost to the stateless ones.
+//! * **Repeatability has three values, not two.** [`Repeat::CreatesItems`] sits between
+//!   `Safe` and `SendsMessages`: saving an appointment twice sends no mail but still
+//!   duplicates it, so it is not repeated after an unknown outcome either.
+//! * **A batch in which every item is `ErrorServerBusy` is an error of the request.**
+//!   Exchange refuses a throttled batch item by item; since nothing was processed, the
+//!   core turns it into one [`ServerError::Response`] that the retry policy honours
+//!   (with `BackOffMilliseconds`, even 0). Mixed batches stay per item.
+//! * **Values the server invents keep their text.** Enumerations the server fills
+//!   (`ResponseCode`, permission levels, versions, ...) have an `Other(Unrecognized)` arm
+//!   whose payload has no public constructor, so callers cannot build a misspelt value.
+//!
 //! # Example
 //!
 //! ```
