@@ -1,0 +1,98 @@
+//! Building the on-behalf CreateItem request (5 attendees, ~2 KB HTML body): `ews-proto`
+//! against the `ews` crate 0.1.2 serialising its own CreateItem message.
+//!
+//! The peer models a calendar item as its `Message` type, which has no Start, End,
+//! Location, RequiredAttendees or time zone: it is given the closest message it can
+//! express (the same subject, sensitivity, HTML body and reminder, the 5 attendees as
+//! `ToRecipients`, saved into the principal's calendar with `SendAndSaveCopy`). Its
+//! document is therefore somewhat smaller than ours; the sizes are printed.
+
+#![allow(clippy::print_stdout)]
+
+use std::hint::black_box;
+
+use bytes::BytesMut;
+use criterion::{Criterion, criterion_group, criterion_main};
+use ews_bench::inputs;
+use ews_proto::Operation;
+
+fn peer_envelope() -> ews::soap::Envelope<ews::create_item::CreateItem> {
+    let mailbox = |name: Option<&str>, address: &str| ews::Mailbox {
+        name: name.map(str::to_owned),
+        email_address: Some(address.to_owned()),
+        ..Default::default()
+    };
+    let recipients = inputs::ATTENDEES
+        .iter()
+        .map(|(name, address)| ews::Recipient {
+            mailbox: mailbox(Some(name), address),
+        })
+        .collect();
+    let message = ews::Message {
+        subject: Some(inputs::SUBJECT.to_owned()),
+        sensitivity: Some(ews::Sensitivity::Normal),
+        body: Some(ews::Body {
+            body_type: ews::BodyType::HTML,
+            is_truncated: None,
+            content: Some(inputs::html_body()),
+        }),
+        reminder_is_set: Some(true),
+        reminder_minutes_before_start: Some(15),
+        to_recipients: Some(ews::ArrayOfRecipients(recipients)),
+        ..Default::default()
+    };
+    ews::soap::Envelope {
+        headers: vec![ews::soap::Header::RequestServerVersion {
+            version: ews::server_version::ExchangeServerVersion::Exchange2013_SP1,
+        }],
+        body: ews::create_item::CreateItem {
+            message_disposition: Some(ews::MessageDisposition::SendAndSaveCopy),
+            saved_item_folder_id: Some(ews::BaseFolderId::DistinguishedFolderId {
+                id: "calendar".to_owned(),
+                change_key: None,
+                mailbox: Some(mailbox(None, inputs::PRINCIPAL)),
+            }),
+            items: vec![ews::RealItem::CalendarItem(message)],
+        },
+    }
+}
+
+fn create_item(c: &mut Criterion) {
+    let ctx = inputs::context();
+    let op = inputs::create_item_on_behalf();
+    let peer = peer_envelope();
+
+    let ours = op.encode(&ctx).unwrap_or_else(|e| panic!("{e}"));
+    let theirs = peer.as_xml_document().unwrap_or_else(|e| panic!("{e}"));
+    let ours_text = std::str::from_utf8(ours.body()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ours_text.matches("<t:Attendee>").count(), 5);
+    assert!(ours_text.contains("&lt;html&gt;"));
+    println!(
+        "create_item_on_behalf: ews-proto body {} bytes, ews 0.1.2 document {} bytes",
+        ours.body().len(),
+        theirs.len()
+    );
+
+    let mut g = c.benchmark_group("encode/create_item_on_behalf_5_attendees");
+    g.bench_function("ews-proto encode (http::Request)", |b| {
+        b.iter(|| black_box(&op).encode(black_box(&ctx)))
+    });
+    g.bench_function("ews-proto encode_into (fresh BytesMut)", |b| {
+        b.iter(|| {
+            let mut buf = BytesMut::new();
+            black_box(&op).encode_into(black_box(&ctx), &mut buf)?;
+            Ok::<_, ews_proto::UsageError>(buf)
+        })
+    });
+    g.bench_function("ews 0.1.2 as_xml_document", |b| {
+        b.iter(|| black_box(&peer).as_xml_document())
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default();
+    targets = create_item
+}
+criterion_main!(benches);
