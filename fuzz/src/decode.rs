@@ -272,7 +272,11 @@ pub fn decode_server_version(data: &[u8]) {
     for (name, value) in names.iter().zip(&values) {
         tag.push_str(&format!(" {name}=\"{}\"", escape_attr(value)));
     }
-    tag.push_str(if mode & 2 != 0 { "/>" } else { "></t:ServerVersionInfo>" });
+    tag.push_str(if mode & 2 != 0 {
+        "/>"
+    } else {
+        "></t:ServerVersionInfo>"
+    });
     let doc = format!("{HEADER_START}{tag}{HEADER_END}");
     let result = op.decode(&response(200, Bytes::from(doc)));
     render(&result);
@@ -299,7 +303,11 @@ pub fn decode_server_version(data: &[u8]) {
         Err(e) => panic!("{values:?}: {e:?}"),
     };
     let sv = reply.server_version.expect("ServerVersionInfo was sent");
-    let num = |i: usize| values.get(i).map(|v| v.trim().parse::<i32>().expect("checked"));
+    let num = |i: usize| {
+        values
+            .get(i)
+            .map(|v| v.trim().parse::<i32>().expect("checked"))
+    };
     assert_eq!(sv.major_version, num(0));
     assert_eq!(sv.minor_version, num(1));
     assert_eq!(sv.major_build_number, num(2));

@@ -319,7 +319,8 @@ impl Expect {
         user = user.permissions(p);
         if let Some(v) = d.copies {
             user = user.receive_copies_of_meeting_messages(v);
-            self.body.push(("ReceiveCopiesOfMeetingMessages", v.to_string()));
+            self.body
+                .push(("ReceiveCopiesOfMeetingMessages", v.to_string()));
         }
         if let Some(v) = d.private {
             user = user.view_private_items(v);
@@ -328,7 +329,11 @@ impl Expect {
         user
     }
 
-    fn deliver(&mut self, d: Option<u8>, version: ExchangeVersion) -> Option<DeliverMeetingRequests> {
+    fn deliver(
+        &mut self,
+        d: Option<u8>,
+        version: ExchangeVersion,
+    ) -> Option<DeliverMeetingRequests> {
         let d = match d? % 4 {
             0 => DeliverMeetingRequests::DelegatesOnly,
             1 => DeliverMeetingRequests::DelegatesAndMe,
@@ -400,8 +405,8 @@ impl Expect {
 
     fn item(&mut self, it: &Item, version: ExchangeVersion) -> NewCalendarItem {
         let secs = it.start.0 % 253_402_207_200;
-        let start = Timestamp::new(secs, it.start.1 % 1_000_000_000)
-            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let start =
+            Timestamp::new(secs, it.start.1 % 1_000_000_000).unwrap_or(Timestamp::UNIX_EPOCH);
         let end = start
             .checked_add(SignedDuration::from_secs(it.duration % 1_000_000_000))
             .unwrap_or(start);
@@ -619,7 +624,11 @@ pub fn check(input: &Input) {
             let mut op = match on_behalf {
                 Some(principal) => {
                     let a = e.address(principal);
-                    e.attr("DistinguishedFolderId", "Id", DistinguishedFolder::Calendar.as_str());
+                    e.attr(
+                        "DistinguishedFolderId",
+                        "Id",
+                        DistinguishedFolder::Calendar.as_str(),
+                    );
                     e.text("EmailAddress", a.as_str());
                     e.anchor = Some(a.as_str().to_owned());
                     CreateItem::on_behalf_of(a, e.item(first, version))
@@ -658,7 +667,11 @@ pub fn check(input: &Input) {
         }
         Op::GetItem(first, more, shape, mailbox) => {
             let mut op = GetItem::new(e.item_id(first)).shape(pick(
-                &[BaseShape::IdOnly, BaseShape::Default, BaseShape::AllProperties],
+                &[
+                    BaseShape::IdOnly,
+                    BaseShape::Default,
+                    BaseShape::AllProperties,
+                ],
                 *shape,
             ));
             for id in more {
@@ -726,7 +739,11 @@ pub fn check(input: &Input) {
             }
             if let Some(s) = shape {
                 op = op.shape(pick(
-                    &[BaseShape::IdOnly, BaseShape::Default, BaseShape::AllProperties],
+                    &[
+                        BaseShape::IdOnly,
+                        BaseShape::Default,
+                        BaseShape::AllProperties,
+                    ],
                     *s,
                 ));
             }
@@ -797,7 +814,11 @@ fn verify(e: &Expect, result: Result<http::Request<bytes::Bytes>, UsageError>) {
             .map(|(k, s)| ((*k).to_owned(), s.clone()))
             .collect()
     };
-    assert_eq!(collect(header, HEADER_TEXT), owned(&e.header), "header texts");
+    assert_eq!(
+        collect(header, HEADER_TEXT),
+        owned(&e.header),
+        "header texts"
+    );
     assert_eq!(collect(body, BODY_TEXT), owned(&e.body), "body texts");
 
     let attrs: Vec<(String, String, String)> = doc
