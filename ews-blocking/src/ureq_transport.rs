@@ -1,0 +1,242 @@
+//! The built-in [`Transport`] on a ureq 3 [`Agent`](ureq::Agent) (feature `ureq`; TLS with
+//! feature `rustls`).
+
+use std::io;
+use std::time::Duration;
+
+use bytes::Bytes;
+use ews_proto::{TransportError, TransportErrorKind};
+use rustls_pki_types::CertificateDer;
+
+use crate::transport::Transport;
+
+/// A [`Transport`] over one ureq [`Agent`](ureq::Agent): a pool of keep-alive
+/// connections (reused across requests and clones), rustls with certificate verification
+/// on by default, no redirects followed, every HTTP status returned as an answer, and a
+/// cap on the answer's body.
+///
+/// Built by [`ClientBuilder::build`](crate::ClientBuilder::build) from the builder's
+/// settings; use [`UreqTransport::from_agent`] to bring an agent of your own (a proxy, a
+/// platform verifier, ...).
+#[derive(Debug, Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+    max_body_bytes: u64,
+}
+
+/// What the builder hands to [`UreqTransport`].
+#[derive(Debug, Clone)]
+pub(crate) struct UreqSettings {
+    pub(crate) user_agent: String,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_body_bytes: usize,
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
+    pub(crate) roots: Vec<CertificateDer<'static>>,
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
+    pub(crate) accept_invalid_certs: bool,
+}
+
+impl UreqTransport {
+    /// A transport over `agent`, reading at most `max_body_bytes` of each answer.
+    ///
+    /// The agent must return every status as an answer
+    /// (`http_status_as_error(false)`): 401, 429, 500 and 503 carry what the core needs
+    /// to decide. It should follow no redirects (`max_redirects(0)`): EWS never
+    /// redirects a POST, and a redirect to a login page is better reported than followed.
+    pub fn from_agent(agent: ureq::Agent, max_body_bytes: usize) -> Self {
+        Self {
+            agent,
+            max_body_bytes: u64::try_from(max_body_bytes).unwrap_or(u64::MAX),
+        }
+    }
+
+    pub(crate) fn new(s: &UreqSettings) -> Self {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(s.user_agent.as_str())
+            .timeout_connect(s.connect_timeout)
+            .timeout_global(s.timeout);
+        Self::from_agent(with_tls(config, s).build().into(), s.max_body_bytes)
+    }
+}
+
+type ConfigBuilder = ureq::config::ConfigBuilder<ureq::typestate::AgentScope>;
+
+#[cfg(feature = "rustls")]
+fn with_tls(config: ConfigBuilder, s: &UreqSettings) -> ConfigBuilder {
+    use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+    let mut tls = TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .disable_verification(s.accept_invalid_certs);
+    if !s.roots.is_empty() {
+        let certs: Vec<Certificate<'static>> = s
+            .roots
+            .iter()
+            .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+            .collect();
+        tls = tls.root_certs(RootCerts::new_with_certs(&certs));
+    }
+    config.tls_config(tls.build())
+}
+
+/// Without the `rustls` feature the transport speaks plain HTTP only; `https://` fails
+/// with a TLS error, so the certificate settings have nothing to apply to.
+#[cfg(not(feature = "rustls"))]
+fn with_tls(config: ConfigBuilder, _: &UreqSettings) -> ConfigBuilder {
+    config
+}
+
+impl Transport for UreqTransport {
+    fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, &body[..]);
+        let mut response = self
+            .agent
+            .run(request)
+            .map_err(|e| classify(e, Phase::Exchange))?;
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.max_body_bytes)
+            .read_to_vec()
+            .map_err(|e| classify(e, Phase::Body))?;
+        let (parts, _) = response.into_parts();
+        Ok(http::Response::from_parts(parts, Bytes::from(body)))
+    }
+
+    fn name(&self) -> &'static str {
+        "ureq"
+    }
+}
+
+/// Where the failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Connecting, sending, or waiting for the answer's head.
+    Exchange,
+    /// Reading the answer's body (the head arrived: the request was received).
+    Body,
+}
+
+/// Maps a ureq error to the kind the retry policy reasons about.
+fn classify(error: ureq::Error, phase: Phase) -> TransportError {
+    let kind = kind_of(&error, phase);
+    TransportError::new(kind, error)
+}
+
+fn kind_of(error: &ureq::Error, phase: Phase) -> TransportErrorKind {
+    use TransportErrorKind as K;
+    use ureq::Error as E;
+    match error {
+        E::BodyExceedsLimit(_) => K::BodyTooLarge,
+        // Timeouts while resolving or connecting (TLS included): nothing was sent.
+        E::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => K::Connect,
+        E::Timeout(_) => K::Timeout,
+        E::HostNotFound | E::ConnectionFailed | E::ConnectProxyFailed(_) => K::Connect,
+        // The request could not even be formed or routed: nothing was sent.
+        E::BadUri(_) | E::Http(_) | E::InvalidProxyUrl => K::Connect,
+        E::Tls(_) | E::TlsRequired | E::RequireHttpsOnly(_) => K::Tls,
+        #[cfg(feature = "rustls")]
+        E::Rustls(_) | E::Pem(_) => K::Tls,
+        E::Io(io) => io_kind(io, phase),
+        _ => K::Io,
+    }
+}
+
+fn io_kind(error: &io::Error, phase: Phase) -> TransportErrorKind {
+    use TransportErrorKind as K;
+    use io::ErrorKind as I;
+    if is_tls(error) {
+        return K::Tls;
+    }
+    match (error.kind(), phase) {
+        (I::TimedOut | I::WouldBlock, _) => K::Timeout,
+        (I::UnexpectedEof, Phase::Body) => K::Truncated,
+        (
+            I::ConnectionRefused
+            | I::AddrNotAvailable
+            | I::HostUnreachable
+            | I::NetworkUnreachable
+            | I::NetworkDown,
+            Phase::Exchange,
+        ) => K::Connect,
+        _ => K::Io,
+    }
+}
+
+/// Did rustls refuse the handshake (the error ureq passes on as an I/O error)?
+#[cfg(feature = "rustls")]
+fn is_tls(error: &io::Error) -> bool {
+    error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>())
+}
+
+#[cfg(not(feature = "rustls"))]
+fn is_tls(_: &io::Error) -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_the_kind_the_retry_policy_needs() {
+        use TransportErrorKind as K;
+        let io = |k: io::ErrorKind| ureq::Error::Io(io::Error::new(k, "x"));
+        let cases = [
+            (
+                io(io::ErrorKind::ConnectionRefused),
+                Phase::Exchange,
+                K::Connect,
+            ),
+            (io(io::ErrorKind::ConnectionReset), Phase::Exchange, K::Io),
+            (io(io::ErrorKind::UnexpectedEof), Phase::Exchange, K::Io),
+            (io(io::ErrorKind::UnexpectedEof), Phase::Body, K::Truncated),
+            (io(io::ErrorKind::TimedOut), Phase::Body, K::Timeout),
+            (ureq::Error::HostNotFound, Phase::Exchange, K::Connect),
+            (ureq::Error::ConnectionFailed, Phase::Exchange, K::Connect),
+            (
+                ureq::Error::Timeout(ureq::Timeout::Connect),
+                Phase::Exchange,
+                K::Connect,
+            ),
+            (
+                ureq::Error::Timeout(ureq::Timeout::RecvResponse),
+                Phase::Exchange,
+                K::Timeout,
+            ),
+            (
+                ureq::Error::Timeout(ureq::Timeout::Global),
+                Phase::Body,
+                K::Timeout,
+            ),
+            (
+                ureq::Error::BodyExceedsLimit(10),
+                Phase::Body,
+                K::BodyTooLarge,
+            ),
+            (ureq::Error::Tls("x"), Phase::Exchange, K::Tls),
+        ];
+        for (error, phase, want) in cases {
+            let shown = error.to_string();
+            assert_eq!(kind_of(&error, phase), want, "{shown} in {phase:?}");
+        }
+    }
+
+    #[cfg(feature = "rustls")]
+    #[test]
+    fn a_refused_certificate_is_a_tls_error() {
+        let refused = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        assert_eq!(
+            kind_of(&ureq::Error::Io(refused), Phase::Exchange),
+            TransportErrorKind::Tls
+        );
+    }
+}
