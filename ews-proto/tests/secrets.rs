@@ -40,7 +40,10 @@ fn credentials_and_auth_hide_passwords_and_tokens() {
     let basic = Credentials::basic("user1", PASSWORD);
     for text in [format!("{basic:?}"), format!("{basic:#?}")] {
         assert!(!leaks(&text), "{text}");
-        assert!(text.contains("user1"), "the user name is not secret: {text}");
+        assert!(
+            text.contains("user1"),
+            "the user name is not secret: {text}"
+        );
     }
 
     let auth = Auth::new(basic.clone());
@@ -58,14 +61,11 @@ fn calls_steps_and_requests_hide_the_authorization_header() {
     let ctx = ctx();
     assert!(!leaks(&format!("{ctx:?}")));
     let op = GetDelegate::new("user1@example.com".parse().expect("addr"));
-    for auth in [
-        Auth::new(Credentials::basic("user1", PASSWORD)),
-        {
-            let mut a = Auth::new(Credentials::Bearer);
-            a.set_token(Secret::new(TOKEN.to_owned()));
-            a
-        },
-    ] {
+    for auth in [Auth::new(Credentials::basic("user1", PASSWORD)), {
+        let mut a = Auth::new(Credentials::Bearer);
+        a.set_token(Secret::new(TOKEN.to_owned()));
+        a
+    }] {
         let mut call = Call::new(&op, &ctx);
         let step = call.poll(&auth, Instant::now());
         let Step::Send(request) = &step else {
