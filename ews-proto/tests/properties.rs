@@ -177,3 +177,147 @@ fn decode_all(status: u16, body: Bytes) {
     let _ = DeleteItem::new(id, DeleteType::HardDelete).decode(&response);
     let _ = FindItem::new(FolderId::of(DistinguishedFolder::Inbox, a)).decode(&response);
 }
+
+/// The element skeleton of a request: every element's namespace and name and its
+/// attribute names, in document order. Values are left out.
+fn skeleton(xml: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).expect("well-formed");
+    doc.descendants()
+        .filter(|n| n.is_element())
+        .map(|n| {
+            let attrs: Vec<&str> = n.attributes().map(|a| a.name()).collect();
+            format!(
+                "{{{}}}{} {attrs:?}",
+                n.tag_name().namespace().unwrap_or(""),
+                n.tag_name().name()
+            )
+        })
+        .collect()
+}
+
+/// Text of the `{ns}local` elements and the `attr` values of `{ns}local` elements.
+fn read_back(xml: &str, local: &str, attr: Option<&str>) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).expect("well-formed");
+    doc.descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == local)
+        .filter_map(|n| match attr {
+            Some(a) => n.attribute(a).map(str::to_owned),
+            None => Some(n.children().filter_map(|c| c.text()).collect()),
+        })
+        .collect()
+}
+
+fn body_of(request: &http::Request<Bytes>) -> String {
+    String::from_utf8(request.body().to_vec()).expect("UTF-8")
+}
+
+/// An address with markup characters in both halves (all valid for `EmailAddress`).
+fn hostile_address() -> impl Strategy<Value = String> {
+    (
+        "[<>&\"'a-z;#=/\u{e9}\u{FFFD}]{1,12}",
+        "[<>&\"'a-z;#.\u{4f1a}]{1,12}",
+    )
+        .prop_map(|(l, d)| format!("{l}@{d}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// No value in any string-bearing field (SMTP addresses of principals, delegates,
+    /// attendees and folders, display names, principal names and SMTP addresses in
+    /// ExchangeImpersonation, SIDs, culture, time-zone ids, folder and item ids and change
+    /// keys) changes the element structure a schema-aware reader sees, and each reads
+    /// back exactly.
+    #[test]
+    fn no_string_field_changes_the_request_structure(
+        principal in hostile_address(),
+        delegate in hostile_address(),
+        attendee in hostile_address(),
+        upn in "[<>&\"'a-z;#@.]{1,16}",
+        display in any_text(),
+        tz in "[<>&\"'a-zA-Z ;#().+-]{1,20}",
+        folder_id in "[<>&\"'a-zA-Z0-9+/=;#]{1,20}",
+        change_key in "[<>&\"'a-zA-Z0-9+/= ;#\t\n\r]{0,20}",
+        culture in "[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8}){0,2}",
+        sid_parts in proptest::collection::vec(0u32..u32::MAX, 1..6),
+        which in 0usize..3,
+    ) {
+        prop_assume!(xml_can_carry(&display) && !tz.trim().is_empty());
+        let sid = format!("S-1-{}", sid_parts.iter().map(u32::to_string).collect::<Vec<_>>().join("-"));
+        let benign = ("a@b", "c@d", "e@f", "upn", "x", "Zone", "id", "ck", "en", "S-1-5");
+        let hostile = (principal.as_str(), delegate.as_str(), attendee.as_str(), upn.as_str(),
+            display.as_str(), tz.as_str(), folder_id.as_str(), change_key.as_str(), culture.as_str(), sid.as_str());
+
+        // Build the same requests from both sets of values.
+        let build = |v: (&str, &str, &str, &str, &str, &str, &str, &str, &str, &str)| -> Vec<http::Request<Bytes>> {
+            let (p, d, a, u, n, z, f, k, c, s) = v;
+            let imp = match which {
+                0 => Impersonation::PrincipalName(u.parse().expect("upn")),
+                1 => Impersonation::Sid(s.parse().expect("sid")),
+                _ => Impersonation::SmtpAddress(a.parse().expect("addr")),
+            };
+            let ctx = ctx()
+                .impersonate(imp)
+                .culture(c.parse().expect("culture"))
+                .time_zone(TimeZoneId::new(z).expect("tz"));
+            let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse().expect("ts");
+            let add = AddDelegate::new(
+                p.parse().expect("addr"),
+                DelegateUser::new(
+                    UserId::smtp(d.parse().expect("addr"))
+                        .with_sid(s.parse().expect("sid"))
+                        .with_display_name(n),
+                ),
+            );
+            let get = GetDelegate::new(p.parse().expect("addr")).user(UserId::sid(s.parse().expect("sid")));
+            let create = CreateItem::new(
+                Some(FolderId::Id { id: f.to_owned(), change_key: Some(k.to_owned()) }),
+                NewCalendarItem::new(n, start, start)
+                    .required_attendee(Mailbox::new(a.parse().expect("addr")).with_name(n))
+                    .time_zone(TimeZoneId::new(z).expect("tz")),
+                SendMeetingInvitations::SendToNone,
+            );
+            let find = FindItem::new(FolderId::of(DistinguishedFolder::Calendar, p.parse().expect("addr")));
+            let delete = DeleteItem::new(ItemId::new(f, Some(k.to_owned())).expect("id"), DeleteType::SoftDelete)
+                .in_mailbox(a.parse().expect("addr"));
+            vec![
+                add.encode(&ctx).expect("encodes"),
+                get.encode(&ctx).expect("encodes"),
+                create.encode(&ctx).expect("encodes"),
+                find.encode(&ctx).expect("encodes"),
+                delete.encode(&ctx).expect("encodes"),
+            ]
+        };
+        let reference = build(benign);
+        let requests = build(hostile);
+        for (r, b) in requests.iter().zip(&reference) {
+            prop_assert_eq!(skeleton(&body_of(r)), skeleton(&body_of(b)));
+        }
+        let [add, get, create, find, delete] = &requests[..] else { unreachable!() };
+        let (add, get, create, find, delete) = (body_of(add), body_of(get), body_of(create), body_of(find), body_of(delete));
+        let imp_value = match which { 0 => upn.clone(), 1 => sid.clone(), _ => attendee.clone() };
+        let imp_element = ["PrincipalName", "SID", "SmtpAddress"][which];
+        prop_assert_eq!(read_back(&add, imp_element, None).first().cloned(), Some(imp_value));
+        prop_assert_eq!(read_back(&add, "MailboxCulture", None), vec![culture.clone()]);
+        prop_assert_eq!(read_back(&add, "EmailAddress", None), vec![principal.clone()]);
+        prop_assert_eq!(read_back(&add, "PrimarySmtpAddress", None), vec![delegate.clone()]);
+        prop_assert_eq!(read_back(&add, "DisplayName", None), vec![display.clone()]);
+        prop_assert!(read_back(&add, "SID", None).ends_with(std::slice::from_ref(&sid)));
+        prop_assert!(read_back(&get, "SID", None).ends_with(std::slice::from_ref(&sid)));
+        prop_assert_eq!(read_back(&create, "TimeZoneDefinition", Some("Id")), vec![tz.clone()]);
+        prop_assert_eq!(read_back(&create, "StartTimeZone", Some("Id")), vec![tz.clone()]);
+        prop_assert_eq!(read_back(&create, "FolderId", Some("Id")), vec![folder_id.clone()]);
+        prop_assert_eq!(read_back(&create, "FolderId", Some("ChangeKey")), vec![change_key.clone()]);
+        prop_assert_eq!(read_back(&create, "Subject", None), vec![display.clone()]);
+        prop_assert_eq!(read_back(&create, "Name", None), vec![display.clone()]);
+        prop_assert_eq!(read_back(&create, "EmailAddress", None), vec![attendee.clone()]);
+        prop_assert_eq!(read_back(&find, "EmailAddress", None), vec![principal.clone()]);
+        prop_assert_eq!(read_back(&delete, "ItemId", Some("Id")), vec![folder_id.clone()]);
+        prop_assert_eq!(read_back(&delete, "ItemId", Some("ChangeKey")), vec![change_key.clone()]);
+        prop_assert_eq!(requests[4].headers()["X-AnchorMailbox"].as_bytes(), match which {
+            0 => upn.as_bytes(),
+            1 => attendee.as_bytes(),
+            _ => attendee.as_bytes(),
+        });
+    }
+}
