@@ -1,0 +1,227 @@
+//! The built-in transport: hyper 1 through hyper-util's pooled client, TLS by rustls.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use ews_proto::{TransportError, TransportErrorKind};
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use hyper_util::client::legacy::Client as PoolClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rustls_pki_types::CertificateDer;
+
+use crate::transport::{Transport, TransportResult};
+
+#[cfg(feature = "rustls")]
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+#[cfg(not(feature = "rustls"))]
+type Connector = HttpConnector;
+
+/// How long an idle pooled connection is kept (Exchange closes idle ones after about
+/// two minutes; staying under that avoids reusing a connection the server is closing).
+const POOL_IDLE: Duration = Duration::from_secs(60);
+
+/// The settings of a [`HyperTransport`], as the client builder collects them.
+#[derive(Clone, Default)]
+pub(crate) struct HyperOptions {
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) roots: Vec<CertificateDer<'static>>,
+    pub(crate) accept_invalid_certs: bool,
+}
+
+/// The built-in [`Transport`]: hyper 1 over hyper-util's pooled client (connections are
+/// kept alive and reused per host), HTTP/1.1, with TLS by rustls (feature `rustls`:
+/// certificate verification on, Mozilla's WebPKI roots plus any added root).
+///
+/// The client builder creates it; you only name this type to build one yourself, for
+/// example to share one pool between several clients (wrap it in an `Arc`).
+///
+/// Errors are mapped precisely, because only a `Connect` error lets the retry policy
+/// repeat an operation that sends mail:
+///
+/// * the connector failed (DNS, refused, unreachable, connect timeout) → `Connect`;
+/// * the connector failed in the TLS handshake → `Tls`;
+/// * anything after the connection was up (including a reused pooled connection that
+///   turns out closed) → `Io`;
+/// * the body ended before its announced length → `Truncated`;
+/// * the body exceeded `max_body_bytes` (announced or while reading) → `BodyTooLarge`.
+///
+/// Connection-bound authentication (NTLM) needs a transport that holds one connection
+/// for a whole handshake, which the pool cannot promise; it would be a separate
+/// [`Transport`] built on `hyper::client::conn::http1` directly. See [`Transport`].
+#[derive(Clone)]
+pub struct HyperTransport {
+    client: PoolClient<Connector, Full<Bytes>>,
+    max_body_bytes: usize,
+}
+
+impl HyperTransport {
+    /// A transport with verification on, the default roots, no connect timeout, and the
+    /// core's default body cap ([`Limits::default`](ews_proto::Limits)).
+    pub fn new() -> Result<Self, crate::Error> {
+        Self::with_options(HyperOptions {
+            max_body_bytes: ews_proto::Limits::default().max_body_bytes,
+            ..HyperOptions::default()
+        })
+    }
+
+    pub(crate) fn with_options(options: HyperOptions) -> Result<Self, crate::Error> {
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(options.connect_timeout);
+        http.set_nodelay(true);
+        http.enforce_http(!cfg!(feature = "rustls"));
+        let connector = connector(http, &options)?;
+        let client = PoolClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(POOL_IDLE)
+            .build(connector);
+        Ok(HyperTransport {
+            client,
+            max_body_bytes: options.max_body_bytes,
+        })
+    }
+}
+
+#[cfg(feature = "rustls")]
+fn connector(http: HttpConnector, options: &HyperOptions) -> Result<Connector, crate::Error> {
+    let config = crate::tls::client_config(&options.roots, options.accept_invalid_certs)?;
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http))
+}
+
+#[cfg(not(feature = "rustls"))]
+fn connector(http: HttpConnector, _options: &HyperOptions) -> Result<Connector, crate::Error> {
+    Ok(http)
+}
+
+impl Transport for HyperTransport {
+    async fn send(&self, request: http::Request<Bytes>) -> TransportResult {
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, Full::new(body));
+        let response = self.client.request(request).await.map_err(request_error)?;
+        let (parts, body) = response.into_parts();
+        let announced = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > self.max_body_bytes as u64) {
+            return Err(TransportError::new(
+                TransportErrorKind::BodyTooLarge,
+                format!(
+                    "the announced Content-Length exceeds the cap of {} bytes",
+                    self.max_body_bytes
+                ),
+            ));
+        }
+        let body = Limited::new(body, self.max_body_bytes)
+            .collect()
+            .await
+            .map_err(body_error)?
+            .to_bytes();
+        Ok(http::Response::from_parts(parts, body))
+    }
+
+    fn name(&self) -> &'static str {
+        "HyperTransport"
+    }
+}
+
+/// Maps an error of the pooled client (before any response head arrived).
+fn request_error(e: hyper_util::client::legacy::Error) -> TransportError {
+    let kind = if e.is_connect() {
+        // The connector failed: nothing was sent. Tell TLS apart from TCP/DNS.
+        if handshake_failed(&e) {
+            TransportErrorKind::Tls
+        } else {
+            TransportErrorKind::Connect
+        }
+    } else {
+        TransportErrorKind::Io
+    };
+    TransportError::new(kind, e)
+}
+
+/// Maps an error while reading the body.
+fn body_error(e: Box<dyn StdError + Send + Sync>) -> TransportError {
+    let kind = if e.is::<LengthLimitError>() {
+        TransportErrorKind::BodyTooLarge
+    } else if find::<std::io::Error>(&*e)
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof)
+        || find::<hyper::Error>(&*e).is_some_and(hyper::Error::is_incomplete_message)
+    {
+        TransportErrorKind::Truncated
+    } else {
+        TransportErrorKind::Io
+    };
+    TransportError::new(kind, e)
+}
+
+/// The first error of type `T` in `e`'s source chain, looking inside `io::Error`s too
+/// (whose `source()` skips the error they wrap).
+fn find<'a, T: StdError + 'static>(e: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if let Some(t) = e.downcast_ref::<T>() {
+            return Some(t);
+        }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            if let Some(t) = find::<T>(inner) {
+                return Some(t);
+            }
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// Did the connector fail in the TLS handshake (rather than in DNS or TCP)?
+#[cfg(feature = "rustls")]
+fn handshake_failed(e: &(dyn StdError + 'static)) -> bool {
+    find::<rustls::Error>(e).is_some()
+}
+
+#[cfg(not(feature = "rustls"))]
+fn handshake_failed(_: &(dyn StdError + 'static)) -> bool {
+    false
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("tls", &cfg!(feature = "rustls"))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_looks_inside_io_errors() {
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, std::fmt::Error);
+        let outer: Box<dyn StdError + Send + Sync> = Box::new(inner);
+        assert!(find::<std::fmt::Error>(&*outer).is_some());
+        assert!(find::<LengthLimitError>(&*outer).is_none());
+    }
+
+    #[test]
+    fn body_errors_map_to_kinds() {
+        let eof: Box<dyn StdError + Send + Sync> =
+            Box::new(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+        assert_eq!(body_error(eof).kind(), TransportErrorKind::Truncated);
+        let reset: Box<dyn StdError + Send + Sync> =
+            Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert_eq!(body_error(reset).kind(), TransportErrorKind::Io);
+    }
+}
