@@ -1,0 +1,825 @@
+//! The conformance suite: ONE table of scenarios, run through every client driver against
+//! the loopback simulator.
+//!
+//! Each scenario is a generic function `fn name<C: ConformanceClient>()`, written once.
+//! [`conformance!`] instantiates the whole table as a test module per driver:
+//!
+//! ```text
+//! conformance!(blocking, Blocking);      // ews_blocking::Client
+//! conformance!(hyper, Async);            // ews_async::Client (see the marked place below)
+//! ```
+//!
+//! A driver joins by implementing [`ConformanceClient`] (build a client from a
+//! [`Config`], run one operation to its end) and adding one `conformance!` line. Scenarios
+//! assert outcomes, typed errors and what the simulator saw (request counts, headers,
+//! mailbox snapshots), never timings: server delays are kept at 0-50 ms.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ews_proto::{
+    AddDelegate, CreateItem, Credentials, DelegateFolder, DelegatePermissions, DelegateUser,
+    DeleteItem, DeleteType, DeliverMeetingRequests, DistinguishedFolder, EmailAddress, Error,
+    ExchangeVersion, FindItem, FolderId, GetDelegate, GetItem, Impersonation, Item, ItemId,
+    LegacyFreeBusyStatus, Mailbox, NewCalendarItem, Operation, Permission, RemoveDelegate, Reply,
+    ResponseCode, ResponseMessage, RetryPolicy, Secret, SendMeetingCancellations, ServerError,
+    TransportErrorKind, UpdateDelegate, UserId,
+};
+use ews_tests::{DelegateSnapshot, Fault, PermissionLevel, Permissions, SimConfig, Simulator};
+
+const U1: &str = "user1@example.com";
+const U2: &str = "user2@example.com";
+const U3: &str = "user3@example.com";
+
+// ---------------------------------------------------------------------------------------
+// The driver-independent surface
+// ---------------------------------------------------------------------------------------
+
+/// The token provider a scenario hands to a client: `refresh` in, token or error out.
+type Tokens = Arc<
+    dyn Fn(bool) -> Result<Secret<String>, Box<dyn std::error::Error + Send + Sync>> + Send + Sync,
+>;
+
+/// Everything a scenario may configure on a client. Each driver maps it onto its builder.
+#[derive(Clone)]
+struct Config {
+    url: String,
+    credentials: Credentials,
+    /// Set: Bearer authentication with this provider (overrides `credentials`).
+    tokens: Option<Tokens>,
+    impersonate: Option<Impersonation>,
+    retry_policy: RetryPolicy,
+    max_body_bytes: Option<usize>,
+    root_pem: Option<Vec<u8>>,
+    danger_accept_invalid_certs: bool,
+}
+
+impl Config {
+    /// `user` with Basic authentication (the seed password), fast retries.
+    fn basic(sim: &Simulator, user: &str) -> Config {
+        let n = user
+            .strip_prefix("user")
+            .and_then(|s| s.chars().next())
+            .unwrap_or('1');
+        Config {
+            url: sim.url(),
+            credentials: Credentials::basic(user, format!("Passw0rd-{n}")),
+            tokens: None,
+            impersonate: None,
+            // Quick exponential delays for failures the server names no delay for.
+            retry_policy: RetryPolicy::default()
+                .delays(Duration::from_millis(5), Duration::from_millis(20)),
+            max_body_bytes: None,
+            root_pem: None,
+            danger_accept_invalid_certs: false,
+        }
+    }
+}
+
+/// A client driver under test: build it from a [`Config`], run one operation.
+///
+/// `ews_blocking::Client` and `ews_async::Client` share their public surface, so an
+/// implementation is a few lines of builder calls (the async one wraps `send` in a
+/// runtime's `block_on`).
+trait ConformanceClient: Sized {
+    /// Builds a client; errors are the builder's.
+    fn build(config: Config) -> Result<Self, Error>;
+
+    /// Runs `op` to its end (retries, token refresh and all).
+    fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
+    where
+        O: Operation + Sync,
+        O::Output: Send;
+}
+
+/// Instantiates every scenario for one driver as a test module.
+///
+/// Adding a scenario: write `fn name<C: ConformanceClient>()` below and add one line here.
+macro_rules! conformance {
+    ($module:ident, $client:ty) => {
+        mod $module {
+            use super::*;
+
+            #[test]
+            fn delegate_lifecycle_with_every_error_code() {
+                scenarios::delegate_lifecycle_with_every_error_code::<$client>();
+            }
+            #[test]
+            fn only_the_owner_manages_delegates() {
+                scenarios::only_the_owner_manages_delegates::<$client>();
+            }
+            #[test]
+            fn meeting_on_behalf_and_its_cancellation() {
+                scenarios::meeting_on_behalf_and_its_cancellation::<$client>();
+            }
+            #[test]
+            fn anchor_mailbox_on_every_request_acting_on_another_mailbox() {
+                scenarios::anchor_mailbox_on_every_request_acting_on_another_mailbox::<$client>(
+                );
+            }
+            #[test]
+            fn impersonation_anchors_every_request() {
+                scenarios::impersonation_anchors_every_request::<$client>();
+            }
+            #[test]
+            fn basic_auth() {
+                scenarios::basic_auth::<$client>();
+            }
+            #[test]
+            fn bearer_refreshes_once_on_401() {
+                scenarios::bearer_refreshes_once_on_401::<$client>();
+            }
+            #[test]
+            fn wrong_credentials_are_a_typed_auth_error() {
+                scenarios::wrong_credentials_are_a_typed_auth_error::<$client>();
+            }
+            #[test]
+            fn server_busy_and_throttling_are_retried_with_the_servers_delays() {
+                scenarios::server_busy_and_throttling_are_retried_with_the_servers_delays::<
+                    $client,
+                >();
+            }
+            #[test]
+            fn busy_create_item_is_retried_and_invites_once() {
+                scenarios::busy_create_item_is_retried_and_invites_once::<$client>();
+            }
+            #[test]
+            fn lost_answer_to_create_item_is_not_resent_but_get_delegate_is() {
+                scenarios::lost_answer_to_create_item_is_not_resent_but_get_delegate_is::<
+                    $client,
+                >();
+            }
+            #[test]
+            fn connection_closed_before_the_request_is_retried() {
+                scenarios::connection_closed_before_the_request_is_retried::<$client>();
+            }
+            #[test]
+            fn oversized_body_is_a_typed_error() {
+                scenarios::oversized_body_is_a_typed_error::<$client>();
+            }
+            #[test]
+            fn truncated_bodies_are_typed_errors() {
+                scenarios::truncated_bodies_are_typed_errors::<$client>();
+            }
+            #[test]
+            fn html_error_page_is_not_xml() {
+                scenarios::html_error_page_is_not_xml::<$client>();
+            }
+            #[test]
+            fn unknown_certificate_is_refused_until_its_ca_is_added() {
+                scenarios::unknown_certificate_is_refused_until_its_ca_is_added::<$client>();
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------
+// The drivers
+// ---------------------------------------------------------------------------------------
+
+/// `ews_blocking::Client`.
+struct Blocking(ews_blocking::Client);
+
+impl ConformanceClient for Blocking {
+    fn build(c: Config) -> Result<Self, Error> {
+        let mut b = ews_blocking::Client::builder(&c.url)
+            .credentials(c.credentials)
+            .version(ExchangeVersion::Exchange2013_SP1)
+            .retry_policy(c.retry_policy)
+            .danger_accept_invalid_certs(c.danger_accept_invalid_certs);
+        if let Some(tokens) = c.tokens {
+            b = b.token_provider(move |refresh| tokens(refresh));
+        }
+        if let Some(who) = c.impersonate {
+            b = b.impersonate(who);
+        }
+        if let Some(n) = c.max_body_bytes {
+            b = b.max_body_bytes(n);
+        }
+        if let Some(pem) = &c.root_pem {
+            b = b.add_root_certificate_pem(pem)?;
+        }
+        b.build().map(Blocking)
+    }
+
+    fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
+    where
+        O: Operation + Sync,
+        O::Output: Send,
+    {
+        self.0.send(op)
+    }
+}
+
+conformance!(blocking, Blocking);
+
+// >>> ASYNC DRIVER: plug `ews_async::Client` in here. <<<
+//
+// 1. tests/Cargo.toml, [dev-dependencies]: `ews-async = { path = "../ews-async" }`.
+// 2. Implement the trait with a runtime and uncomment the last line:
+//
+//    /// `ews_async::Client`, driven by a current-thread tokio runtime.
+//    struct Async(ews_async::Client, tokio::runtime::Runtime);
+//
+//    impl ConformanceClient for Async {
+//        fn build(c: Config) -> Result<Self, Error> {
+//            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()
+//                .expect("runtime");
+//            let mut b = ews_async::Client::builder(&c.url) /* same calls as Blocking */;
+//            ...
+//            let client = { let _guard = rt.enter(); b.build()? };
+//            Ok(Async(client, rt))
+//        }
+//        fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
+//        where O: Operation + Sync, O::Output: Send,
+//        {
+//            self.1.block_on(self.0.send(op))
+//        }
+//    }
+//
+//    conformance!(hyper, Async);
+
+// ---------------------------------------------------------------------------------------
+// The scenarios
+// ---------------------------------------------------------------------------------------
+
+fn addr(s: &str) -> EmailAddress {
+    s.parse().expect("address")
+}
+
+fn client<C: ConformanceClient>(config: Config) -> C {
+    C::build(config).expect("the client builds")
+}
+
+/// The seed delegate: Calendar Author, Contacts Reviewer.
+fn seed_delegate(user: &str) -> DelegateUser {
+    DelegateUser::new(UserId::smtp(addr(user)))
+        .permissions(
+            DelegatePermissions::new()
+                .calendar(Permission::Author)
+                .contacts(Permission::Reviewer),
+        )
+        .receive_copies_of_meeting_messages(false)
+        .view_private_items(false)
+}
+
+/// Makes `delegate` a Calendar Author of `principal` directly in the simulator.
+fn make_delegate(sim: &Simulator, principal: &str, delegate: &str) {
+    assert!(sim.set_delegate(
+        principal,
+        DelegateSnapshot {
+            smtp: delegate.to_owned(),
+            permissions: Permissions {
+                calendar: PermissionLevel::Author,
+                ..Permissions::default()
+            },
+            receive_copies_of_meeting_messages: false,
+            view_private_items: false,
+        }
+    ));
+}
+
+fn meeting(subject: &str) -> NewCalendarItem {
+    NewCalendarItem::new(
+        subject,
+        "2025-06-02T15:00:00Z".parse().expect("start"),
+        "2025-06-02T16:00:00Z".parse().expect("end"),
+    )
+    .free_busy(LegacyFreeBusyStatus::Busy)
+    .required_attendee(Mailbox::new(addr(U3)))
+}
+
+fn codes<T>(messages: &[ResponseMessage<T>]) -> Vec<&str> {
+    messages.iter().map(|m| m.status.code.as_str()).collect()
+}
+
+fn only<T: Clone>(messages: &[ResponseMessage<T>]) -> T {
+    assert_eq!(messages.len(), 1, "one answer expected");
+    messages[0].clone().into_result().expect("success")
+}
+
+fn transport_kind(result: Result<impl std::fmt::Debug, Error>) -> TransportErrorKind {
+    match result {
+        Err(Error::Transport(t)) => t.kind(),
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}
+
+fn invitations(sim: &Simulator, user: &str) -> u32 {
+    sim.mailbox(user).expect("mailbox").invitations_received
+}
+
+mod scenarios {
+    use super::*;
+
+    pub(super) fn delegate_lifecycle_with_every_error_code<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let u1 = client::<C>(Config::basic(&sim, U1));
+        let add = AddDelegate::new(addr(U1), seed_delegate(U2))
+            .deliver_meeting_requests(DeliverMeetingRequests::DelegatesAndMe);
+
+        let reply = u1.send(&add).expect("AddDelegate");
+        assert_eq!(codes(&reply.body), ["NoError"]);
+        assert!(reply.server_version.is_some());
+        let again = u1.send(&add).expect("AddDelegate again");
+        assert_eq!(codes(&again.body), ["ErrorDelegateAlreadyExists"]);
+
+        // Per-user refusals in one batch, in request order.
+        let batch = AddDelegate::new(addr(U1), DelegateUser::new(UserId::smtp(addr(U3))))
+            .delegate(DelegateUser::new(UserId::smtp(addr("nobody@example.com"))))
+            .delegate(DelegateUser::new(UserId::smtp(addr(U1))));
+        let reply = u1.send(&batch).expect("AddDelegate batch");
+        assert_eq!(
+            codes(&reply.body),
+            [
+                "NoError",
+                "ErrorDelegateNoUser",
+                "ErrorDelegateCannotAddOwner"
+            ]
+        );
+
+        // The reference's fallback: GetDelegate, then UpdateDelegate.
+        let got = u1
+            .send(&GetDelegate::new(addr(U1)).user(UserId::smtp(addr(U2))))
+            .expect("GetDelegate");
+        let d = only(&got.body.delegates).expect("a delegate");
+        assert_eq!(d.user_id.primary_smtp_address(), Some(U2));
+        let calendar = d
+            .permissions
+            .as_ref()
+            .and_then(|p| p.level(DelegateFolder::Calendar))
+            .map(ToString::to_string);
+        assert_eq!(calendar.as_deref(), Some("Author"));
+        assert_eq!(
+            got.body.deliver_meeting_requests,
+            Some(DeliverMeetingRequests::DelegatesAndMe)
+        );
+
+        let editor = DelegateUser::new(UserId::smtp(addr(U2)))
+            .permissions(DelegatePermissions::new().calendar(Permission::Editor));
+        let updated = u1
+            .send(&UpdateDelegate::new(addr(U1), editor))
+            .expect("UpdateDelegate");
+        assert_eq!(codes(&updated.body), ["NoError"]);
+        let mb = sim.mailbox(U1).expect("mailbox");
+        let u2 = mb.delegates.iter().find(|d| d.smtp == U2).expect("user2");
+        assert_eq!(u2.permissions.calendar, PermissionLevel::Editor);
+
+        let not_delegate = u1
+            .send(&UpdateDelegate::new(
+                addr(U1),
+                DelegateUser::new(UserId::smtp(addr(U4))),
+            ))
+            .expect("UpdateDelegate of a non-delegate");
+        assert_eq!(codes(&not_delegate.body), ["ErrorNotDelegate"]);
+        let no_user = u1
+            .send(&RemoveDelegate::new(
+                addr(U1),
+                UserId::smtp(addr("nobody@example.com")),
+            ))
+            .expect("RemoveDelegate of nobody");
+        assert_eq!(codes(&no_user.body), ["ErrorDelegateNoUser"]);
+
+        let removed = u1
+            .send(
+                &RemoveDelegate::new(addr(U1), UserId::smtp(addr(U2))).user(UserId::smtp(addr(U3))),
+            )
+            .expect("RemoveDelegate");
+        assert_eq!(codes(&removed.body), ["NoError", "NoError"]);
+        let again = u1
+            .send(&RemoveDelegate::new(addr(U1), UserId::smtp(addr(U2))))
+            .expect("RemoveDelegate again");
+        assert_eq!(codes(&again.body), ["ErrorNotDelegate"]);
+        assert!(sim.mailbox(U1).expect("mailbox").delegates.is_empty());
+        let none = u1.send(&GetDelegate::new(addr(U1))).expect("GetDelegate");
+        assert!(none.body.delegates.is_empty());
+    }
+
+    pub(super) fn only_the_owner_manages_delegates<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let u2 = client::<C>(Config::basic(&sim, U2));
+        let refused = u2.send(&AddDelegate::new(addr(U1), seed_delegate(U2)));
+        match refused {
+            Err(Error::Server(ServerError::Response(status))) => {
+                assert_eq!(status.code, ResponseCode::ErrorAccessDenied);
+            }
+            other => panic!("expected a request-level ErrorAccessDenied, got {other:?}"),
+        }
+        assert!(sim.mailbox(U1).expect("mailbox").delegates.is_empty());
+        // A request-level refusal is final: sent once.
+        assert_eq!(sim.requests().len(), 1);
+    }
+
+    pub(super) fn meeting_on_behalf_and_its_cancellation<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        make_delegate(&sim, U1, U2);
+        let (u2, u3) = (
+            client::<C>(Config::basic(&sim, U2)),
+            client::<C>(Config::basic(&sim, U3)),
+        );
+
+        let created = u2
+            .send(&CreateItem::on_behalf_of(
+                addr(U1),
+                meeting("Delegate appointment"),
+            ))
+            .expect("CreateItem");
+        let id: ItemId = only(&created.body).expect("an item id");
+        assert_eq!(invitations(&sim, U3), 1);
+        let saved = sim.item(id.id()).expect("the meeting is stored");
+        assert_eq!(saved.owner, U1, "saved in the principal's calendar");
+
+        // The attendee's copy: From the principal, Sender the delegate.
+        let inbox = u3
+            .send(&FindItem::new(FolderId::own(DistinguishedFolder::Inbox)))
+            .expect("FindItem");
+        let page = only(&inbox.body).expect("a page");
+        let invitation = page
+            .items
+            .iter()
+            .find(|i| i.subject() == Some("Delegate appointment"))
+            .expect("the invitation");
+        let got = u3
+            .send(&GetItem::new(invitation.item_id().expect("id").clone()))
+            .expect("GetItem");
+        let Some(Item::Message(m)) = only(&got.body) else {
+            panic!("the invitation is a message");
+        };
+        assert_eq!(m.from.as_ref().and_then(Mailbox::address), Some(U1));
+        assert_eq!(m.sender.as_ref().and_then(Mailbox::address), Some(U2));
+
+        // The delegate cancels it on the principal's behalf.
+        let deleted = u2
+            .send(
+                &DeleteItem::new(id, DeleteType::MoveToDeletedItems)
+                    .cancellations(SendMeetingCancellations::SendToAllAndSaveCopy),
+            )
+            .expect("DeleteItem");
+        assert_eq!(codes(&deleted.body), ["NoError"]);
+        let attendee = sim.mailbox(U3).expect("mailbox");
+        assert_eq!(attendee.cancellations_received, 1);
+        assert_eq!(attendee.invitations_received, 1);
+        assert!(sim.mailbox(U1).expect("mailbox").calendar.is_empty());
+
+        // Not a delegate any more: refused per item, nothing sent.
+        assert!(sim.set_delegate(
+            U1,
+            DelegateSnapshot {
+                smtp: U2.to_owned(),
+                permissions: Permissions::default(),
+                receive_copies_of_meeting_messages: false,
+                view_private_items: false,
+            }
+        ));
+        let refused = u2
+            .send(&CreateItem::on_behalf_of(addr(U1), meeting("Second")))
+            .expect("CreateItem");
+        assert_eq!(codes(&refused.body), ["ErrorAccessDenied"]);
+        assert_eq!(invitations(&sim, U3), 1);
+    }
+
+    pub(super) fn anchor_mailbox_on_every_request_acting_on_another_mailbox<
+        C: ConformanceClient,
+    >() {
+        let sim = Simulator::start(SimConfig::seed());
+        let (u1, u2) = (
+            client::<C>(Config::basic(&sim, U1)),
+            client::<C>(Config::basic(&sim, U2)),
+        );
+        u1.send(&AddDelegate::new(addr(U1), seed_delegate(U2)))
+            .expect("AddDelegate");
+        u1.send(&GetDelegate::new(addr(U1))).expect("GetDelegate");
+        u1.send(&UpdateDelegate::new(addr(U1), seed_delegate(U2)))
+            .expect("UpdateDelegate");
+        let created = u2
+            .send(&CreateItem::on_behalf_of(addr(U1), meeting("Anchored")))
+            .expect("CreateItem");
+        let id: ItemId = only(&created.body).expect("id");
+        u2.send(&GetItem::new(id.clone()).in_mailbox(addr(U1)))
+            .expect("GetItem");
+        u2.send(
+            &DeleteItem::new(id, DeleteType::MoveToDeletedItems)
+                .cancellations(SendMeetingCancellations::SendToNone)
+                .in_mailbox(addr(U1)),
+        )
+        .expect("DeleteItem");
+        u1.send(&RemoveDelegate::new(addr(U1), UserId::smtp(addr(U2))))
+            .expect("RemoveDelegate");
+
+        let requests = sim.requests();
+        assert_eq!(requests.len(), 7);
+        for r in &requests {
+            assert_eq!(
+                r.header("x-anchormailbox"),
+                Some(U1),
+                "{:?} as {:?}",
+                r.operation,
+                r.authenticated_as
+            );
+        }
+    }
+
+    pub(super) fn impersonation_anchors_every_request<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let mut config = Config::basic(&sim, U1);
+        config.credentials = Credentials::basic("admin@example.com", "AdminPassw0rd");
+        config.impersonate = Some(Impersonation::PrimarySmtpAddress(addr(U1)));
+        let admin = client::<C>(config);
+        let reply = admin
+            .send(&AddDelegate::new(addr(U1), seed_delegate(U2)))
+            .expect("AddDelegate as user1");
+        assert_eq!(codes(&reply.body), ["NoError"]);
+        admin
+            .send(&FindItem::new(FolderId::own(DistinguishedFolder::Inbox)))
+            .expect("FindItem as user1");
+        for r in sim.requests() {
+            assert_eq!(r.header("x-anchormailbox"), Some(U1));
+            assert_eq!(r.acting_as.as_deref(), Some(U1));
+            assert_eq!(r.authenticated_as.as_deref(), Some("admin@example.com"));
+        }
+    }
+
+    pub(super) fn basic_auth<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let u1 = client::<C>(Config::basic(&sim, U1));
+        u1.send(&GetDelegate::new(addr(U1))).expect("GetDelegate");
+        let r = &sim.requests()[0];
+        assert_eq!(r.authenticated_as.as_deref(), Some(U1));
+        assert!(
+            r.header("authorization")
+                .is_some_and(|h| h.starts_with("Basic "))
+        );
+    }
+
+    pub(super) fn bearer_refreshes_once_on_401<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        // The identity provider: hands out its current token and records every call.
+        let current = Arc::new(Mutex::new(String::from("token-user1")));
+        let calls = Arc::new(Mutex::new(Vec::<bool>::new()));
+        let (cur, log) = (Arc::clone(&current), Arc::clone(&calls));
+        let mut config = Config::basic(&sim, U1);
+        config.tokens = Some(Arc::new(move |refresh| {
+            log.lock().expect("log").push(refresh);
+            Ok(Secret::from(cur.lock().expect("token").as_str()))
+        }));
+        let u1 = client::<C>(config);
+
+        u1.send(&GetDelegate::new(addr(U1))).expect("first call");
+        u1.send(&GetDelegate::new(addr(U1))).expect("second call");
+        assert_eq!(*calls.lock().expect("log"), [false], "one token, reused");
+
+        // The server rotates the token: one 401, one refresh, one resend.
+        sim.rotate_token(U1, "token-rotated");
+        *current.lock().expect("token") = "token-rotated".to_owned();
+        sim.clear_requests();
+        u1.send(&GetDelegate::new(addr(U1)))
+            .expect("after rotation");
+        assert_eq!(*calls.lock().expect("log"), [false, true]);
+        let statuses: Vec<u16> = sim.requests().iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [401, 200]);
+
+        // Expired, and the provider has nothing newer: the second 401 is final.
+        sim.expire_token(U1);
+        sim.clear_requests();
+        let e = u1.send(&GetDelegate::new(addr(U1)));
+        assert!(
+            matches!(e, Err(Error::Server(ServerError::Unauthorized { .. }))),
+            "{e:?}"
+        );
+        assert_eq!(*calls.lock().expect("log"), [false, true, true]);
+        assert_eq!(sim.requests().len(), 2);
+    }
+
+    pub(super) fn wrong_credentials_are_a_typed_auth_error<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let mut config = Config::basic(&sim, U1);
+        config.credentials = Credentials::basic(U1, "wrong");
+        let e = client::<C>(config).send(&GetDelegate::new(addr(U1)));
+        match e {
+            Err(Error::Server(ServerError::Unauthorized { challenges, .. })) => {
+                assert!(
+                    challenges.iter().any(|c| c.starts_with("Basic")),
+                    "{challenges:?}"
+                );
+            }
+            other => panic!("expected Unauthorized, got {other:?}"),
+        }
+        assert_eq!(sim.requests().len(), 1, "a refused password is not retried");
+
+        // A token provider that fails is typed too, and nothing is sent.
+        let mut config = Config::basic(&sim, U1);
+        config.tokens = Some(Arc::new(|_| Err("identity provider down".into())));
+        let e = client::<C>(config).send(&GetDelegate::new(addr(U1)));
+        assert!(matches!(e, Err(Error::TokenProvider(_))), "{e:?}");
+        assert_eq!(sim.requests().len(), 1);
+    }
+
+    pub(super) fn server_busy_and_throttling_are_retried_with_the_servers_delays<
+        C: ConformanceClient,
+    >() {
+        let sim = Simulator::start(SimConfig::seed());
+        let u1 = client::<C>(Config::basic(&sim, U1));
+        sim.inject(
+            Some("GetDelegate"),
+            Fault::ServerBusy { back_off_ms: 50 },
+            1,
+        );
+        sim.inject(Some("GetDelegate"), Fault::ServerBusy { back_off_ms: 0 }, 1);
+        sim.inject(
+            Some("GetDelegate"),
+            Fault::ServiceUnavailable {
+                retry_after_secs: 0,
+            },
+            1,
+        );
+        sim.inject(
+            Some("GetDelegate"),
+            Fault::TooManyRequests {
+                retry_after_secs: 0,
+            },
+            1,
+        );
+        u1.send(&GetDelegate::new(addr(U1)))
+            .expect("succeeds after four refusals");
+        let seen: Vec<(u16, Option<&str>)> =
+            sim.requests().iter().map(|r| (r.status, r.fault)).collect();
+        assert_eq!(
+            seen,
+            [
+                (500, Some("ServerBusy")),
+                (500, Some("ServerBusy")),
+                (503, Some("ServiceUnavailable")),
+                (429, Some("TooManyRequests")),
+                (200, None),
+            ]
+        );
+
+        // The policy's attempt limit ends a longer refusal with the server's error.
+        sim.clear_requests();
+        sim.inject(
+            Some("GetDelegate"),
+            Fault::ServerBusy { back_off_ms: 0 },
+            10,
+        );
+        let mut config = Config::basic(&sim, U1);
+        config.retry_policy = config.retry_policy.max_attempts(3);
+        let e = client::<C>(config).send(&GetDelegate::new(addr(U1)));
+        match e {
+            Err(Error::Server(ServerError::Fault(f))) => {
+                assert_eq!(f.code(), ResponseCode::ErrorServerBusy);
+            }
+            other => panic!("expected the ErrorServerBusy fault, got {other:?}"),
+        }
+        assert_eq!(sim.requests().len(), 3);
+        sim.clear_faults();
+    }
+
+    pub(super) fn busy_create_item_is_retried_and_invites_once<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        make_delegate(&sim, U1, U2);
+        let u2 = client::<C>(Config::basic(&sim, U2));
+        // ErrorServerBusy proves the request was not processed: even a send is repeated.
+        sim.inject(Some("CreateItem"), Fault::ServerBusy { back_off_ms: 0 }, 1);
+        sim.inject(
+            Some("CreateItem"),
+            Fault::ServiceUnavailable {
+                retry_after_secs: 0,
+            },
+            1,
+        );
+        let created = u2
+            .send(&CreateItem::on_behalf_of(addr(U1), meeting("Busy")))
+            .expect("CreateItem");
+        assert_eq!(codes(&created.body), ["NoError"]);
+        assert_eq!(sim.requests_for("CreateItem").len(), 3);
+        assert_eq!(invitations(&sim, U3), 1);
+    }
+
+    pub(super) fn lost_answer_to_create_item_is_not_resent_but_get_delegate_is<
+        C: ConformanceClient,
+    >() {
+        let sim = Simulator::start(SimConfig::seed());
+        make_delegate(&sim, U1, U2);
+        let u2 = client::<C>(Config::basic(&sim, U2));
+        sim.inject(Some("CreateItem"), Fault::CloseAfterProcessing, 1);
+        let e = u2.send(&CreateItem::on_behalf_of(addr(U1), meeting("Lost answer")));
+        assert_eq!(transport_kind(e), TransportErrorKind::Io);
+        assert_eq!(sim.requests_for("CreateItem").len(), 1, "never resent");
+        assert_eq!(invitations(&sim, U3), 1, "one invitation, not two");
+
+        // The same loss for a read: repeated, and it succeeds.
+        let u1 = client::<C>(Config::basic(&sim, U1));
+        sim.inject(Some("GetDelegate"), Fault::CloseAfterProcessing, 1);
+        let got = u1.send(&GetDelegate::new(addr(U1))).expect("retried");
+        assert_eq!(got.body.delegates.len(), 1);
+        assert_eq!(sim.requests_for("GetDelegate").len(), 2);
+    }
+
+    pub(super) fn connection_closed_before_the_request_is_retried<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let u1 = client::<C>(Config::basic(&sim, U1));
+        sim.inject(Some("GetDelegate"), Fault::CloseBeforeRequest, 1);
+        u1.send(&GetDelegate::new(addr(U1))).expect("retried");
+        let statuses: Vec<u16> = sim.requests().iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [0, 200]);
+    }
+
+    pub(super) fn oversized_body_is_a_typed_error<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let mut config = Config::basic(&sim, U1);
+        config.max_body_bytes = Some(16 * 1024);
+        let u1 = client::<C>(config);
+        sim.inject(
+            Some("GetDelegate"),
+            Fault::OversizedBody { bytes: 256 * 1024 },
+            1,
+        );
+        let kind = transport_kind(u1.send(&GetDelegate::new(addr(U1))));
+        assert_eq!(kind, TransportErrorKind::BodyTooLarge);
+        assert_eq!(sim.requests().len(), 1, "a cap is not cured by repeating");
+        // Under the cap, the same client works.
+        u1.send(&GetDelegate::new(addr(U1))).expect("small answer");
+    }
+
+    pub(super) fn truncated_bodies_are_typed_errors<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        make_delegate(&sim, U1, U2);
+        let u2 = client::<C>(Config::basic(&sim, U2));
+        sim.inject(Some("CreateItem"), Fault::TruncatedContentLength, 1);
+        let kind = transport_kind(u2.send(&CreateItem::on_behalf_of(addr(U1), meeting("Cut"))));
+        assert_eq!(kind, TransportErrorKind::Truncated);
+        assert_eq!(sim.requests_for("CreateItem").len(), 1);
+        assert_eq!(invitations(&sim, U3), 1);
+
+        // Well framed, but the XML stops in the middle: a malformed answer, not retried.
+        let u1 = client::<C>(Config::basic(&sim, U1));
+        sim.inject(Some("GetDelegate"), Fault::TruncatedXml, 1);
+        let e = u1.send(&GetDelegate::new(addr(U1)));
+        assert!(
+            matches!(e, Err(Error::Server(ServerError::Malformed { .. }))),
+            "{e:?}"
+        );
+        assert_eq!(sim.requests_for("GetDelegate").len(), 1);
+    }
+
+    pub(super) fn html_error_page_is_not_xml<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let u1 = client::<C>(Config::basic(&sim, U1));
+        sim.inject(None, Fault::HtmlErrorPage, 1);
+        let e = u1.send(&GetDelegate::new(addr(U1)));
+        match e {
+            Err(Error::Server(ServerError::NotXml {
+                status,
+                content_type,
+                ..
+            })) => {
+                assert_eq!(status, 200);
+                assert!(content_type.is_some_and(|c| c.starts_with("text/html")));
+            }
+            other => panic!("expected NotXml, got {other:?}"),
+        }
+        assert_eq!(sim.requests().len(), 1);
+    }
+
+    pub(super) fn unknown_certificate_is_refused_until_its_ca_is_added<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed().with_tls());
+        assert!(sim.url().starts_with("https://"));
+        let u1 = client::<C>(Config::basic(&sim, U1));
+        let kind = transport_kind(u1.send(&GetDelegate::new(addr(U1))));
+        assert_eq!(kind, TransportErrorKind::Tls);
+        assert!(sim.requests().is_empty(), "nothing reached the server");
+
+        let mut config = Config::basic(&sim, U1);
+        config.root_pem = Some(sim.ca_pem().expect("CA").as_bytes().to_vec());
+        let trusted = client::<C>(config);
+        trusted
+            .send(&GetDelegate::new(addr(U1)))
+            .expect("trusted once the CA is added");
+
+        let mut config = Config::basic(&sim, U1);
+        config.danger_accept_invalid_certs = true;
+        client::<C>(config)
+            .send(&GetDelegate::new(addr(U1)))
+            .expect("the danger option accepts any certificate");
+        assert_eq!(sim.requests().len(), 2);
+    }
+}
+
+const U4: &str = "user4@example.com";
+
+/// Compile-time check that the blocking client has the shared surface the table assumes.
+#[allow(dead_code)]
+fn surface(c: &ews_blocking::Client) -> Result<(), Error> {
+    let a = addr(U1);
+    c.add_delegate(&a, seed_delegate(U2))?;
+    c.get_delegates(&a)?;
+    c.update_delegate(&a, seed_delegate(U2))?;
+    c.remove_delegate(&a, UserId::smtp(addr(U2)))?;
+    c.send_meeting_on_behalf(&a, meeting("x"))?;
+    c.find_items(FolderId::own(DistinguishedFolder::Inbox))?;
+    let id = ItemId::new("x", None).expect("id");
+    c.get_item(id.clone())?;
+    c.delete_item(id, SendMeetingCancellations::SendToNone)?;
+    c.send_in(&GetDelegate::new(a), c.context())?;
+    Ok(())
+}
