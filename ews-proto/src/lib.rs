@@ -44,6 +44,15 @@
 //!   (`ResponseCode`, permission levels, versions, ...) have an `Other(Unrecognized)` arm
 //!   whose payload has no public constructor, so callers cannot build a misspelt value.
 //!
+//! # Hostile input
+//!
+//! [`Operation::decode`] applies [`Limits::default`]: bodies over 64 MiB are refused before
+//! parsing, nesting deeper than 64 elements and answers with more than 1,000,000 items
+//! stop with [`ServerError::LimitExceeded`]. [`Operation::decode_with`] takes other
+//! [`Limits`]. A DOCTYPE is refused and no entity is expanded, so entity-expansion attacks
+//! are [`ServerError::Malformed`]. No input panics: every decoder is fuzzed (see
+//! `FUZZING.md` in the repository).
+//!
 //! # Example
 //!
 //! ```
