@@ -667,6 +667,8 @@ fn broken_inputs_are_malformed_not_panics() {
     }
 }
 
+/// The error types; `tests/hostile_memory.rs` checks the same documents (and a 100 MB text
+/// node) under the default limits with a counting allocator, for time and memory.
 #[test]
 fn hostile_documents_fail_fast_with_typed_errors() {
     let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>&lol2;</s:Body></s:Envelope>"#;
