@@ -27,7 +27,7 @@ use crate::transport::{DynTransport, Transport, TransportResult};
 /// The default overall timeout of one request (that of the EWS Managed API).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
 /// The default connect timeout of the built-in transport.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 const DEFAULT_USER_AGENT: &str = concat!("ews-async/", env!("CARGO_PKG_VERSION"));
 
@@ -116,7 +116,7 @@ impl Client {
             status = Empty,
             request_id = Empty,
             server_version = Empty,
-            attempts = Empty,
+            attempt = Empty,
         );
         self.inner.drive(op, ctx).instrument(span)
     }
@@ -211,6 +211,7 @@ impl Inner {
             let step = call.poll(&self.auth(), now());
             match step {
                 Step::Send(request) => {
+                    tracing::Span::current().record("attempt", call.attempts());
                     let outcome = self.exchange(request).await;
                     call.handle(outcome, &self.auth(), now());
                 }
@@ -227,7 +228,7 @@ impl Inner {
                     tokio::time::sleep(d).await;
                 }
                 Step::Done(result) => {
-                    record_outcome(&result, call.attempts());
+                    record_outcome(&result);
                     return result;
                 }
             }
@@ -250,9 +251,9 @@ impl Inner {
             .or_insert_with(|| self.user_agent.clone());
         // Bodies only: headers (Authorization) are never logged.
         tracing::trace!(
-            target: "ews_async::soap",
+            target: "ews::soap",
             body = %String::from_utf8_lossy(request.body()),
-            "request"
+            ">>> request"
         );
         let sending = self.transport.send_boxed(request);
         let outcome = match self.timeout {
@@ -278,9 +279,9 @@ impl Inner {
                 }
                 tracing::debug!(status = response.status().as_u16(), "answer");
                 tracing::trace!(
-                    target: "ews_async::soap",
+                    target: "ews::soap",
                     body = %String::from_utf8_lossy(response.body()),
-                    "response"
+                    "<<< response"
                 );
             }
             Err(e) => tracing::debug!(kind = ?e.kind(), error = %e, "transport error"),
@@ -308,9 +309,8 @@ fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
 }
 
-fn record_outcome<T>(result: &Result<Reply<T>, Error>, attempts: u32) {
+fn record_outcome<T>(result: &Result<Reply<T>, Error>) {
     let span = tracing::Span::current();
-    span.record("attempts", attempts);
     match result {
         Ok(reply) => {
             if let Some(v) = &reply.server_version {

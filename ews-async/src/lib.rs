@@ -57,10 +57,11 @@
 //!
 //! Each call is an `info` span named `ews` with the fields `operation`, `mailbox` (the
 //! `X-AnchorMailbox` sent), `status` (the last HTTP status), `request_id` (the
-//! `request-id` response header), `server_version` (`ServerVersionInfo`) and `attempts`.
-//! Retries, token fetches and transport errors are `debug` events; request and response
-//! SOAP bodies are `trace` events with the target `ews_async::soap`. Headers are never
-//! logged, so neither is `Authorization`.
+//! `request-id` response header), `server_version` (`ServerVersionInfo`) and `attempt`
+//! (as in `ews-blocking`). Retries, token fetches and transport errors are `debug` events;
+//! request and response SOAP bodies are `trace` events with the target `ews::soap` (the
+//! same target as the blocking driver). Headers are never logged, so neither is
+//! `Authorization`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -80,7 +81,10 @@ pub use transport::{FnTransport, Transport, TransportResult};
 
 /// The core, re-exported: operations, types, errors, policies.
 pub use ews_proto as proto;
-pub use ews_proto::{Credentials, Error, Reply, RequestContext, RetryPolicy, Secret};
+pub use ews_proto::{
+    Credentials, Error, Reply, RequestContext, RetryPolicy, Secret, TransportError,
+    TransportErrorKind,
+};
 
 #[cfg(test)]
 mod tests;
