@@ -123,7 +123,5 @@ pub use xml::{BodyReader, BodyWriter, Element, Limits, Ns, XmlNs};
 /// use the same version.
 pub use jiff;
 
-/// The workspace README's Rust examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
+// The workspace README's Rust examples are compiled and run as doctests by `ews-tests`,
+// which depends on every crate they use (the drivers' quick starts included).

@@ -61,3 +61,9 @@ pub use sim::{
     Address, BodyPrefixes, DelegateSnapshot, Fault, ItemKind, ItemSnapshot, MailboxSnapshot,
     PermissionLevel, Permissions, RecordedRequest, ServerStyle, SimConfig, SimUser, Simulator,
 };
+
+/// The workspace README's Rust examples (the core's and the drivers' quick starts),
+/// compiled and run as doctests here because this crate depends on every crate they use.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
