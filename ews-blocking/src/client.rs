@@ -189,8 +189,7 @@ impl ClientBuilder {
 
     /// Trusts the CA certificate(s) in `pem` (an internal CA of an on-premises server).
     ///
-    /// Once a root is added, only the added roots are trusted, not the public WebPKI
-    /// ones: an internal endpoint should not accept certificates any public CA can issue.
+    /// The added roots are trusted in addition to Mozilla's (WebPKI) roots.
     ///
     /// # Errors
     /// [`Error::Usage`] when `pem` holds no certificate or a malformed one.

@@ -30,7 +30,7 @@
 //! # Features
 //!
 //! * `rustls` (default): the built-in [`UreqTransport`] with TLS by rustls, certificate
-//!   verification on, Mozilla's roots or your own
+//!   verification on, Mozilla's roots plus your own
 //!   ([`ClientBuilder::add_root_certificate_pem`]).
 //! * `ureq`: the built-in transport over plain HTTP only.
 //!
@@ -56,7 +56,10 @@ pub use client::{
     BoxError, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, TokenProvider,
 };
 pub use ews_proto as proto;
-pub use ews_proto::{Error, Reply, TransportError, TransportErrorKind};
+pub use ews_proto::{
+    Credentials, Error, Reply, RequestContext, RetryPolicy, Secret, TransportError,
+    TransportErrorKind,
+};
 pub use transport::{FnTransport, Transport};
 #[cfg(feature = "ureq")]
 pub use ureq_transport::UreqTransport;

@@ -71,9 +71,10 @@ fn with_tls(config: ConfigBuilder, s: &UreqSettings) -> ConfigBuilder {
         .provider(TlsProvider::Rustls)
         .disable_verification(s.accept_invalid_certs);
     if !s.roots.is_empty() {
-        let certs: Vec<Certificate<'static>> = s
-            .roots
+        // Mozilla's roots plus the added ones (ureq's `WebPki` cannot be extended).
+        let certs: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
             .iter()
+            .chain(&s.roots)
             .map(|c| Certificate::from_der(c.as_ref()).to_owned())
             .collect();
         tls = tls.root_certs(RootCerts::new_with_certs(&certs));
