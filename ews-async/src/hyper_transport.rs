@@ -25,6 +25,7 @@ const POOL_IDLE: Duration = Duration::from_secs(60);
 
 /// The settings of a [`HyperTransport`], as the client builder collects them.
 #[derive(Clone, Default)]
+#[cfg_attr(not(feature = "rustls"), allow(dead_code))] // the TLS settings
 pub(crate) struct HyperOptions {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) max_body_bytes: usize,
