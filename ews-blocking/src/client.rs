@@ -24,14 +24,15 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// Called once before the first request and again with `refresh` set when the server
 /// answers 401 (at most once per operation); the driver keeps the token between calls.
-/// Implemented for closures:
+/// Implemented for closures returning `Result<T, E>` with `T: Into<Secret<String>>` (a
+/// `String`, a `&str`, a `Secret`) and `E: Into<BoxError>`:
 ///
 /// ```
-/// use ews_blocking::{BoxError, Client, proto::Secret};
+/// use ews_blocking::{BoxError, Client};
 /// let client = Client::builder("https://mail.example.com/EWS/Exchange.asmx")
 ///     .token_provider(|refresh: bool| {
 ///         // ask the identity provider; `refresh`: the last token was refused
-///         Ok::<_, BoxError>(Secret::from(if refresh { "new-token" } else { "token" }))
+///         Ok::<_, BoxError>(if refresh { "new-token" } else { "token" })
 ///     })
 ///     .build()?;
 /// # let _ = client;
@@ -42,12 +43,14 @@ pub trait TokenProvider: Send + Sync + 'static {
     fn token(&self, refresh: bool) -> Result<Secret<String>, BoxError>;
 }
 
-impl<F> TokenProvider for F
+impl<F, T, E> TokenProvider for F
 where
-    F: Fn(bool) -> Result<Secret<String>, BoxError> + Send + Sync + 'static,
+    F: Fn(bool) -> Result<T, E> + Send + Sync + 'static,
+    T: Into<Secret<String>>,
+    E: Into<BoxError>,
 {
     fn token(&self, refresh: bool) -> Result<Secret<String>, BoxError> {
-        self(refresh)
+        self(refresh).map(Into::into).map_err(Into::into)
     }
 }
 

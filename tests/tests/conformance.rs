@@ -213,31 +213,55 @@ impl ConformanceClient for Blocking {
 
 conformance!(blocking, Blocking);
 
-// >>> ASYNC DRIVER: plug `ews_async::Client` in here. <<<
-//
-// 1. tests/Cargo.toml, [dev-dependencies]: `ews-async = { path = "../ews-async" }`.
-// 2. Implement the trait with a runtime and uncomment the last line:
-//
-//    /// `ews_async::Client`, driven by a current-thread tokio runtime.
-//    struct Async(ews_async::Client, tokio::runtime::Runtime);
-//
-//    impl ConformanceClient for Async {
-//        fn build(c: Config) -> Result<Self, Error> {
-//            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()
-//                .expect("runtime");
-//            let mut b = ews_async::Client::builder(&c.url) /* same calls as Blocking */;
-//            ...
-//            let client = { let _guard = rt.enter(); b.build()? };
-//            Ok(Async(client, rt))
-//        }
-//        fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
-//        where O: Operation + Sync, O::Output: Send,
-//        {
-//            self.1.block_on(self.0.send(op))
-//        }
-//    }
-//
-//    conformance!(hyper, Async);
+// >>> ASYNC DRIVER: `ews_async::Client`. <<<
+
+/// `ews_async::Client`, driven by its own current-thread tokio runtime (the client's
+/// pooled connections live on it between calls; the client is dropped first).
+struct Async(ews_async::Client, tokio::runtime::Runtime);
+
+impl ConformanceClient for Async {
+    fn build(c: Config) -> Result<Self, Error> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let mut b = ews_async::Client::builder(&c.url)
+            .credentials(c.credentials)
+            .version(ExchangeVersion::Exchange2013_SP1)
+            .retry_policy(c.retry_policy)
+            .danger_accept_invalid_certs(c.danger_accept_invalid_certs);
+        if let Some(tokens) = c.tokens {
+            b = b.token_provider(move |refresh| {
+                let token = tokens(refresh);
+                async move { token }
+            });
+        }
+        if let Some(who) = c.impersonate {
+            b = b.impersonate(who);
+        }
+        if let Some(n) = c.max_body_bytes {
+            b = b.max_body_bytes(n);
+        }
+        if let Some(pem) = &c.root_pem {
+            b = b.add_root_certificate_pem(pem)?;
+        }
+        let client = {
+            let _guard = rt.enter();
+            b.build()?
+        };
+        Ok(Async(client, rt))
+    }
+
+    fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
+    where
+        O: Operation + Sync,
+        O::Output: Send,
+    {
+        self.1.block_on(self.0.send(op))
+    }
+}
+
+conformance!(hyper, Async);
 
 // ---------------------------------------------------------------------------------------
 // The scenarios
