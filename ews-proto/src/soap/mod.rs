@@ -58,7 +58,8 @@ pub(crate) fn encode<O: Operation + ?Sized>(
     op: &O,
     ctx: &RequestContext,
 ) -> Result<http::Request<Bytes>, UsageError> {
-    let mut buf = BytesMut::with_capacity(1024);
+    // Most requests fit; a CreateItem with a long body grows it once or twice.
+    let mut buf = BytesMut::with_capacity(4096);
     encode_into(op, ctx, &mut buf)?;
     let action = HeaderValue::from_str(&format!("\"{NS_MESSAGES}/{}\"", O::NAME))
         .map_err(|_| UsageError::invalid("operation name", "not a valid SOAPAction"))?;

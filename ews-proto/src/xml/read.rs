@@ -122,7 +122,7 @@ impl<'a> Element<'a> {
                 let value = attr
                     .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                     .map_err(|e| ServerError::malformed(e.to_string(), self.offset))?;
-                if let Some(c) = value.chars().find(|&c| !is_xml_char(c)) {
+                if let Some(c) = forbidden_char(&value) {
                     return Err(ServerError::malformed(
                         format!("attribute {name} holds U+{:04X}", u32::from(c)),
                         self.offset,
@@ -296,21 +296,29 @@ impl<'a> BodyReader<'a> {
 
     /// Reads the text content of `element` up to its end tag. References are resolved;
     /// child elements (not expected in a text-only element) are skipped.
+    ///
+    /// Text without references stays borrowed from the input. quick-xml reports every
+    /// reference as its own event, so text with references (an HTML body has hundreds) is
+    /// appended piece by piece into one `String`, resolved characters pushed in place.
     pub fn text(&mut self, element: &Element<'a>) -> Result<Cow<'a, str>, ServerError> {
         if element.empty {
             return Ok(Cow::Borrowed(""));
         }
-        let mut acc: Option<Cow<'a, str>> = None;
+        let mut acc: Cow<'a, str> = Cow::Borrowed("");
         loop {
             let offset = self.offset();
             let event = self.inner.read_event().map_err(|e| self.syntax(e))?;
             let piece: Cow<'a, str> = match event {
                 Event::Text(t) => t.xml10_content(),
                 Event::CData(c) => c.xml10_content(),
-                Event::GeneralRef(r) => Cow::Owned(resolve_ref(&r, offset)?.to_string()),
+                Event::GeneralRef(r) => {
+                    let c = resolve_ref(&r, offset)?;
+                    acc.to_mut().push(c);
+                    continue;
+                }
                 Event::End(_) => {
                     self.depth -= 1;
-                    return Ok(acc.unwrap_or(Cow::Borrowed("")));
+                    return Ok(acc);
                 }
                 Event::Start(_) => {
                     self.depth += 1;
@@ -332,16 +340,17 @@ impl<'a> BodyReader<'a> {
                 }
                 Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) => continue,
             };
-            if let Some(c) = piece.chars().find(|&c| !is_xml_char(c)) {
+            if let Some(c) = forbidden_char(&piece) {
                 return Err(ServerError::malformed(
                     format!("text holds U+{:04X}", u32::from(c)),
                     offset,
                 ));
             }
-            acc = Some(match acc {
-                None => piece,
-                Some(prev) => Cow::Owned(prev.into_owned() + &piece),
-            });
+            if acc.is_empty() {
+                acc = piece;
+            } else {
+                acc.to_mut().push_str(&piece);
+            }
         }
     }
 
@@ -382,6 +391,22 @@ fn truncate(s: &str, max: usize) -> &str {
     }
 }
 
+/// The first character of `s` that XML 1.0 forbids (see [`is_xml_char`]), found by a byte
+/// scan: C0 controls other than tab, LF and CR are single bytes below 0x20, and U+FFFE and
+/// U+FFFF are `EF BF BE` and `EF BF BF` (0xEF only ever starts a sequence in a `str`).
+pub(crate) fn forbidden_char(s: &str) -> Option<char> {
+    // Branch-free over the whole slice (the compiler vectorises it); the exact search runs
+    // only when a suspect byte is there.
+    let suspect = s
+        .as_bytes()
+        .iter()
+        .fold(false, |acc, &b| acc | (b < 0x20) | (b == 0xEF));
+    if !suspect {
+        return None;
+    }
+    s.chars().find(|&c| !is_xml_char(c))
+}
+
 /// Resolves a predefined entity or a character reference. Anything else is an error: no
 /// entity is ever expanded.
 fn resolve_ref(r: &quick_xml::events::BytesRef<'_>, offset: u64) -> Result<char, ServerError> {
@@ -394,8 +419,7 @@ fn resolve_ref(r: &quick_xml::events::BytesRef<'_>, offset: u64) -> Result<char,
             )),
         };
     }
-    let name = r.xml10_content();
-    match &*name {
+    match &**r {
         "amp" => Ok('&'),
         "lt" => Ok('<'),
         "gt" => Ok('>'),

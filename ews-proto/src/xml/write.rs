@@ -140,40 +140,129 @@ pub(crate) fn is_xml_char(c: char) -> bool {
     }
 }
 
+/// What a byte needs when written: 0 nothing, 1..=7 the replacement at that index of
+/// [`REPLACEMENTS`], [`REFUSE`] an error (a C0 control), [`CHECK`] a look at the character
+/// it starts (0xEF starts U+FFFE and U+FFFF, which XML 1.0 forbids).
+const fn escape_table(attr: bool) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = REFUSE;
+        i += 1;
+    }
+    t[b'&' as usize] = 1;
+    t[b'<' as usize] = 2;
+    t[b'>' as usize] = 3;
+    t[b'\r' as usize] = 5;
+    if attr {
+        t[b'"' as usize] = 4;
+        t[b'\n' as usize] = 6;
+        t[b'\t' as usize] = 7;
+    } else {
+        t[b'\n' as usize] = 0;
+        t[b'\t' as usize] = 0;
+    }
+    t[0xEF] = CHECK;
+    t
+}
+
+const REFUSE: u8 = 8;
+const CHECK: u8 = 9;
+static ESCAPE_TEXT: [u8; 256] = escape_table(false);
+static ESCAPE_ATTR: [u8; 256] = escape_table(true);
+
+/// The replacements, padded to 8 bytes so that each is appended with one fixed-size copy
+/// (then the padding is cut off), and their lengths.
+static REPLACEMENTS: [([u8; 8], usize); 8] = [
+    (*b"        ", 0),
+    (*b"&amp;   ", 5),
+    (*b"&lt;    ", 4),
+    (*b"&gt;    ", 4),
+    (*b"&quot;  ", 6),
+    (*b"&#13;   ", 5),
+    (*b"&#10;   ", 5),
+    (*b"&#9;    ", 4),
+];
+
 /// Appends `value` escaped for a text node (`attr == false`) or a double-quoted attribute
 /// value. Escapes `&`, `<`, `>` always, `"` in attributes, `\r` always and `\t`/`\n` in
 /// attributes as character references, so a parser reads back exactly `value` despite
 /// end-of-line and attribute-value normalisation.
+///
+/// A byte scan with a lookup table: everything to escape or refuse is ASCII, except U+FFFE
+/// and U+FFFF. Short runs and the replacements are gathered in a stack buffer with
+/// fixed-size copies (16 and 8 bytes, then the length advanced by what counts), which is
+/// much cheaper than two variable-length appends per escaped character; long runs are
+/// appended directly.
 pub(crate) fn escape_into(
     buf: &mut BytesMut,
     value: &str,
     attr: bool,
     field: &'static str,
 ) -> Result<(), UsageError> {
+    let table = if attr { &ESCAPE_ATTR } else { &ESCAPE_TEXT };
     let bytes = value.as_bytes();
+    buf.reserve(bytes.len());
+    let needs = |b: u8| table[usize::from(b)];
+    let mut tmp = [0u8; 256];
+    let mut n = 0;
     let mut last = 0;
-    for (i, c) in value.char_indices() {
-        let replacement: &[u8] = match c {
-            '&' => b"&amp;",
-            '<' => b"&lt;",
-            '>' => b"&gt;",
-            '"' if attr => b"&quot;",
-            '\r' => b"&#13;",
-            '\n' if attr => b"&#10;",
-            '\t' if attr => b"&#9;",
-            c if !is_xml_char(c) => {
+    let mut i = 0;
+    loop {
+        // Skip what needs nothing, four bytes per step while there are four.
+        while let Some(&[a, b, c, d]) = bytes.get(i..i + 4) {
+            if needs(a) | needs(b) | needs(c) | needs(d) != 0 {
+                break;
+            }
+            i += 4;
+        }
+        while i < bytes.len() && needs(bytes[i]) == 0 {
+            i += 1;
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        let class = needs(b);
+        if class == REFUSE {
+            return Err(UsageError::InvalidCharacter {
+                field,
+                codepoint: u32::from(b),
+            });
+        }
+        if class == CHECK {
+            // 0xEF only ever starts a character in a `str`, so `i` is a boundary.
+            if let Some(c) = value[i..].chars().next().filter(|&c| !is_xml_char(c)) {
                 return Err(UsageError::InvalidCharacter {
                     field,
                     codepoint: u32::from(c),
                 });
             }
-            _ => continue,
-        };
-        buf.put_slice(&bytes[last..i]);
-        buf.put_slice(replacement);
-        last = i + c.len_utf8();
+            i += 1;
+            continue;
+        }
+        if tmp.len() - n < 24 {
+            buf.extend_from_slice(&tmp[..n]);
+            n = 0;
+        }
+        let run = i - last;
+        let chunk: Option<&[u8; 16]> = bytes.get(last..last + 16).and_then(|s| s.try_into().ok());
+        match chunk {
+            Some(chunk) if run <= 16 => {
+                tmp[n..n + 16].copy_from_slice(chunk);
+                n += run;
+            }
+            _ => {
+                buf.extend_from_slice(&tmp[..n]);
+                n = 0;
+                buf.extend_from_slice(&bytes[last..i]);
+            }
+        }
+        let (padded, len) = &REPLACEMENTS[usize::from(class)];
+        tmp[n..n + 8].copy_from_slice(padded);
+        n += len;
+        i += 1;
+        last = i;
     }
-    buf.put_slice(&bytes[last..]);
+    buf.extend_from_slice(&tmp[..n]);
+    buf.extend_from_slice(&bytes[last..]);
     Ok(())
 }
 
@@ -219,6 +308,30 @@ mod tests {
                 ),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn long_mixed_text_matches_a_char_by_char_escape() {
+        // Runs longer and shorter than the 16-byte fast copy, more output than the 256-byte
+        // stack buffer, and escapes at both ends.
+        let unit = "<a href=\"x\">déjà vu &amp; €100 \u{FFFD}</a>\r\n\t0123456789abcdefghijklmnop>";
+        let value = unit.repeat(40);
+        for attr in [false, true] {
+            let mut expected = String::new();
+            for c in value.chars() {
+                match c {
+                    '&' => expected.push_str("&amp;"),
+                    '<' => expected.push_str("&lt;"),
+                    '>' => expected.push_str("&gt;"),
+                    '"' if attr => expected.push_str("&quot;"),
+                    '\r' => expected.push_str("&#13;"),
+                    '\n' if attr => expected.push_str("&#10;"),
+                    '\t' if attr => expected.push_str("&#9;"),
+                    c => expected.push(c),
+                }
+            }
+            assert_eq!(esc(&value, attr).unwrap(), expected);
         }
     }
 
