@@ -102,10 +102,10 @@ fn get_delegate(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("decode/getdelegate_10000");
     g.throughput(Throughput::Bytes(bytes.len() as u64));
-    g.bench_function("quick-xml NsReader scan", |b| {
+    g.bench_function("quick-xml-ns-scan", |b| {
         b.iter(|| scan::ns_scan(black_box(&text)))
     });
-    g.bench_function("quick-xml Reader scan", |b| {
+    g.bench_function("quick-xml-scan", |b| {
         b.iter(|| scan::plain_scan(black_box(&text)))
     });
     g.bench_function("ews-proto", |b| b.iter(|| op.decode(black_box(&response))));
@@ -133,14 +133,14 @@ fn get_item(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("decode/getitem_calendar_1000");
     g.throughput(Throughput::Bytes(bytes.len() as u64));
-    g.bench_function("quick-xml NsReader scan", |b| {
+    g.bench_function("quick-xml-ns-scan", |b| {
         b.iter(|| scan::ns_scan(black_box(&text)))
     });
-    g.bench_function("quick-xml Reader scan", |b| {
+    g.bench_function("quick-xml-scan", |b| {
         b.iter(|| scan::plain_scan(black_box(&text)))
     });
     g.bench_function("ews-proto", |b| b.iter(|| op.decode(black_box(&response))));
-    g.bench_function("ews 0.1.2", |b| b.iter(|| peer_get_item(black_box(&bytes))));
+    g.bench_function("ews-0.1.2", |b| b.iter(|| peer_get_item(black_box(&bytes))));
     g.finish();
 }
 
@@ -164,11 +164,11 @@ fn find_item(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("decode/finditem_calendar_1000");
     g.throughput(Throughput::Bytes(bytes.len() as u64));
-    g.bench_function("quick-xml NsReader scan", |b| {
+    g.bench_function("quick-xml-ns-scan", |b| {
         b.iter(|| scan::ns_scan(black_box(&text)))
     });
     g.bench_function("ews-proto", |b| b.iter(|| op.decode(black_box(&response))));
-    g.bench_function("ews 0.1.2", |b| {
+    g.bench_function("ews-0.1.2", |b| {
         b.iter(|| peer_find_item(black_box(&bytes)))
     });
     g.finish();

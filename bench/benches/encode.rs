@@ -16,46 +16,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ews_bench::inputs;
 use ews_proto::Operation;
 
-fn peer_envelope() -> ews::soap::Envelope<ews::create_item::CreateItem> {
-    let mailbox = |name: Option<&str>, address: &str| ews::Mailbox {
-        name: name.map(str::to_owned),
-        email_address: Some(address.to_owned()),
-        ..Default::default()
-    };
-    let recipients = inputs::ATTENDEES
-        .iter()
-        .map(|(name, address)| ews::Recipient {
-            mailbox: mailbox(Some(name), address),
-        })
-        .collect();
-    let message = ews::Message {
-        subject: Some(inputs::SUBJECT.to_owned()),
-        sensitivity: Some(ews::Sensitivity::Normal),
-        body: Some(ews::Body {
-            body_type: ews::BodyType::HTML,
-            is_truncated: None,
-            content: Some(inputs::html_body()),
-        }),
-        reminder_is_set: Some(true),
-        reminder_minutes_before_start: Some(15),
-        to_recipients: Some(ews::ArrayOfRecipients(recipients)),
-        ..Default::default()
-    };
-    ews::soap::Envelope {
-        headers: vec![ews::soap::Header::RequestServerVersion {
-            version: ews::server_version::ExchangeServerVersion::Exchange2013_SP1,
-        }],
-        body: ews::create_item::CreateItem {
-            message_disposition: Some(ews::MessageDisposition::SendAndSaveCopy),
-            saved_item_folder_id: Some(ews::BaseFolderId::DistinguishedFolderId {
-                id: "calendar".to_owned(),
-                change_key: None,
-                mailbox: Some(mailbox(None, inputs::PRINCIPAL)),
-            }),
-            items: vec![ews::RealItem::CalendarItem(message)],
-        },
-    }
-}
+#[path = "../peer_create_item.rs"]
+mod peer_create_item;
+use peer_create_item::peer_envelope;
 
 fn create_item(c: &mut Criterion) {
     let ctx = inputs::context();
@@ -74,17 +37,17 @@ fn create_item(c: &mut Criterion) {
     );
 
     let mut g = c.benchmark_group("encode/create_item_on_behalf_5_attendees");
-    g.bench_function("ews-proto encode (http::Request)", |b| {
+    g.bench_function("ews-proto-encode", |b| {
         b.iter(|| black_box(&op).encode(black_box(&ctx)))
     });
-    g.bench_function("ews-proto encode_into (fresh BytesMut)", |b| {
+    g.bench_function("ews-proto-encode_into", |b| {
         b.iter(|| {
             let mut buf = BytesMut::new();
             black_box(&op).encode_into(black_box(&ctx), &mut buf)?;
             Ok::<_, ews_proto::UsageError>(buf)
         })
     });
-    g.bench_function("ews 0.1.2 as_xml_document", |b| {
+    g.bench_function("ews-0.1.2-as_xml_document", |b| {
         b.iter(|| black_box(&peer).as_xml_document())
     });
     g.finish();

@@ -68,12 +68,7 @@ fn main() {
     rows.push(("getdelegate_10000", "ews-proto", body.len(), m));
     let text = std::str::from_utf8(&body).unwrap_or_else(|e| panic!("{e}"));
     let m = measure(|| scan::ns_scan(text));
-    rows.push((
-        "getdelegate_10000",
-        "quick-xml NsReader scan",
-        body.len(),
-        m,
-    ));
+    rows.push(("getdelegate_10000", "quick-xml-ns-scan", body.len(), m));
     drop(response);
 
     let body = read(corpus::GET_ITEM_CALENDAR_1000);
@@ -85,7 +80,7 @@ fn main() {
         ews::soap::Envelope::<ews::get_item::GetItemResponse>::from_xml_document(&body)
             .unwrap_or_else(|e| panic!("{e}"))
     });
-    rows.push(("getitem_calendar_1000", "ews 0.1.2", body.len(), m));
+    rows.push(("getitem_calendar_1000", "ews-0.1.2", body.len(), m));
 
     let mut tsv = String::from("input\tdecoder\tbody_bytes\tpeak_bytes\tretained_bytes\n");
     println!(
