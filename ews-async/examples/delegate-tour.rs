@@ -171,6 +171,7 @@ fn first<T>(messages: Vec<ResponseMessage<T>>) -> Result<ResponseMessage<T>, Fai
 }
 
 async fn tour() -> Result<(), Failure> {
+    println!("delegate tour with ews-async (tokio, hyper)");
     let setup = Setup::from_env()?;
     let principal = setup.client(&setup.principal)?;
     let delegate = setup.client(&setup.delegate)?;

@@ -278,6 +278,42 @@ async fn clones_share_one_client_across_tasks() {
 }
 
 #[tokio::test]
+async fn connections_are_pooled_and_reused() {
+    let sim = Simulator::start(SimConfig::seed());
+    // A counting TCP relay in front of the simulator.
+    let relay = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay_addr = relay.local_addr().unwrap();
+    let accepted = Arc::new(Mutex::new(0u32));
+    let (counter, upstream) = (accepted.clone(), sim.addr());
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = relay.accept().await {
+            *counter.lock().unwrap() += 1;
+            tokio::spawn(async move {
+                let mut outbound = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            });
+        }
+    });
+    let url = sim
+        .url()
+        .replace(&sim.addr().to_string(), &relay_addr.to_string());
+    let client = Client::builder(&url)
+        .credentials(Credentials::basic("user1@example.com", "Passw0rd-1"))
+        .build()
+        .unwrap();
+    let user1 = addr("user1@example.com");
+    for _ in 0..5 {
+        client.get_delegates(&user1).await.unwrap();
+    }
+    assert_eq!(sim.requests_for("GetDelegate").len(), 5);
+    assert_eq!(
+        *accepted.lock().unwrap(),
+        1,
+        "one connection for five calls"
+    );
+}
+
+#[tokio::test]
 async fn server_busy_is_retried_after_its_back_off() {
     let sim = Simulator::start(SimConfig::seed());
     sim.inject(Some("CreateItem"), Fault::ServerBusy { back_off_ms: 20 }, 1);
