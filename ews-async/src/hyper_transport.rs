@@ -38,7 +38,27 @@ pub(crate) struct HyperOptions {
 /// certificate verification on, Mozilla's WebPKI roots plus any added root).
 ///
 /// The client builder creates it; you only name this type to build one yourself, for
-/// example to share one pool between several clients (wrap it in an `Arc`).
+/// example to share one pool between several clients (clones share the pool):
+///
+/// ```
+/// use ews_async::{Client, Credentials, HyperTransport};
+///
+/// let url = "https://mail.example.com/EWS/Exchange.asmx";
+/// let pool = HyperTransport::new()?;
+/// let principal = Client::builder(url)
+///     .credentials(Credentials::basic("user1@example.com", "Passw0rd-1"))
+///     .transport(pool.clone())
+///     .build()?;
+/// let delegate = Client::builder(url)
+///     .credentials(Credentials::basic("user2@example.com", "Passw0rd-2"))
+///     .transport(pool)
+///     .build()?;
+/// # let _ = (principal, delegate);
+/// # Ok::<(), ews_async::Error>(())
+/// ```
+///
+/// Sharing is sound for Basic and Bearer, which authenticate every request; it would not
+/// be for connection-bound schemes (below).
 ///
 /// Errors are mapped precisely, because only a `Connect` error lets the retry policy
 /// repeat an operation that sends mail:
@@ -60,10 +80,12 @@ pub struct HyperTransport {
 }
 
 impl HyperTransport {
-    /// A transport with verification on, the default roots, no connect timeout, and the
-    /// core's default body cap ([`Limits::default`](ews_proto::Limits)).
+    /// A transport with verification on, the default roots,
+    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT), and the core's
+    /// default body cap ([`Limits::default`](ews_proto::Limits)).
     pub fn new() -> Result<Self, crate::Error> {
         Self::with_options(HyperOptions {
+            connect_timeout: Some(crate::DEFAULT_CONNECT_TIMEOUT),
             max_body_bytes: ews_proto::Limits::default().max_body_bytes,
             ..HyperOptions::default()
         })
