@@ -39,6 +39,10 @@ RATIOS = [
     ("encode_create_item_on_behalf_5_attendees", "ews-proto-encode_into",
      "ews-0.1.2-as_xml_document",
      "CreateItem on behalf: `encode_into` speed-up over ews 0.1.2", "(info)", "x"),
+    ("roundtrip_getdelegate_100", "ews-blocking", "bare-ureq",
+     "Round trip GetDelegate 100 (96 KB): ews-blocking throughput / bare ureq", "(info)", "pct"),
+    ("roundtrip_getdelegate_100", "ews-async", "bare-hyper",
+     "Round trip GetDelegate 100 (96 KB): ews-async throughput / bare hyper", "(info)", "pct"),
 ]
 
 # The same ratios in instruction counts: (numerator case, denominator case) of the profile
