@@ -11,8 +11,8 @@
 //!    (`ErrorAccessDenied`).
 //!
 //! ```sh
-//! cargo run -p ews-async --example delegate-tour             # embedded simulator
-//! cargo run -p ews-async --example delegate-tour -- --trace  # ... with the SOAP
+//! cargo run -p ews-async --example async-delegate-tour             # embedded simulator
+//! cargo run -p ews-async --example async-delegate-tour -- --trace  # ... with the SOAP
 //! ```
 //!
 //! The same story as `ews-blocking`'s tour, step for step, with `.await` where the
