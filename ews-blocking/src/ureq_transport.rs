@@ -57,7 +57,10 @@ impl UreqTransport {
             .max_redirects(0)
             .user_agent(s.user_agent.as_str())
             .timeout_connect(s.connect_timeout)
-            .timeout_global(s.timeout);
+            // Per phase, not `timeout_global`: see `ClientBuilder::timeout`.
+            .timeout_send_request(s.timeout)
+            .timeout_recv_response(s.timeout)
+            .timeout_recv_body(s.timeout);
         Self::from_agent(with_tls(config, s).build().into(), s.max_body_bytes)
     }
 }
