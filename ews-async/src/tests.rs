@@ -310,6 +310,9 @@ async fn traces_show_span_fields_and_soap_but_never_the_authorization() {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Tests running in parallel may have registered these callsites before this scoped
+    // subscriber existed, caching "never interested"; recompute with it in place.
+    tracing::callsite::rebuild_interest_cache();
     let log = Log::default();
     let client = scripted(&log, vec![answer(200, OK)])
         .credentials(Credentials::basic("user1@example.com", "Passw0rd-1"))
