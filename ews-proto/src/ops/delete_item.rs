@@ -1,7 +1,7 @@
 //! `DeleteItem`, with meeting cancellations so a delegate can cancel what it sent.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{Operation, Repeat, read_item_responses};
+use crate::ops::{Operation, Repeat, read_item_responses, write_item_ids};
 use crate::soap::{RequestContext, ResponseMessage};
 use crate::types::{EmailAddress, ItemId};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns};
@@ -143,11 +143,7 @@ impl Operation for DeleteItem {
             )?;
         }
         w.open_end();
-        w.open(Ns::Messages, "ItemIds");
-        for id in &self.ids {
-            id.write(w, "ItemId")?;
-        }
-        w.close(Ns::Messages, "ItemIds");
+        write_item_ids(w, &self.ids)?;
         w.close(Ns::Messages, "DeleteItem");
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! `GetItem`: reads calendar items and messages by id.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{Operation, read_item_responses};
+use crate::ops::{Operation, read_item_responses, write_item_ids};
 use crate::soap::{RequestContext, ResponseMessage};
 use crate::types::{EmailAddress, Item, ItemId};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
@@ -95,11 +95,7 @@ impl Operation for GetItem {
     fn write_body(&self, w: &mut BodyWriter<'_>, _ctx: &RequestContext) -> Result<(), UsageError> {
         w.open(Ns::Messages, "GetItem");
         self.shape.write(w);
-        w.open(Ns::Messages, "ItemIds");
-        for id in &self.ids {
-            id.write(w, "ItemId")?;
-        }
-        w.close(Ns::Messages, "ItemIds");
+        write_item_ids(w, &self.ids)?;
         w.close(Ns::Messages, "GetItem");
         Ok(())
     }

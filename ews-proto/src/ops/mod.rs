@@ -214,6 +214,20 @@ pub(crate) fn write_delegate_change(
     Ok(())
 }
 
+/// Writes `<m:ItemIds>` with one `<t:ItemId/>` per id (GetItem, DeleteItem).
+pub(crate) fn write_item_ids(
+    w: &mut BodyWriter<'_>,
+    ids: &[crate::types::ItemId],
+) -> Result<(), UsageError> {
+    use crate::xml::Ns;
+    w.open(Ns::Messages, "ItemIds");
+    for id in ids {
+        id.write(w, "ItemId")?;
+    }
+    w.close(Ns::Messages, "ItemIds");
+    Ok(())
+}
+
 /// Writes `<m:Mailbox><t:EmailAddress>..</t:EmailAddress></m:Mailbox>`, the principal
 /// element of the delegate operations.
 pub(crate) fn write_principal(
