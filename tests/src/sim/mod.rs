@@ -186,6 +186,9 @@ pub struct RecordedRequest {
     pub status: u16,
     /// Name of the injected fault, if one fired ([`Fault::name`]).
     pub fault: Option<&'static str>,
+    /// The `request-id` header the simulator answered with (as Exchange does), unique per
+    /// simulator: `00000000-0000-4000-8000-` and the request's number in 12 hex digits.
+    pub request_id: String,
     /// ResponseCode of a SOAP fault answered, or of the first response message.
     pub response_code: Option<String>,
 }
@@ -207,6 +210,8 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<state::State>,
     pub(crate) faults: Mutex<faults::Faults>,
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
+    /// Requests received so far, numbering the `request-id` answered.
+    pub(crate) request_count: std::sync::atomic::AtomicU64,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking test must not break the others).
@@ -257,6 +262,7 @@ impl Simulator {
             state: Mutex::new(state),
             faults: Mutex::new(faults::Faults::default()),
             requests: Mutex::new(Vec::new()),
+            request_count: std::sync::atomic::AtomicU64::new(0),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

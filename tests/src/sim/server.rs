@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -223,11 +224,20 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         server_version: None,
         status: 0,
         fault: None,
+        request_id: format!(
+            "00000000-0000-4000-8000-{:012x}",
+            shared.request_count.fetch_add(1, Ordering::Relaxed) + 1
+        ),
         response_code: None,
     };
-    let result = respond(&shared, &parts, body, &mut rec).await;
-    match &result {
-        Ok(resp) => rec.status = resp.status().as_u16(),
+    let mut result = respond(&shared, &parts, body, &mut rec).await;
+    match &mut result {
+        Ok(resp) => {
+            rec.status = resp.status().as_u16();
+            if let Ok(id) = HeaderValue::from_str(&rec.request_id) {
+                resp.headers_mut().insert("request-id", id);
+            }
+        }
         Err(_) => rec.status = 0,
     }
     lock(&shared.requests).push(rec);
