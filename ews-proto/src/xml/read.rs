@@ -6,12 +6,35 @@
 //! * Nesting depth and item counts are bounded by [`Limits`]; body size is checked by the
 //!   caller before a reader is made.
 //! * Text is borrowed from the input unless it holds references or CR characters.
+//!
+//! # Two fast paths next to quick-xml
+//!
+//! quick-xml parses the structure, but most of an EWS answer is leaf elements
+//! (`<t:PrimarySmtpAddress>kim@contoso.com</t:PrimarySmtpAddress>`) and text, and quick-xml
+//! reports every entity reference as an event of its own (an HTML body has hundreds) and
+//! re-checks every text piece as UTF-8. The reader therefore takes two shortcuts over the
+//! `&str` it was given, and hands anything else to quick-xml:
+//!
+//! * **leaf**: `<name>text</name>` with no attribute, no child, no comment or CDATA, whose
+//!   end tag follows the text exactly, is read in one step: the name resolved against
+//!   quick-xml's namespace scope, the text unescaped in one pass. quick-xml never sees it;
+//!   its input slice is advanced past it (the element is balanced and declares nothing, so
+//!   its state stays right) and positions are corrected by the bytes skipped.
+//! * **text**: the content of an element whose start tag quick-xml just read (attributes
+//!   allowed, e.g. `<t:Body BodyType="HTML">`), when an end tag follows it directly, is
+//!   unescaped in one pass; quick-xml then reads and checks the end tag.
+//!
+//! The leaf shortcut is not taken while quick-xml owes a namespace scope pop that would
+//! remove bindings (an element that declared `xmlns` just closed): until its next event the
+//! scope quick-xml exposes still holds them. References and line ends follow the same rules
+//! on both paths; a differential test in this module compares the two on generated documents.
 
 use std::borrow::Cow;
 
+use memchr::memchr;
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
+use quick_xml::name::{QName, ResolveResult};
 
 use crate::error::{Limit, ServerError};
 use crate::xml::write::is_xml_char;
@@ -92,7 +115,12 @@ impl XmlNs {
 pub struct Element<'a> {
     ns: XmlNs,
     start: BytesStart<'a>,
+    /// Nothing of the element is left to read (an empty-element tag, or a leaf).
     empty: bool,
+    /// Read whole by the leaf fast path; its text waits in [`BodyReader::leaf`].
+    leaf: bool,
+    /// Where the local name starts in the qualified name (after `prefix:`).
+    local_at: usize,
     depth: usize,
     offset: u64,
 }
@@ -105,8 +133,7 @@ impl<'a> Element<'a> {
 
     /// The element's local name (without prefix).
     pub fn local_name(&self) -> &str {
-        let raw: &str = self.start.name().0;
-        raw.rsplit_once(':').map_or(raw, |(_, local)| local)
+        self.start.name().0.get(self.local_at..).unwrap_or_default()
     }
 
     /// Is this `{ns}local`?
@@ -154,6 +181,20 @@ impl<'a> Element<'a> {
 #[derive(Debug)]
 pub struct BodyReader<'a> {
     inner: NsReader<&'a [u8]>,
+    /// The whole input; quick-xml's slice is always a suffix of it.
+    input: &'a str,
+    /// Bytes the fast paths consumed: quick-xml's positions lag by this much.
+    skipped: u64,
+    /// For each element open in quick-xml: does its start tag declare a namespace.
+    declares: Vec<bool>,
+    /// quick-xml will pop, before its next event, a scope that holds bindings.
+    stale_scope: bool,
+    /// Offset of the element whose start tag was the last event read, if it was one.
+    just_started: Option<u64>,
+    /// The last leaf returned and its unescaped text, until [`BodyReader::text`] takes it.
+    leaf: Option<(u64, Cow<'a, str>)>,
+    /// The fast paths are on (only the differential test turns them off).
+    fast: bool,
     depth: usize,
     items: usize,
     limits: Limits,
@@ -168,6 +209,13 @@ impl<'a> BodyReader<'a> {
         config.trim_text(false);
         Self {
             inner,
+            input,
+            skipped: 0,
+            declares: Vec::new(),
+            stale_scope: false,
+            just_started: None,
+            leaf: None,
+            fast: true,
             depth: 0,
             items: 0,
             limits,
@@ -175,16 +223,146 @@ impl<'a> BodyReader<'a> {
     }
 
     fn offset(&self) -> u64 {
-        self.inner.buffer_position()
+        self.inner.buffer_position() + self.skipped
     }
 
     fn syntax(&self, e: impl std::fmt::Display) -> ServerError {
-        ServerError::malformed(e.to_string(), self.inner.error_position())
+        ServerError::malformed(e.to_string(), self.inner.error_position() + self.skipped)
+    }
+
+    /// Where quick-xml's input slice starts in `input`.
+    fn position(&self) -> usize {
+        self.input.len() - self.inner.get_ref().len()
+    }
+
+    /// Moves quick-xml's input past `n` bytes the fast paths consumed.
+    fn advance(&mut self, n: usize) {
+        let rest = self.inner.get_mut();
+        *rest = rest.get(n..).unwrap_or_default();
+        self.skipped += n as u64;
+    }
+
+    /// Keeps the namespace bookkeeping of the fast paths in step with quick-xml, which pops
+    /// the scope of the last `End`/`Empty` only when it reads the next event.
+    fn track(&mut self, event: &Event<'a>, offset: u64) {
+        self.just_started = None;
+        match event {
+            Event::Start(start) => {
+                self.declares.push(declares_namespace(start));
+                self.stale_scope = false;
+                self.just_started = Some(offset);
+            }
+            Event::Empty(start) => self.stale_scope = declares_namespace(start),
+            Event::End(_) => self.stale_scope = self.declares.pop().unwrap_or(true),
+            _ => self.stale_scope = false,
+        }
+    }
+
+    /// The leaf fast path (see the module docs): `Some` when the next element is a leaf it
+    /// read whole, `None` to let quick-xml read it.
+    fn leaf(&mut self) -> Result<Option<Element<'a>>, ServerError> {
+        if !self.fast || self.stale_scope || self.depth == 0 {
+            return Ok(None);
+        }
+        let pos = self.position();
+        let Some(rest) = self.input.get(pos..) else {
+            return Ok(None);
+        };
+        let bytes = rest.as_bytes();
+        let open = bytes.iter().take_while(|&&b| is_space(b)).count();
+        if bytes.get(open) != Some(&b'<') {
+            return Ok(None);
+        }
+        let Some((name_len, local_at)) = simple_qname(&bytes[open + 1..]) else {
+            return Ok(None);
+        };
+        let name_end = open + 1 + name_len;
+        if bytes.get(name_end) != Some(&b'>') {
+            return Ok(None);
+        }
+        let name = &rest[open + 1..name_end];
+        let text_start = name_end + 1;
+        let Some(text_len) = memchr(b'<', &bytes[text_start..]) else {
+            return Ok(None);
+        };
+        let text_end = text_start + text_len;
+        let close = &bytes[text_end..];
+        let closes = close.len() > name.len() + 2
+            && close[1] == b'/'
+            && &close[2..2 + name.len()] == name.as_bytes()
+            && close[2 + name.len()] == b'>';
+        if !closes {
+            return Ok(None);
+        }
+        let offset = (pos + open) as u64;
+        if self.depth + 1 > self.limits.max_depth {
+            return Err(ServerError::LimitExceeded {
+                limit: Limit::Depth,
+                max: self.limits.max_depth,
+            });
+        }
+        let ns = match self.inner.resolver().resolve_element(QName(name)).0 {
+            ResolveResult::Bound(ns) => XmlNs::of(ns.0),
+            ResolveResult::Unbound => XmlNs::None,
+            ResolveResult::Unknown(p) => {
+                return Err(ServerError::malformed(
+                    format!("undeclared namespace prefix {p:?}"),
+                    offset,
+                ));
+            }
+        };
+        let text = unescape(&rest[text_start..text_end], (pos + text_start) as u64)?;
+        self.advance(text_end + name.len() + 3);
+        self.just_started = None;
+        self.leaf = Some((offset, text));
+        Ok(Some(Element {
+            ns,
+            start: BytesStart::new(name),
+            local_at,
+            empty: true,
+            leaf: true,
+            depth: self.depth + 1,
+            offset,
+        }))
+    }
+
+    /// The text fast path (see the module docs) for `element`, whose start tag must be the
+    /// last thing read. `None` to let quick-xml read the content.
+    fn text_direct(&mut self, element: &Element<'a>) -> Result<Option<Cow<'a, str>>, ServerError> {
+        if !self.fast || self.just_started != Some(element.offset) {
+            return Ok(None);
+        }
+        let pos = self.position();
+        let Some(rest) = self.input.get(pos..) else {
+            return Ok(None);
+        };
+        let Some(len) = memchr(b'<', rest.as_bytes()) else {
+            return Ok(None);
+        };
+        if rest.as_bytes().get(len + 1) != Some(&b'/') {
+            return Ok(None);
+        }
+        let text = unescape(&rest[..len], pos as u64)?;
+        self.advance(len);
+        let offset = self.offset();
+        let event = self.inner.read_event().map_err(|e| self.syntax(e))?;
+        self.track(&event, offset);
+        match event {
+            Event::End(_) => {
+                self.depth -= 1;
+                Ok(Some(text))
+            }
+            // `</` can only start an end tag; quick-xml reported an error otherwise.
+            _ => Err(ServerError::malformed("expected an end tag", offset)),
+        }
     }
 
     /// Reads up to the next element start at the current level. `None` at the end of the
     /// current element (its end tag is consumed) or of the document.
     pub(crate) fn next_element(&mut self) -> Result<Option<Element<'a>>, ServerError> {
+        if let Some(leaf) = self.leaf()? {
+            return Ok(Some(leaf));
+        }
         loop {
             let offset = self.offset();
             let read = self.inner.read_resolved_event().map(|(ns, event)| {
@@ -196,6 +374,7 @@ impl<'a> BodyReader<'a> {
                 (ns, event)
             });
             let (ns, event) = read.map_err(|e| self.syntax(e))?;
+            self.track(&event, offset);
             let ns = ns.map_err(|p| {
                 ServerError::malformed(format!("undeclared namespace prefix {p:?}"), offset)
             })?;
@@ -210,8 +389,10 @@ impl<'a> BodyReader<'a> {
                     }
                     return Ok(Some(Element {
                         ns,
+                        local_at: local_at(&start),
                         start,
                         empty: false,
+                        leaf: false,
                         depth: self.depth,
                         offset,
                     }));
@@ -219,8 +400,10 @@ impl<'a> BodyReader<'a> {
                 Event::Empty(start) => {
                     return Ok(Some(Element {
                         ns,
+                        local_at: local_at(&start),
                         start,
                         empty: true,
+                        leaf: false,
                         depth: self.depth + 1,
                         offset,
                     }));
@@ -243,7 +426,7 @@ impl<'a> BodyReader<'a> {
                 }
                 Event::GeneralRef(r) => {
                     // Text between elements: must still be a known reference.
-                    resolve_ref(&r, offset)?;
+                    resolve_entity(&r, offset)?;
                 }
                 Event::Text(_)
                 | Event::CData(_)
@@ -297,22 +480,43 @@ impl<'a> BodyReader<'a> {
     /// Reads the text content of `element` up to its end tag. References are resolved;
     /// child elements (not expected in a text-only element) are skipped.
     ///
-    /// Text without references stays borrowed from the input. quick-xml reports every
-    /// reference as its own event, so text with references (an HTML body has hundreds) is
-    /// appended piece by piece into one `String`, resolved characters pushed in place.
+    /// Text without references or CR stays borrowed from the input. Usually one of the fast
+    /// paths (module docs) read it; otherwise quick-xml's pieces (it reports every
+    /// reference as its own event) are appended into one `String`.
     pub fn text(&mut self, element: &Element<'a>) -> Result<Cow<'a, str>, ServerError> {
+        if element.leaf {
+            let text = match self.leaf.take() {
+                Some((offset, text)) if offset == element.offset => text,
+                // Already taken: the element was read to its end.
+                other => {
+                    self.leaf = other;
+                    Cow::Borrowed("")
+                }
+            };
+            if let Some(c) = forbidden_char(&text) {
+                return Err(element.malformed(format!("text holds U+{:04X}", u32::from(c))));
+            }
+            return Ok(text);
+        }
         if element.empty {
             return Ok(Cow::Borrowed(""));
+        }
+        if let Some(text) = self.text_direct(element)? {
+            if let Some(c) = forbidden_char(&text) {
+                return Err(element.malformed(format!("text holds U+{:04X}", u32::from(c))));
+            }
+            return Ok(text);
         }
         let mut acc: Cow<'a, str> = Cow::Borrowed("");
         loop {
             let offset = self.offset();
             let event = self.inner.read_event().map_err(|e| self.syntax(e))?;
+            self.track(&event, offset);
             let piece: Cow<'a, str> = match event {
                 Event::Text(t) => t.xml10_content(),
                 Event::CData(c) => c.xml10_content(),
                 Event::GeneralRef(r) => {
-                    let c = resolve_ref(&r, offset)?;
+                    let c = resolve_entity(&r, offset)?;
                     acc.to_mut().push(c);
                     continue;
                 }
@@ -407,34 +611,161 @@ pub(crate) fn forbidden_char(s: &str) -> Option<char> {
     s.chars().find(|&c| !is_xml_char(c))
 }
 
-/// Resolves a predefined entity or a character reference. Anything else is an error: no
-/// entity is ever expanded.
-fn resolve_ref(r: &quick_xml::events::BytesRef<'_>, offset: u64) -> Result<char, ServerError> {
-    if r.is_char_ref() {
-        return match r.resolve_char_ref() {
-            Ok(Some(c)) if is_xml_char(c) => Ok(c),
-            _ => Err(ServerError::malformed(
-                "character reference to a character XML 1.0 forbids",
-                offset,
-            )),
-        };
+/// Resolves the reference `&name;`: a predefined entity or a character reference to a
+/// character XML 1.0 allows. Anything else is an error: no entity is ever expanded.
+fn resolve_entity(name: &str, offset: u64) -> Result<char, ServerError> {
+    match name {
+        "amp" => return Ok('&'),
+        "lt" => return Ok('<'),
+        "gt" => return Ok('>'),
+        "quot" => return Ok('"'),
+        "apos" => return Ok('\''),
+        _ => {}
     }
-    match &**r {
-        "amp" => Ok('&'),
-        "lt" => Ok('<'),
-        "gt" => Ok('>'),
-        "quot" => Ok('"'),
-        "apos" => Ok('\''),
-        other => Err(ServerError::malformed(
-            format!("reference to undeclared entity {:?}", truncate(other, 32)),
+    let Some(number) = name.strip_prefix('#') else {
+        return Err(ServerError::malformed(
+            format!("reference to undeclared entity {:?}", truncate(name, 32)),
+            offset,
+        ));
+    };
+    let (digits, radix) = match number.strip_prefix('x') {
+        Some(hex) => (hex, 16),
+        None => (number, 10),
+    };
+    // `from_str_radix` would accept a sign; XML allows digits only.
+    let code = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        u32::from_str_radix(digits, radix).ok()
+    } else {
+        None
+    };
+    match code.and_then(char::from_u32) {
+        Some(c) if is_xml_char(c) => Ok(c),
+        _ => Err(ServerError::malformed(
+            format!(
+                "character reference {:?} to a character XML 1.0 forbids",
+                truncate(name, 32)
+            ),
             offset,
         )),
     }
 }
 
+/// Text as XML 1.0 reads it: references resolved, `\r\n` and lone `\r` read as `\n`.
+/// Borrowed when there is neither. `offset` is where `raw` starts, for errors.
+fn unescape(raw: &str, offset: u64) -> Result<Cow<'_, str>, ServerError> {
+    let bytes = raw.as_bytes();
+    let Some(mut next) = find_amp_or_cr(bytes) else {
+        return Ok(Cow::Borrowed(raw));
+    };
+    let mut out = String::with_capacity(raw.len());
+    let mut done = 0;
+    loop {
+        out.push_str(&raw[done..next]);
+        if bytes[next] == b'\r' {
+            out.push('\n');
+            done = next + 1;
+            if bytes.get(done) == Some(&b'\n') {
+                done += 1;
+            }
+        } else {
+            // A bounded search for the `;` keeps text full of bare `&` linear.
+            let window = &bytes[next + 1..bytes.len().min(next + 1 + MAX_REF)];
+            let at = offset + next as u64;
+            let Some(len) = window.iter().position(|&b| b == b';') else {
+                return Err(ServerError::malformed("unterminated reference", at));
+            };
+            out.push(resolve_entity(&raw[next + 1..next + 1 + len], at)?);
+            done = next + 2 + len;
+        }
+        match find_amp_or_cr(&bytes[done..]) {
+            Some(k) => next = done + k,
+            None => {
+                out.push_str(&raw[done..]);
+                return Ok(Cow::Owned(out));
+            }
+        }
+    }
+}
+
+/// The first `&` or CR in `bytes`. References in an HTML body are a few bytes apart, where
+/// `memchr2`'s vector set-up costs more than it saves: this reads eight bytes per step
+/// (SWAR: a byte of `x ^ pattern` is zero exactly where `x` holds the pattern byte).
+fn find_amp_or_cr(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const AMP: u64 = u64::from_ne_bytes([b'&'; 8]);
+    const CR: u64 = u64::from_ne_bytes([b'\r'; 8]);
+    let zero_bytes = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let hits = zero_bytes(x ^ AMP) | zero_bytes(x ^ CR);
+        if hits != 0 {
+            // Only bytes above a true hit can be false hits; the lowest is exact.
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'&' || b == b'\r')
+        .map(|i| at + i)
+}
+
+/// Longest reference name the unescaper looks at (`#x` and 30 digits: leading zeros).
+const MAX_REF: usize = 32;
+
+/// Does this start tag declare a namespace? (A false "yes", an attribute value holding
+/// `xmlns`, only turns the leaf fast path off for one step.)
+fn declares_namespace(start: &BytesStart<'_>) -> bool {
+    memchr::memmem::find(start.attributes_raw().as_bytes(), b"xmlns").is_some()
+}
+
+/// XML white space.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The name the leaf fast path reads at the start of `bytes`: `local` or `prefix:local`,
+/// each part an ASCII NCName. Returns its length and where the local part starts; `None`
+/// (let quick-xml read it) for anything else, such as non-ASCII names.
+fn simple_qname(bytes: &[u8]) -> Option<(usize, usize)> {
+    let starts_part = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+    if !starts_part(bytes.first()) {
+        return None;
+    }
+    let mut local_at = 0;
+    let mut len = 1;
+    while let Some(&b) = bytes.get(len) {
+        if b == b':' && local_at == 0 {
+            if !starts_part(bytes.get(len + 1)) {
+                return None;
+            }
+            local_at = len + 1;
+            len += 2;
+        } else if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.') {
+            len += 1;
+        } else {
+            return Some((len, local_at));
+        }
+    }
+    Some((len, local_at))
+}
+
+/// Where the local part of `start`'s name begins (after the last `:`).
+fn local_at(start: &BytesStart<'_>) -> usize {
+    let name = start.name().0;
+    memchr::memrchr(b':', name.as_bytes()).map_or(0, |i| i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn root<'a>(r: &mut BodyReader<'a>) -> Element<'a> {
         r.next_element().unwrap().unwrap()
@@ -546,5 +877,251 @@ mod tests {
         let a = root(&mut r);
         let res = r.children(&a, |_, _| Ok::<_, ServerError>(()));
         assert!(res.is_err());
+    }
+
+    #[test]
+    fn finds_the_first_ampersand_or_cr_at_every_position() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for hit in [b'&', b'\r'] {
+                    let mut bytes = vec![b'a'; len];
+                    // Bytes that differ from the patterns by one bit, to catch carries.
+                    bytes.iter_mut().step_by(3).for_each(|b| *b = b'\'');
+                    bytes.iter_mut().skip(1).step_by(5).for_each(|b| *b = 0x0C);
+                    let want = (at < len).then(|| {
+                        bytes[at] = hit;
+                        at
+                    });
+                    if let Some(after) = bytes.get_mut(at + 1) {
+                        *after = b'&';
+                    }
+                    assert_eq!(
+                        find_amp_or_cr(&bytes),
+                        want.or((at + 1 < len).then_some(at + 1)),
+                        "{bytes:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_paths_keep_positions_and_scopes() {
+        // A leaf after an element that declared (and so pops) a binding: `p` is the outer
+        // binding again, not the inner one.
+        let doc = concat!(
+            r#"<r xmlns:p="http://schemas.microsoft.com/exchange/services/2006/types">"#,
+            r#"<a xmlns:p="urn:other"><p:x>1</p:x></a><p:b>2</p:b>"#,
+            r#"<c xmlns:p="urn:other"/><p:d>3</p:d></r>"#
+        );
+        let mut r = BodyReader::new(doc, Limits::default());
+        let top = root(&mut r);
+        let mut seen = Vec::new();
+        r.children(&top, |r, e| {
+            if e.local_name() != "a" && e.local_name() != "c" {
+                seen.push((e.ns(), r.text(&e)?.into_owned()));
+            }
+            Ok::<_, ServerError>(())
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            [
+                (XmlNs::Types, "2".to_owned()),
+                (XmlNs::Types, "3".to_owned())
+            ]
+        );
+        // An error after a leaf points into the input where it is.
+        let doc = "<r><a>x</a><b>&bogus;</b></r>";
+        let mut r = BodyReader::new(doc, Limits::default());
+        let top = root(&mut r);
+        let err = r.children(&top, |r, e| r.text(&e).map(drop)).unwrap_err();
+        let ServerError::Malformed { offset, .. } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(offset, doc.find("&bogus").unwrap() as u64);
+    }
+
+    /// One node of a generated document (see `differential`).
+    #[derive(Debug, Clone)]
+    enum Node {
+        /// `<prefix:L.. xmlns..>text</..>` (a leaf, maybe with attributes or CDATA).
+        Leaf {
+            prefix: usize,
+            declare: Option<(usize, usize)>,
+            attr: bool,
+            text: String,
+        },
+        /// `<prefix:C.. xmlns..>children</..>`, maybe with a wrong end tag.
+        Parent {
+            prefix: usize,
+            declare: Option<(usize, usize)>,
+            children: Vec<Node>,
+            wrong_end: bool,
+        },
+        /// `<prefix:E/>`.
+        Empty { prefix: usize },
+    }
+
+    const PREFIXES: [&str; 4] = ["", "t", "m", "q"];
+    const URIS: [&str; 3] = [
+        "http://schemas.microsoft.com/exchange/services/2006/types",
+        "http://schemas.microsoft.com/exchange/services/2006/messages",
+        "urn:other",
+    ];
+
+    fn qname(prefix: usize, local: &str) -> String {
+        match PREFIXES[prefix] {
+            "" => local.to_owned(),
+            p => format!("{p}:{local}"),
+        }
+    }
+
+    fn declaration(declare: Option<(usize, usize)>) -> String {
+        match declare {
+            None => String::new(),
+            Some((p, u)) => match PREFIXES[p] {
+                "" => format!(r#" xmlns="{}""#, URIS[u]),
+                p => format!(r#" xmlns:{p}="{}""#, URIS[u]),
+            },
+        }
+    }
+
+    fn render(node: &Node, out: &mut String) {
+        match node {
+            Node::Leaf {
+                prefix,
+                declare,
+                attr,
+                text,
+            } => {
+                let name = qname(*prefix, "L");
+                let extra = if *attr { r#" A="1""# } else { "" };
+                out.push_str(&format!(
+                    "<{name}{}{extra}>{text}</{name}>",
+                    declaration(*declare)
+                ));
+            }
+            Node::Parent {
+                prefix,
+                declare,
+                children,
+                wrong_end,
+            } => {
+                let name = qname(*prefix, "C");
+                out.push_str(&format!("<{name}{}>", declaration(*declare)));
+                for child in children {
+                    out.push_str("\n ");
+                    render(child, out);
+                }
+                let end = if *wrong_end {
+                    qname(*prefix, "W")
+                } else {
+                    name
+                };
+                out.push_str(&format!("</{end}>"));
+            }
+            Node::Empty { prefix } => out.push_str(&format!("<{}/>", qname(*prefix, "E"))),
+        }
+    }
+
+    fn node() -> impl Strategy<Value = Node> {
+        let text = proptest::collection::vec(
+            prop_oneof![
+                Just("a"),
+                Just(" "),
+                Just("é"),
+                Just("&amp;"),
+                Just("&lt;"),
+                Just("&#65;"),
+                Just("&#x263A;"),
+                Just("\r"),
+                Just("\r\n"),
+                Just("\n"),
+                Just("&bogus;"),
+                Just("&"),
+                Just("&#0;"),
+                Just("\u{1}"),
+                Just("<![CDATA[x<y]]>"),
+                Just("<!--c-->"),
+            ],
+            0..8,
+        )
+        .prop_map(|parts| parts.concat());
+        let declare = proptest::option::weighted(0.3, (0usize..4, 0usize..3));
+        let leaf = (
+            0usize..4,
+            declare.clone(),
+            proptest::bool::weighted(0.2),
+            text,
+        )
+            .prop_map(|(prefix, declare, attr, text)| Node::Leaf {
+                prefix,
+                declare,
+                attr,
+                text,
+            });
+        let empty = (0usize..4).prop_map(|prefix| Node::Empty { prefix });
+        prop_oneof![4 => leaf, 1 => empty].prop_recursive(4, 40, 6, move |inner| {
+            (
+                0usize..4,
+                declare.clone(),
+                proptest::collection::vec(inner, 0..6),
+                proptest::bool::weighted(0.05),
+            )
+                .prop_map(|(prefix, declare, children, wrong_end)| Node::Parent {
+                    prefix,
+                    declare,
+                    children,
+                    wrong_end,
+                })
+        })
+    }
+
+    /// Walks a document generically: text of `L` elements, children of all others.
+    fn walk(doc: &str, fast: bool) -> Result<Vec<(XmlNs, String, usize, String)>, ServerError> {
+        fn visit<'a>(
+            r: &mut BodyReader<'a>,
+            e: Element<'a>,
+            seen: &mut Vec<(XmlNs, String, usize, String)>,
+        ) -> Result<(), ServerError> {
+            let text = if e.local_name() == "L" {
+                r.text(&e)?.into_owned()
+            } else {
+                String::new()
+            };
+            seen.push((e.ns(), e.local_name().to_owned(), e.depth, text));
+            if e.local_name() != "L" {
+                r.children(&e, |r, child| visit(r, child, seen))?;
+            }
+            Ok(())
+        }
+        let mut r = BodyReader::new(doc, Limits::default().max_depth(5));
+        r.fast = fast;
+        let mut seen = Vec::new();
+        while let Some(e) = r.next_element()? {
+            visit(&mut r, e, &mut seen)?;
+            r.skip_to_depth(0)?;
+        }
+        Ok(seen)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2048, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The fast paths read exactly what quick-xml reads, and refuse what it refuses.
+        #[test]
+        fn differential(top in node(), declare in proptest::option::of((0usize..4, 0usize..3))) {
+            let mut doc = format!(r#"<Root xmlns:t="{}" xmlns:m="{}"{}>"#, URIS[0], URIS[1], declaration(declare));
+            render(&top, &mut doc);
+            doc.push_str("</Root>");
+            let fast = walk(&doc, true);
+            let slow = walk(&doc, false);
+            match (&fast, &slow) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a, b, "{}", doc),
+                (Err(_), Err(_)) => {}
+                _ => prop_assert!(false, "{doc}\nfast: {fast:?}\nslow: {slow:?}"),
+            }
+        }
     }
 }
