@@ -51,16 +51,22 @@ pub struct Auth {
     /// Incremented at every `set_token`, so a call can tell a fresh token from the one
     /// its request was sent with.
     generation: u64,
+    /// The `Authorization` value for the credentials and token above, made once when they
+    /// change rather than at every request (`Debug` of a sensitive value hides it).
+    header: Option<HeaderValue>,
 }
 
 impl Auth {
     /// The state for `credentials`, without a token yet.
     pub fn new(credentials: Credentials) -> Self {
-        Self {
+        let mut auth = Self {
             credentials,
             token: None,
             generation: 0,
-        }
+            header: None,
+        };
+        auth.header = auth.make_header();
+        auth
     }
 
     /// The credentials.
@@ -72,6 +78,7 @@ impl Auth {
     pub fn set_token(&mut self, token: Secret<String>) {
         self.token = Some(token);
         self.generation += 1;
+        self.header = self.make_header();
     }
 
     /// Does the next request need a token first?
@@ -90,6 +97,10 @@ impl Auth {
 
     /// The `Authorization` header value, marked sensitive so HTTP libraries redact it.
     pub(crate) fn header(&self) -> Option<HeaderValue> {
+        self.header.clone()
+    }
+
+    fn make_header(&self) -> Option<HeaderValue> {
         let raw = match &self.credentials {
             Credentials::None => return None,
             Credentials::Basic { username, password } => {
