@@ -7,7 +7,7 @@ mod response;
 mod version;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{Method, StatusCode};
 
 pub use code::ResponseCode;
@@ -61,29 +61,68 @@ pub(crate) fn encode<O: Operation + ?Sized>(
     // Most requests fit; a CreateItem with a long body grows it once or twice.
     let mut buf = BytesMut::with_capacity(4096);
     encode_into(op, ctx, &mut buf)?;
-    let action = HeaderValue::from_str(&format!("\"{NS_MESSAGES}/{}\"", O::NAME))
-        .map_err(|_| UsageError::invalid("operation name", "not a valid SOAPAction"))?;
-    let mut builder = http::Request::builder()
-        .method(Method::POST)
-        .uri(ctx.endpoint().clone())
-        .header(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/xml; charset=utf-8"),
-        )
-        .header(ACCEPT, HeaderValue::from_static("text/xml"))
-        .header("SOAPAction", action);
+    let action = soap_action(O::NAME)?;
     let anchor = ctx
         .impersonation()
         .and_then(Impersonation::anchor)
         .or_else(|| op.anchor_mailbox());
+    let anchor = anchor
+        .map(|a| HeaderValue::from_bytes(a.as_bytes()))
+        .transpose()
+        .map_err(|_| UsageError::invalid("X-AnchorMailbox", "not a valid header value"))?;
+    // Built in place: every part is already valid, so the checking builder has nothing to
+    // add (and costs more than the rest of a small request's headers).
+    let mut request = http::Request::new(buf.freeze());
+    *request.method_mut() = Method::POST;
+    *request.uri_mut() = ctx.endpoint().clone();
+    let headers = request.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    headers.insert(ACCEPT, HeaderValue::from_static("text/xml"));
+    headers.insert(SOAP_ACTION, action);
     if let Some(anchor) = anchor {
-        let value = HeaderValue::from_bytes(anchor.as_bytes())
-            .map_err(|_| UsageError::invalid("X-AnchorMailbox", "not a valid header value"))?;
-        builder = builder.header(X_ANCHOR_MAILBOX, value);
+        headers.insert(ANCHOR_MAILBOX, anchor);
     }
-    builder
-        .body(buf.freeze())
-        .map_err(|_| UsageError::InvalidEndpoint(ctx.endpoint().to_string()))
+    Ok(request)
+}
+
+/// `SOAPAction` (names are case-insensitive; HTTP/1 clients send them as stored).
+const SOAP_ACTION: HeaderName = HeaderName::from_static("soapaction");
+/// [`X_ANCHOR_MAILBOX`] as a header name.
+const ANCHOR_MAILBOX: HeaderName = HeaderName::from_static("x-anchormailbox");
+
+/// The `SOAPAction` value of the operation `name`: `"<messages namespace>/<name>"`, a
+/// constant for this crate's operations.
+fn soap_action(name: &str) -> Result<HeaderValue, UsageError> {
+    macro_rules! known {
+        ($($op:literal),* $(,)?) => {
+            match name {
+                $($op => {
+                    const ACTION: HeaderValue = HeaderValue::from_static(concat!(
+                        "\"http://schemas.microsoft.com/exchange/services/2006/messages/",
+                        $op,
+                        "\""
+                    ));
+                    return Ok(ACTION);
+                })*
+                _ => {}
+            }
+        };
+    }
+    known!(
+        "AddDelegate",
+        "GetDelegate",
+        "UpdateDelegate",
+        "RemoveDelegate",
+        "CreateItem",
+        "GetItem",
+        "DeleteItem",
+        "FindItem",
+    );
+    HeaderValue::from_str(&format!("\"{NS_MESSAGES}/{name}\""))
+        .map_err(|_| UsageError::invalid("operation name", "not a valid SOAPAction"))
 }
 
 /// Appends the SOAP envelope for `op` to `buf` (the body of [`encode`]'s request).
