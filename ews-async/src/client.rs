@@ -10,9 +10,8 @@ use ews_proto::{
     AddDelegate, Auth, Call, CreateItem, Credentials, DelegateUser, DeleteItem, DeleteType,
     EmailAddress, Error, ExchangeVersion, FindItem, FolderId, GetDelegate, GetItem, Impersonation,
     ItemId, Limits, MailboxCulture, NewCalendarItem, Operation, RemoveDelegate, Reply,
-    RequestContext, RetryPolicy, SendMeetingCancellations, ServerVersionInfo, Step, TimeZoneId,
-    TransportError, TransportErrorKind, UpdateDelegate, UsageError, UserId, VersionName,
-    X_ANCHOR_MAILBOX,
+    RequestContext, RetryPolicy, SendMeetingCancellations, Step, TimeZoneId, TransportError,
+    TransportErrorKind, UpdateDelegate, UsageError, UserId, X_ANCHOR_MAILBOX,
 };
 use http::HeaderValue;
 use http::header::USER_AGENT;
@@ -314,30 +313,13 @@ fn record_outcome<T>(result: &Result<Reply<T>, Error>) {
     match result {
         Ok(reply) => {
             if let Some(v) = &reply.server_version {
-                span.record("server_version", version_string(v).as_str());
+                // Formatted only if a subscriber records the field.
+                span.record("server_version", tracing::field::display(v));
             }
             tracing::debug!("done");
         }
         Err(e) => tracing::debug!(error = %e, "failed"),
     }
-}
-
-/// `15.1.2507.6 (V2017_07_11)`.
-fn version_string(v: &ServerVersionInfo) -> String {
-    let part = |n: Option<i32>| n.map_or_else(|| "?".to_owned(), |n| n.to_string());
-    let mut s = format!(
-        "{}.{}.{}.{}",
-        part(v.major_version),
-        part(v.minor_version),
-        part(v.major_build_number),
-        part(v.minor_build_number)
-    );
-    match &v.version {
-        Some(VersionName::Known(k)) => s.push_str(&format!(" ({k:?})")),
-        Some(VersionName::Other(o)) => s.push_str(&format!(" ({o:?})")),
-        Some(_) | None => {}
-    }
-    s
 }
 
 impl fmt::Debug for Client {

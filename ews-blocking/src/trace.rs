@@ -4,7 +4,7 @@
 //! few named ones (never `Authorization`).
 
 use bytes::Bytes;
-use ews_proto::{Error, Reply, ServerVersionInfo, TransportError, VersionName, X_ANCHOR_MAILBOX};
+use ews_proto::{Error, Reply, TransportError, X_ANCHOR_MAILBOX};
 use tracing::Span;
 use tracing::field::Empty;
 
@@ -76,27 +76,12 @@ pub(crate) fn done<T>(span: &Span, result: Result<Reply<T>, Error>) -> Result<Re
     match &result {
         Ok(reply) => {
             if let Some(v) = &reply.server_version {
-                span.record("server_version", version(v).as_str());
+                // Formatted only if a subscriber records the field.
+                span.record("server_version", tracing::field::display(v));
             }
             tracing::debug!("done");
         }
         Err(e) => tracing::debug!(error = %e, "failed"),
     }
     result
-}
-
-fn version(v: &ServerVersionInfo) -> String {
-    let n = |x: Option<i32>| x.map_or_else(|| "?".to_owned(), |x| x.to_string());
-    let name = match &v.version {
-        Some(VersionName::Known(k)) => k.to_string(),
-        Some(VersionName::Other(o)) => o.to_string(),
-        Some(_) | None => String::new(),
-    };
-    format!(
-        "{}.{}.{}.{} {name}",
-        n(v.major_version),
-        n(v.minor_version),
-        n(v.major_build_number),
-        n(v.minor_build_number)
-    )
 }

@@ -53,7 +53,7 @@ fn assert_trace(driver: &str, text: &str, request_id: &str) {
         "attempt=1",
         "status=200",
         &format!("request_id=\"{request_id}\""),
-        "server_version=\"15.",
+        "server_version=15.",
         "<m:GetDelegate ",
         "GetDelegateResponse",
     ] {

@@ -87,27 +87,60 @@ pub enum VersionName {
     Other(Unrecognized),
 }
 
+/// `15.1.2507.6 (V2017_07_11)`; `?` for a part the server left out, no parentheses without
+/// a `Version`.
+impl fmt::Display for ServerVersionInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts = [
+            self.major_version,
+            self.minor_version,
+            self.major_build_number,
+            self.minor_build_number,
+        ];
+        for (i, part) in parts.into_iter().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            match part {
+                Some(n) => write!(f, "{n}")?,
+                None => f.write_str("?")?,
+            }
+        }
+        match &self.version {
+            Some(VersionName::Known(k)) => write!(f, " ({k})"),
+            Some(VersionName::Other(o)) => write!(f, " ({})", o.as_str()),
+            None => Ok(()),
+        }
+    }
+}
+
 impl ServerVersionInfo {
     pub(crate) fn read(e: &Element<'_>) -> Result<Self, ServerError> {
-        let int =
-            |name: &str| -> Result<Option<i32>, ServerError> {
-                match e.attr(name)? {
-                    None => Ok(None),
-                    Some(v) => v.trim().parse().map(Some).map_err(|_| {
-                        e.malformed(format!("ServerVersionInfo/@{name} is not a number"))
-                    }),
+        let mut info = Self::default();
+        e.each_attr(|name, value| {
+            let number = |slot: &mut Option<i32>| match value.trim().parse() {
+                Ok(n) => {
+                    *slot = Some(n);
+                    Ok(())
                 }
+                Err(_) => Err(e.malformed(format!("ServerVersionInfo/@{name} is not a number"))),
             };
-        Ok(Self {
-            major_version: int("MajorVersion")?,
-            minor_version: int("MinorVersion")?,
-            major_build_number: int("MajorBuildNumber")?,
-            minor_build_number: int("MinorBuildNumber")?,
-            version: e.attr("Version")?.map(|v| match v.parse() {
-                Ok(known) => VersionName::Known(known),
-                Err(_) => VersionName::Other(Unrecognized::new(&v)),
-            }),
-        })
+            match name {
+                "MajorVersion" => number(&mut info.major_version),
+                "MinorVersion" => number(&mut info.minor_version),
+                "MajorBuildNumber" => number(&mut info.major_build_number),
+                "MinorBuildNumber" => number(&mut info.minor_build_number),
+                "Version" => {
+                    info.version = Some(match value.parse() {
+                        Ok(known) => VersionName::Known(known),
+                        Err(_) => VersionName::Other(Unrecognized::new(&value)),
+                    });
+                    Ok(())
+                }
+                _ => Ok(()),
+            }
+        })?;
+        Ok(info)
     }
 
     /// The newest [`ExchangeVersion`] this server is known to accept, if the answer says.
@@ -122,6 +155,22 @@ impl ServerVersionInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_version_displays_like_exchange_writes_it() {
+        let mut v = ServerVersionInfo {
+            major_version: Some(15),
+            minor_version: Some(1),
+            major_build_number: Some(2507),
+            minor_build_number: Some(6),
+            version: Some(VersionName::Known(ExchangeVersion::V2017_07_11)),
+        };
+        assert_eq!(v.to_string(), "15.1.2507.6 (V2017_07_11)");
+        v.minor_build_number = None;
+        v.version = Some(VersionName::Other(Unrecognized::new("V2_47")));
+        assert_eq!(v.to_string(), "15.1.2507.? (V2_47)");
+        assert_eq!(ServerVersionInfo::default().to_string(), "?.?.?.?");
+    }
 
     #[test]
     fn versions_round_trip_and_order() {

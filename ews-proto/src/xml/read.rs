@@ -143,22 +143,38 @@ impl<'a> Element<'a> {
 
     /// The value of the unprefixed attribute `name`, with references resolved.
     pub fn attr(&self, name: &str) -> Result<Option<Cow<'_, str>>, ServerError> {
+        let mut found = None;
+        self.each_attr(|key, value| {
+            if found.is_none() && key == name {
+                found = Some(value);
+            }
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    /// Calls `f` with the name (as written, prefix included) and value (references
+    /// resolved) of each attribute, in document order: one pass for an element whose
+    /// several attributes are all wanted.
+    pub(crate) fn each_attr<'s>(
+        &'s self,
+        mut f: impl FnMut(&str, Cow<'s, str>) -> Result<(), ServerError>,
+    ) -> Result<(), ServerError> {
         for attr in self.start.attributes().with_checks(false) {
             let attr = attr.map_err(|e| ServerError::malformed(e.to_string(), self.offset))?;
-            if attr.key.as_ref() == name {
-                let value = attr
-                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                    .map_err(|e| ServerError::malformed(e.to_string(), self.offset))?;
-                if let Some(c) = forbidden_char(&value) {
-                    return Err(ServerError::malformed(
-                        format!("attribute {name} holds U+{:04X}", u32::from(c)),
-                        self.offset,
-                    ));
-                }
-                return Ok(Some(value));
+            let key = attr.key.as_ref();
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| ServerError::malformed(e.to_string(), self.offset))?;
+            if let Some(c) = forbidden_char(&value) {
+                return Err(ServerError::malformed(
+                    format!("attribute {key} holds U+{:04X}", u32::from(c)),
+                    self.offset,
+                ));
             }
+            f(key, value)?;
         }
-        Ok(None)
+        Ok(())
     }
 
     /// Byte offset of the element in the body, for error messages.
