@@ -207,6 +207,10 @@ pub struct BodyReader<'a> {
     stale_scope: bool,
     /// Offset of the element whose start tag was the last event read, if it was one.
     just_started: Option<u64>,
+    /// quick-xml's last event was a tag, so its input starts right after a `>` where it
+    /// expects character data: the only place the leaf path may begin. (After a text
+    /// event quick-xml has already stepped into the next tag.)
+    boundary: bool,
     /// The last leaf returned and its unescaped text, until [`BodyReader::text`] takes it.
     leaf: Option<(u64, Cow<'a, str>)>,
     /// The fast paths are on (only the differential test turns them off).
@@ -230,6 +234,7 @@ impl<'a> BodyReader<'a> {
             declares: Vec::new(),
             stale_scope: false,
             just_started: None,
+            boundary: false,
             leaf: None,
             fast: true,
             depth: 0,
@@ -244,6 +249,18 @@ impl<'a> BodyReader<'a> {
 
     fn syntax(&self, e: impl std::fmt::Display) -> ServerError {
         ServerError::malformed(e.to_string(), self.inner.error_position() + self.skipped)
+    }
+
+    /// quick-xml's next event, unresolved.
+    fn read_event(&mut self) -> Result<Event<'a>, ServerError> {
+        self.inner.read_event().map_err(|e| self.failed(e))
+    }
+
+    /// A syntax error from quick-xml. Its state is not to be trusted after one, so the fast
+    /// paths stay off should a caller read on.
+    fn failed(&mut self, e: impl std::fmt::Display) -> ServerError {
+        self.fast = false;
+        self.syntax(e)
     }
 
     /// Where quick-xml's input slice starts in `input`.
@@ -262,6 +279,7 @@ impl<'a> BodyReader<'a> {
     /// the scope of the last `End`/`Empty` only when it reads the next event.
     fn track(&mut self, event: &Event<'a>, offset: u64) {
         self.just_started = None;
+        self.boundary = matches!(event, Event::Start(_) | Event::End(_) | Event::Empty(_));
         match event {
             Event::Start(start) => {
                 self.declares.push(declares_namespace(start));
@@ -277,7 +295,7 @@ impl<'a> BodyReader<'a> {
     /// The leaf fast path (see the module docs): `Some` when the next element is a leaf it
     /// read whole, `None` to let quick-xml read it.
     fn leaf(&mut self) -> Result<Option<Element<'a>>, ServerError> {
-        if !self.fast || self.stale_scope || self.depth == 0 {
+        if !self.fast || !self.boundary || self.stale_scope || self.depth == 0 {
             return Ok(None);
         }
         let pos = self.position();
@@ -361,7 +379,7 @@ impl<'a> BodyReader<'a> {
         let text = unescape(&rest[..len], pos as u64)?;
         self.advance(len);
         let offset = self.offset();
-        let event = self.inner.read_event().map_err(|e| self.syntax(e))?;
+        let event = self.read_event()?;
         self.track(&event, offset);
         match event {
             Event::End(_) => {
@@ -389,7 +407,7 @@ impl<'a> BodyReader<'a> {
                 };
                 (ns, event)
             });
-            let (ns, event) = read.map_err(|e| self.syntax(e))?;
+            let (ns, event) = read.map_err(|e| self.failed(e))?;
             self.track(&event, offset);
             let ns = ns.map_err(|p| {
                 ServerError::malformed(format!("undeclared namespace prefix {p:?}"), offset)
@@ -526,7 +544,7 @@ impl<'a> BodyReader<'a> {
         let mut acc: Cow<'a, str> = Cow::Borrowed("");
         loop {
             let offset = self.offset();
-            let event = self.inner.read_event().map_err(|e| self.syntax(e))?;
+            let event = self.read_event()?;
             self.track(&event, offset);
             let piece: Cow<'a, str> = match event {
                 Event::Text(t) => t.xml10_content(),
@@ -956,6 +974,27 @@ mod tests {
             panic!("{err:?}")
         };
         assert_eq!(offset, doc.find("&bogus").unwrap() as u64);
+    }
+
+    #[test]
+    fn reading_on_after_an_error_never_desynchronises_quick_xml() {
+        // `text` fails on the NUL after quick-xml has read the text up to `<b>`; a caller
+        // that reads on must not have `<b>t</b>` taken by the leaf path behind quick-xml's
+        // back (found by fuzzing: quick-xml then parsed character data as markup).
+        let doc = "<r><a>x\u{0}<b>t</b>y</a><c>z</c></r>";
+        for fast in [true, false] {
+            let mut r = BodyReader::new(doc, Limits::default());
+            r.fast = fast;
+            let top = root(&mut r);
+            let a = r.next_element().unwrap().unwrap();
+            assert!(r.text(&a).is_err());
+            let mut names = Vec::new();
+            while let Ok(Some(e)) = r.next_element() {
+                names.push(e.local_name().to_owned());
+            }
+            assert_eq!(names, ["b"], "fast: {fast}");
+            let _ = top;
+        }
     }
 
     /// One node of a generated document (see `differential`).
