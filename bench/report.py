@@ -39,6 +39,10 @@ RATIOS = [
     ("encode_create_item_on_behalf_5_attendees", "ews-proto-encode_into",
      "ews-0.1.2-as_xml_document",
      "CreateItem on behalf: `encode_into` speed-up over ews 0.1.2", "(info)", "x"),
+    ("roundtrip_getdelegate_1", "ews-blocking", "bare-ureq",
+     "Round trip GetDelegate 1 (1.9 KB): ews-blocking throughput / bare ureq", ">= 90%", "pct"),
+    ("roundtrip_getdelegate_1", "ews-async", "bare-hyper",
+     "Round trip GetDelegate 1 (1.9 KB): ews-async throughput / bare hyper", ">= 90%", "pct"),
     ("roundtrip_getdelegate_100", "ews-blocking", "bare-ureq",
      "Round trip GetDelegate 100 (96 KB): ews-blocking throughput / bare ureq", "(info)", "pct"),
     ("roundtrip_getdelegate_100", "ews-async", "bare-hyper",
@@ -55,6 +59,8 @@ CALLGRIND = [
     ("ews-finditem", "proto-finditem", 1),
     ("ews-encode", "proto-encode-request", 2000),
     ("ews-encode", "proto-encode", 2000),
+    ("rt-bare-ureq", "rt-blocking", 2000),
+    ("rt-bare-hyper", "rt-async", 2000),
 ]
 
 

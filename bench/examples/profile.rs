@@ -6,7 +6,9 @@
 //! ```
 //!
 //! Cases: `{scan,plain,proto}-{getdelegate,getitem,finditem}`, `ews-{getitem,finditem}`,
-//! `proto-encode`, `proto-encode-request`, `ews-encode`. The corpus is generated under `$CARGO_TARGET_DIR/tmp` (default `target/tmp`)
+//! `proto-encode`, `proto-encode-request`, `ews-encode`, and the loopback round trips on
+//! the one-delegate answer `rt-{bare-ureq,blocking,bare-hyper,async}` (user-space
+//! instructions of client and server; the kernel's share is not counted). The corpus is generated under `$CARGO_TARGET_DIR/tmp` (default `target/tmp`)
 //! unless `EWS_BENCH_CORPUS_PARENT` names another directory.
 
 #![allow(clippy::print_stdout)]
@@ -21,6 +23,9 @@ use ews_proto::{FindItem, FolderId, GetDelegate, GetItem, ItemId, Operation};
 
 #[path = "../peer_create_item.rs"]
 mod peer_create_item;
+
+#[path = "../loopback.rs"]
+mod loopback;
 
 fn corpus_parent() -> PathBuf {
     if let Some(dir) = std::env::var_os("EWS_BENCH_CORPUS_PARENT") {
@@ -55,6 +60,25 @@ fn main() {
     let ctx = inputs::context();
     let create = inputs::create_item_on_behalf();
     let peer = peer_create_item::peer_envelope();
+    let loopback = case.starts_with("rt-").then(|| {
+        let answer = corpus
+            .read("getdelegate_1.xml")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let server = loopback::Server::start(Bytes::from(answer));
+        let clients = loopback::Clients::new(&server.url);
+        // Connections and pools warm, so that N = 0 pays the set-up and N > 0 only calls.
+        clients.bare_ureq();
+        clients.bare_hyper();
+        clients.blocking();
+        clients.nonblocking();
+        (server, clients)
+    });
+    let rt = || {
+        loopback
+            .as_ref()
+            .map(|(_, c)| c)
+            .unwrap_or_else(|| panic!("no loopback"))
+    };
     let mut sink = 0usize;
     for _ in 0..n {
         sink += match case.as_str() {
@@ -101,8 +125,19 @@ fn main() {
                 .as_xml_document()
                 .map(|d| d.len())
                 .unwrap_or_else(|e| panic!("{e}")),
+            "rt-bare-ureq" => rt().bare_ureq(),
+            "rt-bare-hyper" => rt().bare_hyper(),
+            "rt-blocking" => rt().blocking(),
+            "rt-async" => rt().nonblocking(),
             other => panic!("unknown case {other}"),
         };
+    }
+    if let Some((server, _)) = &loopback {
+        assert_eq!(
+            server.connections(),
+            4,
+            "a client opened a connection per call"
+        );
     }
     println!("{case} x{n}: {sink}");
 }
