@@ -122,7 +122,7 @@ impl Body {
         w.open_start(Ns::Types, "Body");
         w.attr("BodyType", self.kind.as_str())?;
         w.open_end();
-        w.text(&self.content, "Body")?;
+        w.text_block(&self.content, "Body")?;
         w.close(Ns::Types, "Body");
         Ok(())
     }

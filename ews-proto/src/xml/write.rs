@@ -2,7 +2,9 @@
 //! characters that XML 1.0 forbids.
 //!
 //! Element and attribute *names* come from this crate's code (`&'static str`), so they are
-//! trusted. Every text node and attribute value is user data and goes through [`escape_into`].
+//! trusted. Every text node and attribute value is user data and goes through [`escape_into`],
+//! except an item body with markup, which [`BodyWriter::text_block`] may write as CDATA
+//! (after the same checks for characters XML forbids).
 
 use bytes::{BufMut, BytesMut};
 
@@ -101,6 +103,40 @@ impl<'a> BodyWriter<'a> {
     /// errors.
     pub fn text(&mut self, value: &str, field: &'static str) -> Result<(), UsageError> {
         escape_into(self.buf, value, false, field)
+    }
+
+    /// Writes a markup-heavy text (an HTML body) as a CDATA section when that reads back
+    /// the same: CRs (a parser would read a raw one as LF) are written between sections as
+    /// `&#13;`; a control character, a U+FFFE/U+FFFF suspect or a `]]>` sends the value to
+    /// [`BodyWriter::text`] instead, as does a value with nothing to escape. An HTML body
+    /// has an escape every dozen bytes; a CDATA section is a copy after a vectorised check.
+    pub(crate) fn text_block(
+        &mut self,
+        value: &str,
+        field: &'static str,
+    ) -> Result<(), UsageError> {
+        let bytes = value.as_bytes();
+        let (careful, markup) = bytes.iter().fold((false, false), |(careful, markup), &b| {
+            let control = b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r';
+            (
+                careful | control | (b == 0xEF),
+                markup | (b == b'<') | (b == b'&'),
+            )
+        });
+        if careful || !markup || memchr::memmem::find(bytes, b"]]>").is_some() {
+            return self.text(value, field);
+        }
+        self.buf.reserve(bytes.len() + 12);
+        self.buf.put_slice(b"<![CDATA[");
+        let mut done = 0;
+        for cr in memchr::memchr_iter(b'\r', bytes) {
+            self.buf.put_slice(&bytes[done..cr]);
+            self.buf.put_slice(b"]]>&#13;<![CDATA[");
+            done = cr + 1;
+        }
+        self.buf.put_slice(&bytes[done..]);
+        self.buf.put_slice(b"]]>");
+        Ok(())
     }
 
     /// Writes a leaf element whose value is one of this crate's fixed tokens (an enum
@@ -333,6 +369,35 @@ mod tests {
             }
             assert_eq!(esc(&value, attr).unwrap(), expected);
         }
+    }
+
+    fn block(s: &str) -> Result<String, UsageError> {
+        let mut b = BytesMut::new();
+        BodyWriter::new(&mut b).text_block(s, "Body")?;
+        Ok(String::from_utf8(b.to_vec()).expect("UTF-8"))
+    }
+
+    #[test]
+    fn markup_heavy_text_goes_in_cdata_only_when_that_reads_back_the_same() {
+        assert_eq!(
+            block("<p>a &amp; b</p>\n\t").unwrap(),
+            "<![CDATA[<p>a &amp; b</p>\n\t]]>"
+        );
+        // Nothing to escape: plain text.
+        assert_eq!(block("plain > text").unwrap(), "plain &gt; text");
+        // A CR between sections (Windows line ends in an HTML body).
+        assert_eq!(
+            block("\r<p>\r\n</p>\r").unwrap(),
+            "<![CDATA[]]>&#13;<![CDATA[<p>]]>&#13;<![CDATA[\n</p>]]>&#13;<![CDATA[]]>"
+        );
+        // `]]>` and U+FFFE suspects take the escaping path.
+        assert_eq!(block("<b>]]></b>").unwrap(), "&lt;b&gt;]]&gt;&lt;/b&gt;");
+        assert_eq!(
+            block("<b>\u{FFFD}</b>").unwrap(),
+            "&lt;b&gt;\u{FFFD}&lt;/b&gt;"
+        );
+        assert!(block("<b>\u{FFFE}</b>").is_err());
+        assert!(block("<b>\u{1}</b>").is_err());
     }
 
     #[test]
