@@ -93,7 +93,8 @@ impl BodyKind {
 pub struct Body {
     /// Text or HTML.
     pub kind: BodyKind,
-    /// The content (for HTML, the markup itself; it is escaped on the wire).
+    /// The content (for HTML, the markup itself; on the wire it is a CDATA section, or
+    /// escaped text when it holds a `]]>` or nothing to escape).
     pub content: String,
     /// `IsTruncated`, when a server says so.
     pub is_truncated: bool,
