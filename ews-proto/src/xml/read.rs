@@ -703,10 +703,11 @@ fn unescape(raw: &str, offset: u64) -> Result<Cow<'_, str>, ServerError> {
                 done += 1;
             }
         } else {
-            // A bounded search for the `;` keeps text full of bare `&` linear.
-            let window = &bytes[next + 1..bytes.len().min(next + 1 + MAX_REF)];
+            // No bound on the name: character references may carry any number of leading
+            // zeros. Still linear: a name that is not a reference is an error that ends
+            // the read, so no byte is searched twice.
             let at = offset + next as u64;
-            let Some(len) = window.iter().position(|&b| b == b';') else {
+            let Some(len) = memchr(b';', &bytes[next + 1..]) else {
                 return Err(ServerError::malformed("unterminated reference", at));
             };
             out.push(resolve_entity(&raw[next + 1..next + 1 + len], at)?);
@@ -750,9 +751,6 @@ fn find_amp_or_cr(bytes: &[u8]) -> Option<usize> {
         .position(|&b| b == b'&' || b == b'\r')
         .map(|i| at + i)
 }
-
-/// Longest reference name the unescaper looks at (`#x` and 30 digits: leading zeros).
-const MAX_REF: usize = 32;
 
 /// Does this start tag declare a namespace? (A false "yes", an attribute value holding
 /// `xmlns`, only turns the leaf fast path off for one step.)
@@ -839,6 +837,20 @@ mod tests {
         let mut r = BodyReader::new("<a>plain text</a>", Limits::default());
         let a = root(&mut r);
         assert!(matches!(r.text(&a).unwrap(), Cow::Borrowed("plain text")));
+    }
+
+    #[test]
+    fn character_references_may_have_any_number_of_leading_zeros() {
+        let doc = "<r><a>&#x0000000000000000000000000000000000000041;</a></r>";
+        let mut r = BodyReader::new(doc, Limits::default());
+        let top = root(&mut r);
+        let mut seen = Vec::new();
+        r.children(&top, |r, e| {
+            seen.push(r.text(&e)?.into_owned());
+            Ok::<_, ServerError>(())
+        })
+        .unwrap();
+        assert_eq!(seen, ["A"]);
     }
 
     #[test]
@@ -1090,6 +1102,7 @@ mod tests {
                 Just("&lt;"),
                 Just("&#65;"),
                 Just("&#x263A;"),
+                Just("&#x0000000000000000000000000000000000000041;"),
                 Just("\r"),
                 Just("\r\n"),
                 Just("\n"),
