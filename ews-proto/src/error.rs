@@ -33,10 +33,23 @@ pub enum Error {
     /// The request or its answer was lost on the way.
     #[error(transparent)]
     Transport(#[from] TransportError),
-    /// The application's bearer-token provider failed.
+    /// The application's bearer-token provider failed, or returned a token that cannot
+    /// be sent (see [`InvalidToken`]).
     #[error("the token provider failed: {0}")]
     TokenProvider(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// The answer to a delegate write was lost; the write was sent once, and a read-back
+    /// says for each of its writes whether it was applied.
+    #[error(transparent)]
+    Unconfirmed(Box<crate::ops::Unconfirmed>),
 }
+
+/// A bearer token that cannot be an HTTP header value (it holds a control character such
+/// as CR, LF or NUL, or a non-ASCII byte). Reported as [`Error::TokenProvider`], never
+/// sent: the token itself is not shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the bearer token cannot be sent: it holds a character an HTTP header cannot carry")]
+#[non_exhaustive]
+pub struct InvalidToken;
 
 impl Error {
     /// The server's requested back-off, if the error carries one.
@@ -79,9 +92,19 @@ pub enum UsageError {
         /// The version the request context asks for.
         requested: ExchangeVersion,
     },
-    /// The request context's endpoint is not an absolute `http` or `https` URL.
+    /// The request context's endpoint is not an absolute `http` or `https` URL, or holds
+    /// user info (`user:password@`).
     #[error("invalid endpoint URL: {0}")]
     InvalidEndpoint(String),
+    /// Credentials would travel in clear: `http://` to a host that is not a loopback
+    /// address, without [`crate::Auth::allow_credentials_over_http`].
+    #[error(
+        "credentials are not sent over plain http:// to {host:?} (use https://, or allow it explicitly)"
+    )]
+    CredentialsOverHttp {
+        /// The endpoint's host.
+        host: String,
+    },
 }
 
 impl UsageError {
@@ -103,7 +126,7 @@ pub enum ServerError {
     #[error("the server refused the request: {0}")]
     Response(Box<ResponseStatus>),
     /// HTTP 401: the credentials were missing, wrong or expired.
-    #[error("HTTP 401 Unauthorized (offered: {})", challenges.join(", "))]
+    #[error("HTTP 401 Unauthorized (offered: {})", Bounded(&challenges.join(", ")))]
     Unauthorized {
         /// The `WWW-Authenticate` challenges, as sent.
         challenges: Vec<String>,
@@ -135,7 +158,10 @@ pub enum ServerError {
         excerpt: Excerpt,
     },
     /// The body is not XML (an HTML error page from a proxy, a login form, ...).
-    #[error("not an XML answer (HTTP {status}, Content-Type {content_type:?}): {excerpt}")]
+    #[error(
+        "not an XML answer (HTTP {status}, Content-Type {}): {excerpt}",
+        content_type.as_deref().map_or_else(|| "none".to_owned(), |c| format!("\"{}\"", Bounded(c)))
+    )]
     NotXml {
         /// The status.
         status: StatusCode,
@@ -147,7 +173,9 @@ pub enum ServerError {
     /// The XML is malformed, or not the answer the operation expects.
     #[error("malformed answer at byte {offset}: {reason}")]
     Malformed {
-        /// What is wrong.
+        /// What is wrong. Built from server data (element names, values, codes) where that
+        /// helps, so it is kept short and printable: at most about 512 bytes, control
+        /// characters and line separators escaped, the full length noted when cut.
         reason: String,
         /// Byte offset in the body where it was noticed.
         offset: u64,
@@ -174,12 +202,111 @@ impl ServerError {
         }
     }
 
+    /// A [`ServerError::Malformed`]; the reason is bounded and escaped here, once, because
+    /// it may quote the server (a 10 MiB element name, a value holding newlines).
     pub(crate) fn malformed(reason: impl Into<String>, offset: u64) -> Self {
-        ServerError::Malformed {
-            reason: reason.into(),
-            offset,
-        }
+        let reason = reason.into();
+        let reason = if reason.len() <= Bounded::MAX && !reason.chars().any(needs_escape) {
+            reason
+        } else {
+            Bounded(&reason).to_string()
+        };
+        ServerError::Malformed { reason, offset }
     }
+}
+
+/// Server-supplied text made safe to show in an error message or a log line.
+///
+/// Displayed, it is at most [`Bounded::MAX`] bytes of the text (cut on a character
+/// boundary, never inside an escape) with every control character escaped (`\n`, `\r`,
+/// `\t`, others as `\u{1b}`), as are the Unicode line and paragraph separators (U+2028,
+/// U+2029; U+0085 is a control character) and the bidirectional controls that can make a
+/// line read differently from what it holds. A cut text ends with `… (N bytes in all)`,
+/// N the full length in bytes. Backslashes are left alone: the point is that server text
+/// can neither forge a log line nor flood one, not that the escape is reversible.
+///
+/// Debug-formatted, it is the [`str`] Debug form (quoted, escaped) of the same prefix,
+/// with the same note when cut.
+///
+/// The one rule for every piece of server text this crate prints: fault strings and
+/// codes, `MessageText`, `WWW-Authenticate` challenges, `Content-Type`, the server data in
+/// [`ServerError::Malformed`] reasons, version names; [`Excerpt`] applies it to bodies.
+pub(crate) struct Bounded<'a>(pub(crate) &'a str);
+
+impl Bounded<'_> {
+    /// The most bytes of (escaped) text shown.
+    pub(crate) const MAX: usize = 512;
+}
+
+impl fmt::Display for Bounded<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !write_escaped(f, self.0, Self::MAX)? {
+            write_cut_note(f, self.0.len())?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Bounded<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut cut = self.0.len().min(Self::MAX);
+        while !self.0.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        fmt::Debug::fmt(&self.0[..cut], f)?;
+        if cut < self.0.len() {
+            write_cut_note(f, self.0.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// Does `c` have to be escaped before server text is shown? Control characters, line and
+/// paragraph separators, and bidirectional formatting controls.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// Writes `text` escaped (see [`Bounded`]) until `max` bytes are written; returns whether
+/// all of it fit. An escape is written whole or not at all.
+fn write_escaped(out: &mut impl fmt::Write, text: &str, max: usize) -> Result<bool, fmt::Error> {
+    let mut written = 0;
+    for c in text.chars() {
+        let escape = needs_escape(c);
+        let len = match c {
+            '\n' | '\r' | '\t' => 2,
+            // `\u{` + hex digits + `}`.
+            c if escape => 4 + (32 - (u32::from(c) | 1).leading_zeros() as usize).div_ceil(4),
+            c => c.len_utf8(),
+        };
+        if written + len > max {
+            return Ok(false);
+        }
+        match c {
+            '\n' => out.write_str("\\n")?,
+            '\r' => out.write_str("\\r")?,
+            '\t' => out.write_str("\\t")?,
+            c if escape => write!(out, "\\u{{{:x}}}", u32::from(c))?,
+            c => out.write_char(c)?,
+        }
+        written += len;
+    }
+    Ok(true)
+}
+
+/// The note that ends a cut text.
+fn write_cut_note(out: &mut impl fmt::Write, full_len: usize) -> fmt::Result {
+    write!(out, "… ({full_len} bytes in all)")
 }
 
 /// Which decoding limit was exceeded.
@@ -206,27 +333,32 @@ impl fmt::Display for Limit {
 
 /// A short, printable start of a response body, kept for diagnostics.
 ///
-/// At most [`Excerpt::MAX`] bytes of the body, decoded lossily, with control characters
-/// replaced, so it is safe to log.
+/// The start of the body, decoded lossily and trimmed, with control characters and line
+/// separators escaped (`\n`, `\r`, `\t`, others as `\u{1b}`): at most [`Excerpt::MAX`]
+/// bytes of escaped text, followed by `… (N bytes in all)` when the body holds more, N its
+/// full length. Safe to log: it can neither forge a line nor flood one.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Excerpt(String);
 
 impl Excerpt {
-    /// The most bytes of the body an excerpt keeps.
+    /// The most bytes of (escaped) body text an excerpt keeps, not counting the note that
+    /// says it was cut.
     pub const MAX: usize = 256;
 
     /// Takes the start of `body`.
     pub fn of(body: &[u8]) -> Self {
-        let cut = &body[..body.len().min(Self::MAX)];
-        let text = String::from_utf8_lossy(cut);
-        let mut s: String = text
-            .chars()
-            .map(|c| if c.is_control() && c != ' ' { ' ' } else { c })
-            .collect();
-        if body.len() > Self::MAX {
-            s.push('…');
+        // Three bytes more than can be shown: a character the cut splits decodes to U+FFFD
+        // past what is shown (every byte read shows as at least one byte).
+        let read = body.len().min(Self::MAX + 3);
+        let text = String::from_utf8_lossy(&body[..read]);
+        let text = text.trim();
+        let mut s = String::with_capacity(text.len().min(Self::MAX) + 32);
+        // Writing to a String cannot fail.
+        let complete = write_escaped(&mut s, text, Self::MAX).unwrap_or(false);
+        if !complete || read < body.len() {
+            let _ = write_cut_note(&mut s, body.len());
         }
-        Excerpt(s.trim().to_owned())
+        Excerpt(s)
     }
 
     /// The excerpt's text.
@@ -321,10 +453,20 @@ mod tests {
     fn excerpt_is_short_and_printable() {
         let body = format!("<html>\r\n\x1b[31m{}</html>", "x".repeat(1000));
         let e = Excerpt::of(body.as_bytes());
-        assert!(e.as_str().starts_with("<html>"));
+        assert!(e.as_str().starts_with("<html>\\r\\n\\u{1b}[31mxxx"), "{e}");
         assert!(!e.as_str().chars().any(|c| c.is_control()));
-        assert!(e.as_str().ends_with('…'));
-        assert!(e.as_str().len() <= Excerpt::MAX + '…'.len_utf8());
+        let note = format!("… ({} bytes in all)", body.len());
+        assert!(e.as_str().ends_with(&note), "{e}");
+        assert!(e.as_str().len() <= Excerpt::MAX + note.len());
+    }
+
+    #[test]
+    fn short_excerpt_is_whole_and_trimmed() {
+        let e = Excerpt::of("\r\n  Bad Gateway\r\n\tline two\u{2028}\r\n".as_bytes());
+        assert_eq!(e.as_str(), "Bad Gateway\\r\\n\\tline two");
+        let e = Excerpt::of(b"a\xe2\x80\xa8b\xc2\x85c\x00d");
+        assert_eq!(e.as_str(), "a\\u{2028}b\\u{85}c\\u{0}d");
+        assert_eq!(Excerpt::of(b"").as_str(), "");
     }
 
     #[test]
@@ -332,6 +474,102 @@ mod tests {
         let body = "é".repeat(200); // 400 bytes: the cut at 256 falls inside a char
         let e = Excerpt::of(body.as_bytes());
         assert!(e.as_str().starts_with("éé"));
+        assert!(!e.as_str().contains('\u{FFFD}'), "{e}");
+        assert_eq!(
+            e.as_str(),
+            format!("{}… (400 bytes in all)", "é".repeat(128))
+        );
+    }
+
+    #[test]
+    fn bounded_text_is_escaped_cut_and_measured() {
+        assert_eq!(Bounded("plain text").to_string(), "plain text");
+        assert_eq!(
+            Bounded("a\nb\rc\td\u{1b}[0m\u{7f}\u{85}\u{2028}\u{2029}\u{202e}e\\n").to_string(),
+            "a\\nb\\rc\\td\\u{1b}[0m\\u{7f}\\u{85}\\u{2028}\\u{2029}\\u{202e}e\\n"
+        );
+        let huge = format!("{}\nERROR forged", "x".repeat(1 << 20));
+        let shown = Bounded(&huge).to_string();
+        assert_eq!(
+            shown,
+            format!(
+                "{}… ({} bytes in all)",
+                "x".repeat(Bounded::MAX),
+                huge.len()
+            )
+        );
+        // Cut on a character boundary, never inside an escape.
+        let shown = Bounded(&"é".repeat(1000)).to_string();
+        assert!(shown.starts_with(&"é".repeat(256)) && shown.ends_with("… (2000 bytes in all)"));
+        let shown = Bounded(&"\n".repeat(1000)).to_string();
+        assert_eq!(shown, format!("{}… (1000 bytes in all)", "\\n".repeat(256)));
+        let shown = Bounded(&format!("{}\u{1b}", "x".repeat(Bounded::MAX - 3))).to_string();
+        assert_eq!(shown, format!("{}… (510 bytes in all)", "x".repeat(509)));
+        // Exactly at the bound: whole, no note.
+        let exact = "y".repeat(Bounded::MAX);
+        assert_eq!(Bounded(&exact).to_string(), exact);
+        // Debug: the str form of the same prefix.
+        assert_eq!(format!("{:?}", Bounded("a\"b\n")), "\"a\\\"b\\n\"");
+        let debug = format!("{:?}", Bounded(&huge));
+        assert!(
+            debug.len() < 600 && debug.ends_with("bytes in all)"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn malformed_reasons_are_bounded_once() {
+        let name = "N".repeat(10 << 20);
+        let text = format!("expected a SOAP Envelope, found {name}\r\nERROR x");
+        let e = ServerError::malformed(text.clone(), 7);
+        let ServerError::Malformed { reason, offset } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(*offset, 7);
+        assert!(reason.len() < 600, "{}", reason.len());
+        assert!(reason.starts_with("expected a SOAP Envelope, found NNN"));
+        assert!(reason.ends_with(&format!("… ({} bytes in all)", text.len())));
+        assert!(format!("{e:?}").len() < 700);
+        let short = ServerError::malformed("bad", 0);
+        assert_eq!(short.to_string(), "malformed answer at byte 0: bad");
+        let newline = ServerError::malformed("a\nb", 0);
+        assert_eq!(newline.to_string(), "malformed answer at byte 0: a\\nb");
+    }
+
+    #[test]
+    fn header_texts_are_bounded() {
+        let e = ServerError::Unauthorized {
+            challenges: vec![
+                "Negotiate".into(),
+                format!("Basic realm=\"{}\"\r\nX: y", "r".repeat(100_000)),
+            ],
+            excerpt: Excerpt::default(),
+        };
+        let shown = e.to_string();
+        assert!(shown.starts_with("HTTP 401 Unauthorized (offered: Negotiate, Basic realm=\"rrr"));
+        assert!(
+            shown.ends_with(&format!("… ({} bytes in all))", 11 + 13 + 100_000 + 7)),
+            "{shown}"
+        );
+        assert!(!shown.contains('\n') && !shown.contains('\r'));
+        let e = ServerError::NotXml {
+            status: StatusCode::OK,
+            content_type: Some("text/html\r\nSet-Cookie: x".into()),
+            excerpt: Excerpt::of(b"<p>hi</p>"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "not an XML answer (HTTP 200 OK, Content-Type \"text/html\\r\\nSet-Cookie: x\"): <p>hi</p>"
+        );
+        let e = ServerError::NotXml {
+            status: StatusCode::OK,
+            content_type: None,
+            excerpt: Excerpt::default(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "not an XML answer (HTTP 200 OK, Content-Type none): "
+        );
     }
 
     #[test]

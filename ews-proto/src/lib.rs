@@ -106,13 +106,14 @@ mod xml;
 
 pub use client::{Auth, Call, Credentials, Decision, RetryPolicy, Secret, Step};
 pub use error::{
-    Error, Excerpt, Limit, ServerError, TransportError, TransportErrorKind, UsageError,
+    Error, Excerpt, InvalidToken, Limit, ServerError, TransportError, TransportErrorKind,
+    UsageError,
 };
 pub use ops::{
     AddDelegate, AffectedTaskOccurrences, BaseShape, CreateItem, DelegateResults, DeleteItem,
     DeleteType, FindItem, FindItemPage, GetDelegate, GetDelegateOutput, GetItem,
-    MessageDisposition, Operation, RemoveDelegate, Repeat, SendMeetingCancellations,
-    SendMeetingInvitations, UpdateDelegate,
+    MessageDisposition, Operation, ReadBack, RemoveDelegate, Repeat, SendMeetingCancellations,
+    SendMeetingInvitations, Unconfirmed, UpdateDelegate, WriteCheck, WriteState, WriteTarget,
 };
 pub use soap::{
     ExchangeVersion, Fault, Impersonation, MailboxCulture, MessageXml, NS_ERRORS, NS_MESSAGES,

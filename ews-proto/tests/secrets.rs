@@ -51,7 +51,9 @@ fn credentials_and_auth_hide_passwords_and_tokens() {
     assert!(!leaks(&format!("{:?}", auth.credentials())));
 
     let mut bearer = Auth::new(Credentials::Bearer);
-    bearer.set_token(Secret::new(TOKEN.to_owned()));
+    bearer
+        .set_token(Secret::new(TOKEN.to_owned()))
+        .expect("a valid token");
     let text = format!("{bearer:?} {bearer:#?}");
     assert!(!leaks(&text), "{text}");
 }
@@ -63,7 +65,8 @@ fn calls_steps_and_requests_hide_the_authorization_header() {
     let op = GetDelegate::new("user1@example.com".parse().expect("addr"));
     for auth in [Auth::new(Credentials::basic("user1", PASSWORD)), {
         let mut a = Auth::new(Credentials::Bearer);
-        a.set_token(Secret::new(TOKEN.to_owned()));
+        a.set_token(Secret::new(TOKEN.to_owned()))
+            .expect("a valid token");
         a
     }] {
         let mut call = Call::new(&op, &ctx);

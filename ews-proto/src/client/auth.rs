@@ -1,9 +1,10 @@
 //! Credentials and the authentication state a client keeps between calls.
 
 use base64::Engine as _;
-use http::HeaderValue;
+use http::{HeaderValue, Uri};
 
 use crate::client::Secret;
+use crate::error::{InvalidToken, UsageError};
 
 /// How a client authenticates.
 ///
@@ -13,7 +14,8 @@ use crate::client::Secret;
 pub enum Credentials {
     /// No `Authorization` header (a proxy or the transport authenticates).
     None,
-    /// HTTP Basic: only over TLS in production.
+    /// HTTP Basic. Refused over plain `http://` unless the host is a loopback address or
+    /// the caller opted in ([`Auth::allow_credentials_over_http`]).
     Basic {
         /// The user name (`user@example.com` or `DOMAIN\user`).
         username: String,
@@ -44,9 +46,15 @@ impl Credentials {
 /// application for a token and hands it to [`Auth::set_token`]. A 401 yields
 /// `Step::FetchToken { refresh: true }` once per call; a second 401 ends the call with
 /// the `Unauthorized` error.
+///
+/// Credentials (Basic, Bearer) travel only over `https://`, or over `http://` to a
+/// loopback host (`localhost`, `127.0.0.0/8`, `[::1]`); anything else is a
+/// [`UsageError::CredentialsOverHttp`] before a byte is sent, unless
+/// [`Auth::allow_credentials_over_http`] says otherwise.
 #[derive(Debug, Clone)]
 pub struct Auth {
     credentials: Credentials,
+    allow_http: bool,
     token: Option<Secret<String>>,
     /// Incremented at every `set_token`, so a call can tell a fresh token from the one
     /// its request was sent with.
@@ -61,6 +69,7 @@ impl Auth {
     pub fn new(credentials: Credentials) -> Self {
         let mut auth = Self {
             credentials,
+            allow_http: false,
             token: None,
             generation: 0,
             header: None,
@@ -74,11 +83,48 @@ impl Auth {
         &self.credentials
     }
 
+    /// **Dangerous**: sends the credentials over plain `http://` to any host, where
+    /// anyone on the path can read them (a Basic password is only base64). For a server
+    /// reached through a TLS-terminating tunnel or proxy you control. Default: `false`
+    /// (loopback hosts are always allowed).
+    pub fn allow_credentials_over_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// May these credentials be sent to `endpoint`?
+    ///
+    /// # Errors
+    /// [`UsageError::CredentialsOverHttp`] for credentials over `http://` to a host that
+    /// is not a loopback address, unless allowed.
+    pub fn check_endpoint(&self, endpoint: &Uri) -> Result<(), UsageError> {
+        let cleartext = endpoint.scheme_str() != Some("https");
+        if matches!(self.credentials, Credentials::None)
+            || !cleartext
+            || self.allow_http
+            || endpoint.host().is_some_and(is_loopback)
+        {
+            return Ok(());
+        }
+        Err(UsageError::CredentialsOverHttp {
+            host: endpoint.host().unwrap_or_default().to_owned(),
+        })
+    }
+
     /// Stores the token the application's provider returned.
-    pub fn set_token(&mut self, token: Secret<String>) {
+    ///
+    /// # Errors
+    /// [`InvalidToken`] for an empty token or one an HTTP header cannot carry (CR, LF,
+    /// NUL, other control characters); the previous token, if any, stays.
+    pub fn set_token(&mut self, token: Secret<String>) -> Result<(), InvalidToken> {
+        let raw = token.expose();
+        if raw.is_empty() || raw.bytes().any(|b| b < 0x20 || b == 0x7f) {
+            return Err(InvalidToken);
+        }
         self.token = Some(token);
         self.generation += 1;
         self.header = self.make_header();
+        Ok(())
     }
 
     /// Does the next request need a token first?
@@ -118,9 +164,79 @@ impl Auth {
     }
 }
 
+/// `localhost`, an address in `127.0.0.0/8`, or `::1` (the host of a `Uri`, IPv6 in
+/// brackets).
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_travel_in_clear_only_to_loopback_or_when_allowed() {
+        let basic = Auth::new(Credentials::basic("a", "b"));
+        let uri = |s: &str| s.parse::<Uri>().unwrap();
+        for ok in [
+            "https://mail.example.com/EWS/Exchange.asmx",
+            "http://127.0.0.1:8080/EWS/Exchange.asmx",
+            "http://127.1.2.3/EWS/Exchange.asmx",
+            "http://localhost/EWS/Exchange.asmx",
+            "http://[::1]:80/EWS/Exchange.asmx",
+        ] {
+            assert_eq!(basic.check_endpoint(&uri(ok)), Ok(()), "{ok}");
+        }
+        for refused in [
+            "http://mail.example.com/EWS/Exchange.asmx",
+            "http://10.0.0.1/EWS/Exchange.asmx",
+            "http://localhost.example.com/EWS/Exchange.asmx",
+        ] {
+            assert!(
+                matches!(
+                    basic.check_endpoint(&uri(refused)),
+                    Err(UsageError::CredentialsOverHttp { .. })
+                ),
+                "{refused}"
+            );
+            assert_eq!(
+                basic
+                    .clone()
+                    .allow_credentials_over_http(true)
+                    .check_endpoint(&uri(refused)),
+                Ok(())
+            );
+            let bearer = Auth::new(Credentials::Bearer);
+            assert!(bearer.check_endpoint(&uri(refused)).is_err());
+            let none = Auth::new(Credentials::None);
+            assert_eq!(none.check_endpoint(&uri(refused)), Ok(()));
+        }
+    }
+
+    #[test]
+    fn a_token_a_header_cannot_carry_is_refused_and_the_old_one_kept() {
+        let mut auth = Auth::new(Credentials::Bearer);
+        auth.set_token(Secret::from("good")).unwrap();
+        for bad in [
+            "",
+            "a\r\nX-Injected: yes",
+            "nul\0",
+            "tab\tinside",
+            "del\x7f",
+        ] {
+            assert_eq!(
+                auth.set_token(Secret::from(bad)),
+                Err(InvalidToken),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(auth.header().unwrap(), "Bearer good");
+        assert_eq!(auth.generation(), 1);
+    }
 
     #[test]
     fn basic_header_is_rfc_7617_and_sensitive() {
@@ -136,7 +252,7 @@ mod tests {
         let mut auth = Auth::new(Credentials::Bearer);
         assert!(auth.needs_token());
         assert_eq!(auth.header(), None);
-        auth.set_token(Secret::from("abc"));
+        auth.set_token(Secret::from("abc")).unwrap();
         assert!(!auth.needs_token());
         assert_eq!(auth.header().unwrap(), "Bearer abc");
     }
@@ -144,7 +260,7 @@ mod tests {
     #[test]
     fn debug_never_shows_secrets() {
         let mut auth = Auth::new(Credentials::basic("user1@example.com", "Passw0rd-1"));
-        auth.set_token(Secret::from("token-xyz"));
+        auth.set_token(Secret::from("token-xyz")).unwrap();
         let shown = format!("{auth:?}");
         assert!(shown.contains("user1@example.com"));
         assert!(!shown.contains("Passw0rd-1"), "{shown}");

@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::header::AUTHORIZATION;
 
-use crate::client::{Auth, Decision, RetryPolicy};
+use crate::client::retry::outcome_unknown;
+use crate::client::{Auth, Decision, RetryPolicy, Secret};
 use crate::error::{Error, ServerError, TransportError, UsageError};
-use crate::ops::Operation;
+use crate::ops::{Operation, ReadBack, Repeat, Unconfirmed};
 use crate::soap::{Reply, RequestContext};
 use crate::xml::Limits;
 
@@ -20,8 +21,7 @@ pub enum Step<T> {
     /// Send this request and hand the outcome to [`Call::handle`].
     Send(http::Request<Bytes>),
     /// Ask the application's token provider for a bearer token (`refresh`: the last one
-    /// was refused) and store it with [`Auth::set_token`], or report the provider's
-    /// failure with [`Call::token_failed`].
+    /// was refused) and hand its answer to [`Call::token_fetched`].
     FetchToken {
         /// The previous token was refused with 401.
         refresh: bool,
@@ -54,10 +54,7 @@ pub enum Step<T> {
 ///             let outcome = transport_send(request);
 ///             call.handle(outcome, &auth, Instant::now());
 ///         }
-///         Step::FetchToken { refresh } => match fetch_token(refresh) {
-///             Ok(token) => auth.set_token(token),
-///             Err(e) => call.token_failed(e),
-///         },
+///         Step::FetchToken { refresh } => call.token_fetched(&mut auth, fetch_token(refresh)),
 ///         Step::Sleep(d) => std::thread::sleep(d),
 ///         Step::Done(result) => break result,
 ///     }
@@ -75,6 +72,9 @@ pub struct Call<'a, O: Operation> {
     attempts: u32,
     refreshed: bool,
     sent_with_token: u64,
+    /// Set once the write's answer was lost: the read-back to send instead of the write,
+    /// and the error that lost it.
+    read_back: Option<(ReadBack, Error)>,
     state: State<O::Output>,
 }
 
@@ -106,6 +106,7 @@ impl<'a, O: Operation> Call<'a, O> {
             attempts: 0,
             refreshed: false,
             sent_with_token: 0,
+            read_back: None,
             state: State::Ready,
         }
     }
@@ -153,7 +154,14 @@ impl<'a, O: Operation> Call<'a, O> {
     }
 
     fn send(&mut self, auth: &Auth, now: Instant) -> Step<O::Output> {
-        let mut request = match self.op.encode(self.ctx) {
+        if let Err(e) = auth.check_endpoint(self.ctx.endpoint()) {
+            return self.finish(Err(e.into()));
+        }
+        let encoded = match &self.read_back {
+            Some((read_back, _)) => read_back.query().encode(self.ctx),
+            None => self.op.encode(self.ctx),
+        };
+        let mut request = match encoded {
             Ok(r) => r,
             Err(e) => return self.finish(Err(e.into())),
         };
@@ -179,6 +187,9 @@ impl<'a, O: Operation> Call<'a, O> {
         auth: &Auth,
         now: Instant,
     ) {
+        if self.read_back.is_some() {
+            return self.handle_read_back(outcome, auth, now);
+        }
         let error = match outcome {
             Ok(response) => match self.op.decode_with(&response, &self.limits) {
                 Ok(reply) => {
@@ -189,30 +200,107 @@ impl<'a, O: Operation> Call<'a, O> {
             },
             Err(e) => Error::Transport(e),
         };
-        if matches!(error, Error::Server(ServerError::Unauthorized { .. }))
-            && auth.refreshable()
-            && !self.refreshed
-        {
-            // A 401 proves the request was not processed: resending is safe for any
-            // operation. If another call refreshed the token meanwhile, use that one.
-            self.refreshed = true;
-            self.state = if auth.generation() != self.sent_with_token {
-                State::Ready
-            } else {
-                State::Refresh
-            };
+        if self.refresh_after(&error, auth) {
             return;
         }
+        self.state = match self.decide(&error, self.op.repeat(), now) {
+            Decision::RetryAfter(d) => State::Sleep(d),
+            Decision::GiveUp => match self.op.read_back() {
+                Some(read_back) if outcome_unknown(&error) => {
+                    // The write may have been applied: read it back, never resend it.
+                    self.read_back = Some((read_back, error));
+                    State::Ready
+                }
+                _ => State::Done(Some(Err(error))),
+            },
+        };
+    }
+
+    /// The outcome of a read-back query: judge the writes, or try the read again.
+    fn handle_read_back(
+        &mut self,
+        outcome: Result<http::Response<Bytes>, TransportError>,
+        auth: &Auth,
+        now: Instant,
+    ) {
+        let Some((read_back, _)) = &self.read_back else {
+            return;
+        };
+        let judged = match outcome {
+            Ok(response) => read_back
+                .query()
+                .decode_with(&response, &self.limits)
+                .map(|reply| read_back.judge(&reply.body))
+                .map_err(Error::Server),
+            Err(e) => Err(Error::Transport(e)),
+        };
+        let unknown = read_back.unknown();
+        let error = match judged {
+            Ok(checks) => return self.unconfirmed(checks, None),
+            Err(e) => e,
+        };
+        if self.refresh_after(&error, auth) {
+            return;
+        }
+        match self.decide(&error, Repeat::Safe, now) {
+            Decision::RetryAfter(d) => self.state = State::Sleep(d),
+            Decision::GiveUp => self.unconfirmed(unknown, Some(error)),
+        }
+    }
+
+    fn unconfirmed(&mut self, checks: Vec<crate::ops::WriteCheck>, failed: Option<Error>) {
+        if let Some((_, cause)) = self.read_back.take() {
+            let report = Unconfirmed {
+                cause,
+                checks,
+                read_back_error: failed,
+            };
+            self.state = State::Done(Some(Err(Error::Unconfirmed(Box::new(report)))));
+        }
+    }
+
+    /// After a 401: asks for one fresh token per call when the credentials can refresh.
+    /// A 401 proves the request was not processed: resending is safe for any operation.
+    /// If another call refreshed the token meanwhile, that one is used.
+    fn refresh_after(&mut self, error: &Error, auth: &Auth) -> bool {
+        if !matches!(error, Error::Server(ServerError::Unauthorized { .. }))
+            || !auth.refreshable()
+            || self.refreshed
+        {
+            return false;
+        }
+        self.refreshed = true;
+        self.state = if auth.generation() != self.sent_with_token {
+            State::Ready
+        } else {
+            State::Refresh
+        };
+        true
+    }
+
+    fn decide(&self, error: &Error, repeat: Repeat, now: Instant) -> Decision {
         let elapsed = self
             .started
             .map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
-        self.state = match self
-            .policy
-            .decide(self.attempts, elapsed, &error, self.op.repeat())
-        {
-            Decision::RetryAfter(d) => State::Sleep(d),
-            Decision::GiveUp => State::Done(Some(Err(error))),
-        };
+        self.policy.decide(self.attempts, elapsed, error, repeat)
+    }
+
+    /// Hands over what the token provider answered after [`Step::FetchToken`]: a token is
+    /// stored in `auth` (one that cannot be a header value ends the call with
+    /// [`Error::TokenProvider`] holding [`InvalidToken`](crate::InvalidToken), and is
+    /// never sent); a failure ends the call with [`Error::TokenProvider`].
+    pub fn token_fetched<E>(&mut self, auth: &mut Auth, fetched: Result<Secret<String>, E>)
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    {
+        match fetched {
+            Ok(token) => {
+                if let Err(e) = auth.set_token(token) {
+                    self.token_failed(e);
+                }
+            }
+            Err(e) => self.token_failed(e),
+        }
     }
 
     /// Reports that the token provider failed after [`Step::FetchToken`]; the next poll
@@ -278,10 +366,8 @@ mod tests {
                 }
                 Step::FetchToken { refresh } => {
                     steps.push(format!("token(refresh={refresh})"));
-                    match tokens.pop().expect("scripted token") {
-                        Ok(t) => auth.set_token(Secret::from(t)),
-                        Err(e) => call.token_failed(e),
-                    }
+                    let fetched = tokens.pop().expect("scripted token").map(Secret::from);
+                    call.token_fetched(auth, fetched);
                 }
                 Step::Sleep(d) => {
                     steps.push(format!("sleep({}ms)", d.as_millis()));
@@ -458,5 +544,131 @@ mod tests {
             r,
             Err(Error::Usage(UsageError::InvalidCharacter { .. }))
         ));
+    }
+
+    const ADDED: &str = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:GetDelegateResponse ResponseClass="Success" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><m:ResponseCode>NoError</m:ResponseCode><m:ResponseMessages><m:DelegateUserResponseMessageType ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:DelegateUser><t:UserId><t:PrimarySmtpAddress>user2@example.com</t:PrimarySmtpAddress></t:UserId><t:DelegatePermissions><t:CalendarFolderPermissionLevel>Author</t:CalendarFolderPermissionLevel></t:DelegatePermissions></m:DelegateUser></m:DelegateUserResponseMessageType></m:ResponseMessages></m:GetDelegateResponse></s:Body></s:Envelope>"#;
+
+    fn reset() -> Result<http::Response<Bytes>, TransportError> {
+        Err(TransportError::new(
+            TransportErrorKind::Io,
+            std::io::Error::other("reset"),
+        ))
+    }
+
+    fn add_user2() -> crate::AddDelegate {
+        crate::AddDelegate::new(
+            "user1@example.com".parse().unwrap(),
+            crate::DelegateUser::new(crate::UserId::smtp("user2@example.com".parse().unwrap()))
+                .permissions(crate::DelegatePermissions::new().calendar(crate::Permission::Author)),
+        )
+    }
+
+    /// Runs `call`, recording the SOAPAction of every request sent.
+    fn actions<O: Operation>(
+        call: &mut Call<'_, O>,
+        mut outcomes: Vec<Result<http::Response<Bytes>, TransportError>>,
+    ) -> (Vec<String>, Result<Reply<O::Output>, Error>) {
+        outcomes.reverse();
+        let auth = Auth::new(Credentials::None);
+        let mut sent = Vec::new();
+        let mut clock = Instant::now();
+        loop {
+            match call.poll(&auth, clock) {
+                Step::Send(req) => {
+                    let action = req.headers()["SOAPAction"].to_str().unwrap();
+                    sent.push(
+                        action
+                            .trim_matches('"')
+                            .rsplit('/')
+                            .next()
+                            .unwrap()
+                            .to_owned(),
+                    );
+                    call.handle(outcomes.pop().expect("scripted outcome"), &auth, clock);
+                }
+                Step::Sleep(d) => clock += d,
+                Step::FetchToken { .. } => panic!("no token needed"),
+                Step::Done(r) => return (sent, r),
+            }
+        }
+    }
+
+    #[test]
+    fn a_lost_delegate_write_is_read_back_not_resent() {
+        let op = add_user2();
+        let c = ctx();
+        let (sent, r) = actions(&mut Call::new(&op, &c), vec![reset(), resp(200, ADDED)]);
+        assert_eq!(sent, ["AddDelegate", "GetDelegate"]);
+        let Err(Error::Unconfirmed(u)) = r else {
+            panic!("expected Unconfirmed, got {r:?}");
+        };
+        assert!(u.all_applied(), "{u}");
+        assert!(matches!(u.cause, Error::Transport(_)));
+        assert_eq!(u.checks.len(), 1);
+
+        // Not there: not applied, and still not resent.
+        let (sent, r) = actions(&mut Call::new(&op, &c), vec![reset(), resp(200, OK)]);
+        assert_eq!(sent, ["AddDelegate", "GetDelegate"]);
+        let Err(Error::Unconfirmed(u)) = r else {
+            panic!("expected Unconfirmed, got {r:?}");
+        };
+        assert_eq!(u.checks[0].state, crate::WriteState::NotApplied);
+    }
+
+    #[test]
+    fn a_failing_read_back_is_retried_then_reports_unknown() {
+        let op = add_user2();
+        let c = ctx();
+        let call = Call::new(&op, &c).policy(RetryPolicy::default().max_attempts(3));
+        let (sent, r) = actions(&mut { call }, vec![reset(), reset(), reset()]);
+        assert_eq!(sent, ["AddDelegate", "GetDelegate", "GetDelegate"]);
+        let Err(Error::Unconfirmed(u)) = r else {
+            panic!("expected Unconfirmed, got {r:?}");
+        };
+        assert_eq!(u.checks[0].state, crate::WriteState::Unknown);
+        assert!(u.read_back_error.is_some());
+    }
+
+    #[test]
+    fn a_delegate_write_refused_as_busy_is_repeated_and_a_final_error_is_not_read_back() {
+        let op = add_user2();
+        let c = ctx();
+        let (sent, r) = actions(&mut Call::new(&op, &c), vec![resp(503, ""), resp(401, "")]);
+        assert_eq!(sent, ["AddDelegate", "AddDelegate"]);
+        assert!(matches!(
+            r,
+            Err(Error::Server(ServerError::Unauthorized { .. }))
+        ));
+    }
+
+    #[test]
+    fn credentials_are_never_sent_in_clear_to_a_remote_host() {
+        let op = GetDelegate::new("user1@example.com".parse().unwrap());
+        let c = RequestContext::new("http://mail.example.com/EWS/Exchange.asmx").unwrap();
+        let mut auth = Auth::new(Credentials::basic("a", "b"));
+        let (steps, r) = run(&mut Call::new(&op, &c), &mut auth, vec![], vec![]);
+        assert!(steps.is_empty());
+        assert!(matches!(
+            r,
+            Err(Error::Usage(UsageError::CredentialsOverHttp { .. }))
+        ));
+    }
+
+    #[test]
+    fn a_token_that_cannot_be_a_header_ends_the_call_unsent() {
+        let op = GetDelegate::new("user1@example.com".parse().unwrap());
+        let c = ctx();
+        let mut auth = Auth::new(Credentials::Bearer);
+        let (steps, r) = run(
+            &mut Call::new(&op, &c),
+            &mut auth,
+            vec![],
+            vec![Ok("abc\r\nX-Injected: yes")],
+        );
+        assert_eq!(steps, ["token(refresh=false)"]);
+        let Err(Error::TokenProvider(e)) = r else {
+            panic!("expected a token error, got {r:?}");
+        };
+        assert!(e.is::<crate::InvalidToken>());
     }
 }

@@ -144,9 +144,15 @@ impl RetryPolicy {
     }
 }
 
+/// May the server have acted on the request that failed with `error`? (The errors after
+/// which a [`Repeat::ReadsBack`] operation is read back rather than given up.)
+pub(crate) fn outcome_unknown(error: &Error) -> bool {
+    matches!(verdict(error), Verdict::MaybeProcessed(_))
+}
+
 fn verdict(error: &Error) -> Verdict {
     match error {
-        Error::Usage(_) | Error::TokenProvider(_) => Verdict::Final,
+        Error::Usage(_) | Error::TokenProvider(_) | Error::Unconfirmed(_) => Verdict::Final,
         Error::Transport(t) => match t.kind() {
             TransportErrorKind::Connect => Verdict::NotProcessed(None),
             TransportErrorKind::Io

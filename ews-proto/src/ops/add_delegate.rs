@@ -1,7 +1,9 @@
 //! `AddDelegate`: a principal grants delegates access to folders of its mailbox.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{DelegateResults, Operation, read_delegate_response, write_delegate_change};
+use crate::ops::{
+    DelegateResults, Operation, ReadBack, Repeat, read_delegate_response, write_delegate_change,
+};
 use crate::soap::RequestContext;
 use crate::types::{DelegateUser, DeliverMeetingRequests, EmailAddress};
 use crate::xml::{BodyReader, BodyWriter, Element};
@@ -72,6 +74,18 @@ impl Operation for AddDelegate {
 
     fn anchor_mailbox(&self) -> Option<&str> {
         Some(self.principal.as_str())
+    }
+
+    fn repeat(&self) -> Repeat {
+        Repeat::ReadsBack
+    }
+
+    fn read_back(&self) -> Option<ReadBack> {
+        Some(ReadBack::present(
+            &self.principal,
+            &self.delegates,
+            self.deliver_meeting_requests.as_ref(),
+        ))
     }
 
     fn write_body(&self, w: &mut BodyWriter<'_>, ctx: &RequestContext) -> Result<(), UsageError> {

@@ -9,6 +9,7 @@ mod delete_item;
 mod find_item;
 mod get_delegate;
 mod get_item;
+mod read_back;
 mod remove_delegate;
 mod update_delegate;
 
@@ -20,6 +21,7 @@ pub use delete_item::{AffectedTaskOccurrences, DeleteItem, DeleteType, SendMeeti
 pub use find_item::{FindItem, FindItemPage};
 pub use get_delegate::{GetDelegate, GetDelegateOutput};
 pub use get_item::{BaseShape, GetItem};
+pub use read_back::{ReadBack, Unconfirmed, WriteCheck, WriteState, WriteTarget};
 pub use remove_delegate::RemoveDelegate;
 pub use update_delegate::UpdateDelegate;
 
@@ -29,6 +31,13 @@ use crate::types::Delegate;
 use crate::xml::{BodyReader, BodyWriter, Element, Limits, XmlNs};
 
 /// Whether a request may be sent again when it is unknown whether the server acted on it.
+///
+/// | operation | `repeat()` |
+/// | --- | --- |
+/// | [`GetDelegate`], [`GetItem`], [`FindItem`] | `Safe` |
+/// | [`AddDelegate`], [`UpdateDelegate`], [`RemoveDelegate`] | `ReadsBack` |
+/// | [`CreateItem`] | `SendsMessages` when it sends, else `CreatesItems` |
+/// | [`DeleteItem`] | `SendsMessages` when it sends cancellations, else `Safe` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Repeat {
@@ -40,6 +49,12 @@ pub enum Repeat {
     /// The operation sends mail (invitations, cancellations). Sending it twice would send
     /// the mail twice, so it is repeated only when the server provably did not process it.
     SendsMessages,
+    /// The operation changes state that a read can show (the delegate writes). Repeated
+    /// only when the server provably did not process it; after an unknown outcome the core
+    /// sends the operation's [`Operation::read_back`] query instead and reports what it
+    /// found ([`Unconfirmed`]), because a resent AddDelegate that had worked would answer
+    /// `ErrorDelegateAlreadyExists`: a false failure.
+    ReadsBack,
 }
 
 /// An EWS operation: what it writes, what it reads back.
@@ -75,6 +90,12 @@ pub trait Operation {
     /// Whether the request may be repeated after an unknown outcome.
     fn repeat(&self) -> Repeat {
         Repeat::Safe
+    }
+
+    /// For a [`Repeat::ReadsBack`] operation: the read that tells, after an unknown
+    /// outcome, whether the write was applied. `None` (the default) for the others.
+    fn read_back(&self) -> Option<ReadBack> {
+        None
     }
 
     /// Writes the operation element (the single child of `soap:Body`).

@@ -1,7 +1,9 @@
 //! `RemoveDelegate`: takes delegates away from a principal's mailbox.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{DelegateResults, Operation, read_delegate_response, write_principal};
+use crate::ops::{
+    DelegateResults, Operation, ReadBack, Repeat, read_delegate_response, write_principal,
+};
 use crate::soap::RequestContext;
 use crate::types::{EmailAddress, UserId};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns};
@@ -44,6 +46,14 @@ impl Operation for RemoveDelegate {
 
     fn anchor_mailbox(&self) -> Option<&str> {
         Some(self.principal.as_str())
+    }
+
+    fn repeat(&self) -> Repeat {
+        Repeat::ReadsBack
+    }
+
+    fn read_back(&self) -> Option<ReadBack> {
+        Some(ReadBack::absent(&self.principal, &self.users))
     }
 
     fn write_body(&self, w: &mut BodyWriter<'_>, _ctx: &RequestContext) -> Result<(), UsageError> {

@@ -2,7 +2,9 @@
 //! meeting-request delivery.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{DelegateResults, Operation, read_delegate_response, write_delegate_change};
+use crate::ops::{
+    DelegateResults, Operation, ReadBack, Repeat, read_delegate_response, write_delegate_change,
+};
 use crate::soap::RequestContext;
 use crate::types::{DelegateUser, DeliverMeetingRequests, EmailAddress};
 use crate::xml::{BodyReader, BodyWriter, Element};
@@ -74,6 +76,18 @@ impl Operation for UpdateDelegate {
 
     fn anchor_mailbox(&self) -> Option<&str> {
         Some(self.principal.as_str())
+    }
+
+    fn repeat(&self) -> Repeat {
+        Repeat::ReadsBack
+    }
+
+    fn read_back(&self) -> Option<ReadBack> {
+        Some(ReadBack::present(
+            &self.principal,
+            &self.delegates,
+            self.deliver_meeting_requests.as_ref(),
+        ))
     }
 
     fn write_body(&self, w: &mut BodyWriter<'_>, ctx: &RequestContext) -> Result<(), UsageError> {

@@ -4,6 +4,9 @@
 //! The list is checked against `../shared/ews-schema/messages.xsd` by a test, so it cannot
 //! drift from the schema unnoticed.
 
+use std::fmt;
+
+use crate::error::Bounded;
 use crate::types::Unrecognized;
 
 macro_rules! response_codes {
@@ -11,8 +14,9 @@ macro_rules! response_codes {
         /// The `ResponseCode` of an EWS answer or fault.
         ///
         /// Servers send codes the schema does not list; those decode to
-        /// [`ResponseCode::Other`] with the text kept.
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        /// [`ResponseCode::Other`] with the text kept (whole; Debug shows it bounded and
+        /// escaped).
+        #[derive(Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         #[allow(missing_docs)]
         pub enum ResponseCode {
@@ -41,6 +45,18 @@ macro_rules! response_codes {
                 match s {
                     $(stringify!($code) => ResponseCode::$code,)*
                     other => ResponseCode::Other(Unrecognized::new(other)),
+                }
+            }
+        }
+
+        /// The derived form (`ErrorServerBusy`, `Other("…")`), an unknown code bounded.
+        impl fmt::Debug for ResponseCode {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    ResponseCode::Other(u) => {
+                        f.debug_tuple("Other").field(&Bounded(u.as_str())).finish()
+                    }
+                    known => f.write_str(known.as_str()),
                 }
             }
         }

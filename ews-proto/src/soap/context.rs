@@ -38,8 +38,24 @@ impl RequestContext {
         let endpoint: Uri = url
             .parse()
             .map_err(|e: http::uri::InvalidUri| UsageError::InvalidEndpoint(e.to_string()))?;
+        // User info would carry a password that is never used (credentials are set
+        // apart) and would show wherever the endpoint is shown: refused, and not echoed.
+        if endpoint
+            .authority()
+            .is_some_and(|a| a.as_str().contains('@'))
+        {
+            return Err(UsageError::InvalidEndpoint(
+                "user info (user:password@) is not allowed in the URL; set credentials instead"
+                    .to_owned(),
+            ));
+        }
         match endpoint.scheme_str() {
             Some("http" | "https") if endpoint.host().is_some() => {}
+            _ if url.contains('@') => {
+                return Err(UsageError::InvalidEndpoint(
+                    "not an absolute http(s) URL".to_owned(),
+                ));
+            }
             _ => {
                 return Err(UsageError::InvalidEndpoint(format!(
                     "{url:?} is not an absolute http(s) URL"
@@ -271,6 +287,20 @@ mod tests {
         assert!(RequestContext::new("http://127.0.0.1:8080/EWS/Exchange.asmx").is_ok());
         for bad in ["", "/EWS/Exchange.asmx", "ftp://x/y", "mail.example.com"] {
             assert!(RequestContext::new(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn user_info_in_the_endpoint_is_refused_without_echoing_it() {
+        for bad in [
+            "http://user:S3cret-pw@mail.example.com/EWS/Exchange.asmx",
+            "https://user@mail.example.com/EWS/Exchange.asmx",
+            "ftp://user:S3cret-pw@mail.example.com/x",
+        ] {
+            let e = RequestContext::new(bad).unwrap_err();
+            assert!(matches!(e, UsageError::InvalidEndpoint(_)), "{bad}");
+            assert!(!e.to_string().contains("S3cret"), "{e}");
+            assert!(!format!("{e:?}").contains("S3cret"), "{e:?}");
         }
     }
 }

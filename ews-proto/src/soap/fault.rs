@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::error::ServerError;
+use crate::error::{Bounded, ServerError};
 use crate::soap::{MessageXml, ResponseCode};
 use crate::xml::{BodyReader, Element, XmlNs};
 
@@ -12,7 +12,11 @@ use crate::xml::{BodyReader, Element, XmlNs};
 /// Exchange answers schema violations, throttling (`ErrorServerBusy` with
 /// `BackOffMilliseconds`) and some authorisation failures with a fault, usually with
 /// HTTP 500.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// The fields hold the server's text whole; Display and Debug show each piece of it
+/// bounded and escaped (at most about 512 bytes, no raw control characters), so a fault
+/// can be logged as it is.
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Fault {
     /// `faultcode` as sent, a qualified name such as `a:ErrorServerBusy` or `soap:Client`.
@@ -119,19 +123,37 @@ fn read_detail<'a>(
     })
 }
 
+/// `CODE: text (line L, position P) [violation]`, each piece of server text bounded and
+/// escaped.
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.code().as_str())?;
+        write!(f, "{}", Bounded(self.code().as_str()))?;
         let text = self.message.as_deref().unwrap_or(&self.fault_string);
         if !text.is_empty() {
-            write!(f, ": {text}")?;
+            write!(f, ": {}", Bounded(text))?;
         }
         if let (Some(line), Some(pos)) = (self.line_number, self.line_position) {
             write!(f, " (line {line}, position {pos})")?;
         }
         if let Some(v) = &self.violation {
-            write!(f, " [{v}]")?;
+            write!(f, " [{}]", Bounded(v))?;
         }
         Ok(())
+    }
+}
+
+/// The derived form, with each string bounded (see [`Fault`]).
+impl fmt::Debug for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fault")
+            .field("fault_code", &Bounded(&self.fault_code))
+            .field("fault_string", &Bounded(&self.fault_string))
+            .field("response_code", &self.response_code)
+            .field("message", &self.message.as_deref().map(Bounded))
+            .field("line_number", &self.line_number)
+            .field("line_position", &self.line_position)
+            .field("violation", &self.violation.as_deref().map(Bounded))
+            .field("message_xml", &self.message_xml)
+            .finish()
     }
 }

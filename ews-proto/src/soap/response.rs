@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::error::ServerError;
+use crate::error::{Bounded, ServerError};
 use crate::soap::ResponseCode;
 use crate::xml::{BodyReader, Element, XmlNs};
 
@@ -36,7 +36,9 @@ impl ResponseClass {
 /// `<t:Value Name="BackOffMilliseconds">5000</t:Value>` becomes
 /// `("BackOffMilliseconds", "5000")`; any other leaf element `<t:LineNumber>2</t:LineNumber>`
 /// becomes `("LineNumber", "2")`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Debug shows each name and value bounded (at most about 512 bytes, escaped).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct MessageXml {
     entries: Vec<(String, String)>,
 }
@@ -86,7 +88,10 @@ impl MessageXml {
 }
 
 /// The status part of an answer: class, code, text, link key and `MessageXml`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The fields hold the server's text whole; Display and Debug show it bounded and escaped
+/// (at most about 512 bytes per piece, no raw control characters).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ResponseStatus {
     /// Success, Warning or Error.
@@ -157,13 +162,44 @@ impl ResponseStatus {
     }
 }
 
+/// The derived form, with names and values bounded.
+impl fmt::Debug for MessageXml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Entries<'e>(&'e [(String, String)]);
+        impl fmt::Debug for Entries<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list()
+                    .entries(self.0.iter().map(|(n, v)| (Bounded(n), Bounded(v))))
+                    .finish()
+            }
+        }
+        f.debug_struct("MessageXml")
+            .field("entries", &Entries(&self.entries))
+            .finish()
+    }
+}
+
+/// `CODE: MessageText`, both bounded and escaped.
 impl fmt::Display for ResponseStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code.as_str())?;
+        write!(f, "{}", Bounded(self.code.as_str()))?;
         if let Some(text) = &self.text {
-            write!(f, ": {text}")?;
+            write!(f, ": {}", Bounded(text))?;
         }
         Ok(())
+    }
+}
+
+/// The derived form, with the text bounded.
+impl fmt::Debug for ResponseStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseStatus")
+            .field("class", &self.class)
+            .field("code", &self.code)
+            .field("text", &self.text.as_deref().map(Bounded))
+            .field("descriptive_link_key", &self.descriptive_link_key)
+            .field("message_xml", &self.message_xml)
+            .finish()
     }
 }
 

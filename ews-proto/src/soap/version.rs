@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{ServerError, UsageError};
+use crate::error::{Bounded, ServerError, UsageError};
 use crate::types::Unrecognized;
 use crate::xml::Element;
 
@@ -78,7 +78,9 @@ pub struct ServerVersionInfo {
 }
 
 /// The `Version` attribute of `ServerVersionInfo`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Debug shows an unknown name bounded and escaped (at most about 512 bytes).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum VersionName {
     /// A value this crate can send back in `RequestServerVersion`.
@@ -87,8 +89,18 @@ pub enum VersionName {
     Other(Unrecognized),
 }
 
+/// The derived form, an unknown name bounded.
+impl fmt::Debug for VersionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VersionName::Known(k) => f.debug_tuple("Known").field(k).finish(),
+            VersionName::Other(o) => f.debug_tuple("Other").field(&Bounded(o.as_str())).finish(),
+        }
+    }
+}
+
 /// `15.1.2507.6 (V2017_07_11)`; `?` for a part the server left out, no parentheses without
-/// a `Version`.
+/// a `Version`. An unknown `Version` is shown bounded and escaped (it is server text).
 impl fmt::Display for ServerVersionInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts = [
@@ -108,7 +120,7 @@ impl fmt::Display for ServerVersionInfo {
         }
         match &self.version {
             Some(VersionName::Known(k)) => write!(f, " ({k})"),
-            Some(VersionName::Other(o)) => write!(f, " ({})", o.as_str()),
+            Some(VersionName::Other(o)) => write!(f, " ({})", Bounded(o.as_str())),
             None => Ok(()),
         }
     }

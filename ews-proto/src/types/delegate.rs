@@ -287,6 +287,21 @@ impl DelegateUser {
         &self.user_id
     }
 
+    /// The folder permissions set (folders not set are left as they are).
+    pub fn permission_set(&self) -> &DelegatePermissions {
+        &self.permissions
+    }
+
+    /// `ReceiveCopiesOfMeetingMessages`, if set.
+    pub fn receive_copies(&self) -> Option<bool> {
+        self.receive_copies_of_meeting_messages
+    }
+
+    /// `ViewPrivateItems`, if set.
+    pub fn private_items(&self) -> Option<bool> {
+        self.view_private_items
+    }
+
     /// Writes `<t:DelegateUser>` in schema order.
     pub(crate) fn write(&self, w: &mut BodyWriter<'_>) -> Result<(), UsageError> {
         w.open(Ns::Types, "DelegateUser");
