@@ -44,6 +44,44 @@ pub enum Fault {
         /// Minimum body size in bytes.
         bytes: usize,
     },
+    /// HTTP 500 with a valid SOAP 1.1 fault, built like [`Fault::ServerBusy`]'s:
+    /// `faultcode` `a:ErrorInternalServerError` (prefix `a` bound to the types namespace,
+    /// as Exchange writes it), `detail/e:ResponseCode` `ErrorInternalServerError` in the
+    /// errors namespace. Its `faultstring`, and the `detail/e:Message` that repeats it, hold
+    /// at least `bytes` bytes of text (as decoded) made of
+    /// `line <&> "x"\r\n2026-12-01T00:00:00Z ERROR forged\n` repeated: raw line breaks
+    /// and forged log lines, XML-escaped (`&lt;`, `&amp;`, ...; every CR written `&#xD;`
+    /// so that it survives XML end-of-line handling). The body is about twice `bytes`.
+    /// The request is read and authenticated but not processed; it is recorded with
+    /// status 500 and response code `ErrorInternalServerError`.
+    HugeFaultString {
+        /// Minimum length of the faultstring in bytes.
+        bytes: usize,
+    },
+    /// The request is never read and never answered: the connection is held open, idle,
+    /// for `hold`, then closed. Other connections are served meanwhile, and the simulator
+    /// stops without waiting for the hold to end.
+    ///
+    /// Aimed at any operation (`None`), it takes the next connection or request, whichever
+    /// comes first:
+    /// * a new connection (after the TLS handshake, with TLS) is never read at all, not
+    ///   even the request line; it is recorded with empty method, path and headers;
+    /// * a request on a kept-alive connection has had its head read by the HTTP layer
+    ///   before the simulator sees it; its body is never read. It is recorded with its
+    ///   method, path and headers.
+    ///
+    /// Either way the record has no body and no operation, status 0 (no answer) and this
+    /// fault's name, and it is added when the hold starts, not when it ends. Aimed at one
+    /// operation, the body has to be read to know the operation: that request is then
+    /// held unanswered (and not processed) the same way, recorded with its body and
+    /// operation.
+    ///
+    /// A client sees a connection that accepts but never answers; a body larger than the
+    /// socket buffers also blocks its sending.
+    NeverRead {
+        /// How long the connection is held before it is closed.
+        hold: Duration,
+    },
 }
 
 impl Fault {
@@ -60,7 +98,16 @@ impl Fault {
             Fault::TruncatedXml => "TruncatedXml",
             Fault::HtmlErrorPage => "HtmlErrorPage",
             Fault::OversizedBody { .. } => "OversizedBody",
+            Fault::HugeFaultString { .. } => "HugeFaultString",
+            Fault::NeverRead { .. } => "NeverRead",
         }
+    }
+
+    /// The text of [`Fault::HugeFaultString`]'s faultstring: at least `bytes` bytes, whole
+    /// lines of it, unescaped.
+    pub(crate) fn forged_text(bytes: usize) -> String {
+        const LINE: &str = "line <&> \"x\"\r\n2026-12-01T00:00:00Z ERROR forged\n";
+        LINE.repeat(bytes.div_ceil(LINE.len()).max(1))
     }
 }
 
@@ -149,5 +196,26 @@ mod tests {
             Some(Fault::HtmlErrorPage)
         );
         assert_eq!(f.pending(), 0);
+    }
+
+    #[test]
+    fn forged_text_is_long_enough_and_forges_lines() {
+        for bytes in [0, 1, 45, 46, 1 << 20] {
+            let text = Fault::forged_text(bytes);
+            assert!(text.len() >= bytes, "{bytes}");
+            assert!(text.len() < bytes + 64, "{bytes}");
+            assert!(text.contains("\r\n2026-12-01T00:00:00Z ERROR forged\n"));
+        }
+        assert_eq!(
+            Fault::NeverRead {
+                hold: Duration::ZERO
+            }
+            .name(),
+            "NeverRead"
+        );
+        assert_eq!(
+            Fault::HugeFaultString { bytes: 1 }.name(),
+            "HugeFaultString"
+        );
     }
 }

@@ -85,6 +85,17 @@ impl std::fmt::Display for Abort {
 
 impl std::error::Error for Abort {}
 
+/// Why [`respond`] gives no answer.
+#[derive(Debug)]
+enum Unanswered {
+    /// Close the connection now.
+    Close,
+    /// Keep the connection open, idle, for this long, then close it. The request body, if
+    /// it was never read, is kept (unread) until then so that the HTTP layer does not
+    /// drain it.
+    Hold(std::time::Duration, Option<Incoming>),
+}
+
 /// Accept loop; returns when `shutdown` fires (or its sender is dropped).
 pub(crate) async fn serve(
     listener: std::net::TcpListener,
@@ -121,6 +132,18 @@ async fn serve_connection<I>(io: I, shared: Arc<Shared>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // A NeverRead for any operation takes a new connection before a byte of it is read.
+    let never_read = lock(&shared.faults).take(None, |f| matches!(f, Fault::NeverRead { .. }));
+    if let Some(f @ Fault::NeverRead { hold }) = never_read {
+        let rec = RecordedRequest {
+            fault: Some(f.name()),
+            ..unread_request(&shared)
+        };
+        lock(&shared.requests).push(rec);
+        tokio::time::sleep(hold).await;
+        drop(io);
+        return;
+    }
     let service = service_fn(move |req| handle(Arc::clone(&shared), req));
     let _ = http1::Builder::new()
         .keep_alive(true)
@@ -197,6 +220,30 @@ fn response_code(xml: &str) -> Option<String> {
         .map(soap::text_of)
 }
 
+/// A record of a request of which nothing was read: no method, path or headers yet,
+/// status 0, and the next request id.
+fn unread_request(shared: &Shared) -> RecordedRequest {
+    RecordedRequest {
+        method: String::new(),
+        path: String::new(),
+        headers: Vec::new(),
+        body: String::new(),
+        operation: None,
+        authenticated_as: None,
+        acting_as: None,
+        mailbox_culture: None,
+        time_zone: None,
+        server_version: None,
+        status: 0,
+        fault: None,
+        request_id: format!(
+            "00000000-0000-4000-8000-{:012x}",
+            shared.request_count.fetch_add(1, Ordering::Relaxed) + 1
+        ),
+        response_code: None,
+    }
+}
+
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<SimBody>, Abort> {
     let (parts, body) = req.into_parts();
     let mut rec = RecordedRequest {
@@ -215,20 +262,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
                 )
             })
             .collect(),
-        body: String::new(),
-        operation: None,
-        authenticated_as: None,
-        acting_as: None,
-        mailbox_culture: None,
-        time_zone: None,
-        server_version: None,
-        status: 0,
-        fault: None,
-        request_id: format!(
-            "00000000-0000-4000-8000-{:012x}",
-            shared.request_count.fetch_add(1, Ordering::Relaxed) + 1
-        ),
-        response_code: None,
+        ..unread_request(&shared)
     };
     let mut result = respond(&shared, &parts, body, &mut rec).await;
     match &mut result {
@@ -240,8 +274,18 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         }
         Err(_) => rec.status = 0,
     }
+    // Recorded before any hold: the record says what happened, the hold only when the
+    // connection closes.
     lock(&shared.requests).push(rec);
-    result
+    match result {
+        Ok(resp) => Ok(resp),
+        Err(Unanswered::Close) => Err(Abort),
+        Err(Unanswered::Hold(hold, unread)) => {
+            tokio::time::sleep(hold).await;
+            drop(unread);
+            Err(Abort)
+        }
+    }
 }
 
 async fn respond(
@@ -249,7 +293,7 @@ async fn respond(
     parts: &http::request::Parts,
     body: Incoming,
     rec: &mut RecordedRequest,
-) -> Result<Response<SimBody>, Abort> {
+) -> Result<Response<SimBody>, Unanswered> {
     if !parts.uri.path().eq_ignore_ascii_case("/EWS/Exchange.asmx") {
         return Ok(plain(StatusCode::NOT_FOUND, "Not Found"));
     }
@@ -259,10 +303,17 @@ async fn respond(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return Ok(resp);
     }
-    // A fault for any operation that closes the connection fires before the body is read.
-    if let Some(f) = lock(&shared.faults).take(None, |f| *f == Fault::CloseBeforeRequest) {
+    // A fault for any operation that closes the connection, or never reads it, fires
+    // before the body is read.
+    let early = lock(&shared.faults).take(None, |f| {
+        matches!(f, Fault::CloseBeforeRequest | Fault::NeverRead { .. })
+    });
+    if let Some(f) = early {
         rec.fault = Some(f.name());
-        return Err(Abort);
+        return Err(match f {
+            Fault::NeverRead { hold } => Unanswered::Hold(hold, Some(body)),
+            _ => Unanswered::Close,
+        });
     }
     let limited = http_body_util::Limited::new(body, shared.config.max_request_bytes);
     let bytes = match limited.collect().await {
@@ -276,7 +327,7 @@ async fn respond(
                     "Request Entity Too Large",
                 ));
             }
-            return Err(Abort);
+            return Err(Unanswered::Close);
         }
     };
     rec.body = String::from_utf8_lossy(&bytes).into_owned();
@@ -341,7 +392,16 @@ async fn respond(
         rec.fault = Some(f.name());
     }
     match &fault {
-        Some(Fault::CloseBeforeRequest) => return Err(Abort),
+        Some(Fault::CloseBeforeRequest) => return Err(Unanswered::Close),
+        Some(Fault::NeverRead { hold }) => return Err(Unanswered::Hold(*hold, None)),
+        Some(Fault::HugeFaultString { bytes }) => {
+            let f = FaultInfo::new("ErrorInternalServerError", Fault::forged_text(*bytes));
+            rec.response_code = Some(f.code.to_string());
+            // The envelope itself holds no CR: each one is the text's, and only a character
+            // reference survives XML end-of-line handling (a raw CR LF reads as LF).
+            let xml = soap::fault(style, &f).replace('\r', "&#xD;");
+            return Ok(xml_response(StatusCode::INTERNAL_SERVER_ERROR, xml));
+        }
         Some(Fault::ServerBusy { back_off_ms }) => {
             let f = FaultInfo {
                 back_off_ms: Some(*back_off_ms),
@@ -396,7 +456,7 @@ async fn respond(
     rec.response_code = response_code(&xml);
 
     Ok(match fault {
-        Some(Fault::CloseAfterProcessing) => return Err(Abort),
+        Some(Fault::CloseAfterProcessing) => return Err(Unanswered::Close),
         Some(Fault::TruncatedContentLength) => {
             let full = xml.len();
             let cut = Bytes::from(xml).slice(..full / 2);
@@ -430,4 +490,213 @@ async fn respond(
         }
         _ => xml_response(status, xml),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    use crate::sim::{Fault, SimConfig, Simulator};
+
+    const GET_DELEGATE: &str = r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><s:Header><t:RequestServerVersion Version="Exchange2013_SP1"/></s:Header><s:Body><m:GetDelegate IncludePermissions="true"><m:Mailbox><t:EmailAddress>user1@example.com</t:EmailAddress></m:Mailbox></m:GetDelegate></s:Body></s:Envelope>"#;
+
+    fn request(sim: &Simulator, keep_alive: bool) -> String {
+        format!(
+            "POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer token-user1\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n{GET_DELEGATE}",
+            sim.addr(),
+            GET_DELEGATE.len(),
+            if keep_alive { "keep-alive" } else { "close" },
+        )
+    }
+
+    fn connect(sim: &Simulator) -> TcpStream {
+        let tcp = TcpStream::connect(sim.addr()).expect("connect");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        tcp
+    }
+
+    /// Reads one answer whose body is Content-Length long; returns the head and the body.
+    fn read_answer(tcp: &mut TcpStream) -> (String, Vec<u8>) {
+        let mut buf = Vec::new();
+        let mut byte = [0u8; 1];
+        while !buf.ends_with(b"\r\n\r\n") {
+            tcp.read_exact(&mut byte).expect("head");
+            buf.push(byte[0]);
+        }
+        let head = String::from_utf8(buf).expect("ASCII head");
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .expect("Content-Length");
+        let mut body = vec![0u8; len];
+        tcp.read_exact(&mut body).expect("body");
+        (head, body)
+    }
+
+    #[test]
+    fn huge_fault_string_is_a_valid_fault_with_forged_lines() {
+        let sim = Simulator::start(SimConfig::seed());
+        sim.inject(
+            Some("GetDelegate"),
+            Fault::HugeFaultString { bytes: 1 << 20 },
+            1,
+        );
+        let mut tcp = connect(&sim);
+        tcp.write_all(request(&sim, false).as_bytes())
+            .expect("send");
+        let (head, body) = read_answer(&mut tcp);
+        assert!(head.starts_with("HTTP/1.1 500"), "{head}");
+        let xml = String::from_utf8(body).expect("UTF-8");
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        let text = |name: &str| {
+            doc.descendants()
+                .find(|n| n.tag_name().name() == name)
+                .and_then(|n| n.text())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let fault_string = text("faultstring");
+        assert!(fault_string.len() >= 1 << 20, "{}", fault_string.len());
+        assert!(fault_string.contains("line <&> \"x\"\r\n2026-12-01T00:00:00Z ERROR forged\n"));
+        assert_eq!(text("Message"), fault_string);
+        assert_eq!(text("ResponseCode"), "ErrorInternalServerError");
+        let code = doc
+            .descendants()
+            .find(|n| n.tag_name().name() == "faultcode")
+            .expect("faultcode");
+        assert_eq!(code.text(), Some("a:ErrorInternalServerError"));
+        assert_eq!(
+            code.lookup_namespace_uri(Some("a")),
+            Some(super::super::soap::TYPES_NS)
+        );
+        let recs = sim.requests();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].status, 500);
+        assert_eq!(recs[0].fault, Some("HugeFaultString"));
+        assert_eq!(
+            recs[0].response_code.as_deref(),
+            Some("ErrorInternalServerError")
+        );
+    }
+
+    #[test]
+    fn never_read_holds_a_new_connection_unread_without_blocking_others() {
+        let sim = Simulator::start(SimConfig::seed());
+        let hold = Duration::from_millis(800);
+        sim.inject(None, Fault::NeverRead { hold }, 1);
+        let started = Instant::now();
+        let mut held = connect(&sim);
+        held.write_all(request(&sim, false).as_bytes())
+            .expect("send");
+        // Another connection is served meanwhile.
+        let mut other = connect(&sim);
+        other
+            .write_all(request(&sim, false).as_bytes())
+            .expect("send");
+        let (head, _) = read_answer(&mut other);
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(started.elapsed() < hold, "served during the hold");
+        // The held one gets nothing, and is closed once the hold is over.
+        let mut answer = Vec::new();
+        let _ = held.read_to_end(&mut answer);
+        assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+        assert!(started.elapsed() >= hold, "{:?}", started.elapsed());
+        let recs = sim.requests();
+        assert_eq!(recs.len(), 2);
+        let unread = recs.iter().find(|r| r.fault.is_some()).expect("recorded");
+        assert_eq!(unread.fault, Some("NeverRead"));
+        assert_eq!(unread.status, 0);
+        assert_eq!((unread.method.as_str(), unread.path.as_str()), ("", ""));
+        assert!(unread.headers.is_empty() && unread.body.is_empty());
+        assert_eq!(unread.operation, None);
+        assert_eq!(sim.pending_faults(), 0);
+    }
+
+    #[test]
+    fn never_read_on_a_kept_alive_connection_reads_the_head_only() {
+        let sim = Simulator::start(SimConfig::seed());
+        let mut tcp = connect(&sim);
+        tcp.write_all(request(&sim, true).as_bytes()).expect("send");
+        let (head, _) = read_answer(&mut tcp);
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        let hold = Duration::from_millis(500);
+        sim.inject(None, Fault::NeverRead { hold }, 1);
+        let started = Instant::now();
+        tcp.write_all(request(&sim, true).as_bytes()).expect("send");
+        // Recorded when the hold starts.
+        while sim.requests().len() < 2 {
+            assert!(started.elapsed() < hold, "not recorded during the hold");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Another connection is served meanwhile.
+        let mut other = connect(&sim);
+        other
+            .write_all(request(&sim, false).as_bytes())
+            .expect("send");
+        let (head, _) = read_answer(&mut other);
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(started.elapsed() < hold, "served during the hold");
+        let mut answer = Vec::new();
+        let _ = tcp.read_to_end(&mut answer);
+        assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+        assert!(started.elapsed() >= hold);
+        let rec = &sim.requests()[1];
+        assert_eq!(sim.requests().len(), 3);
+        assert_eq!(rec.fault, Some("NeverRead"));
+        assert_eq!(rec.status, 0);
+        assert_eq!(rec.method, "POST");
+        assert!(rec.header("authorization").is_some());
+        assert!(rec.body.is_empty() && rec.operation.is_none());
+    }
+
+    #[test]
+    fn never_read_for_one_operation_holds_it_unprocessed() {
+        let sim = Simulator::start(SimConfig::seed());
+        let hold = Duration::from_millis(300);
+        sim.inject(Some("GetDelegate"), Fault::NeverRead { hold }, 1);
+        let started = Instant::now();
+        let mut tcp = connect(&sim);
+        tcp.write_all(request(&sim, false).as_bytes())
+            .expect("send");
+        let mut answer = Vec::new();
+        let _ = tcp.read_to_end(&mut answer);
+        assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+        assert!(started.elapsed() >= hold);
+        let rec = &sim.requests()[0];
+        assert_eq!(rec.fault, Some("NeverRead"));
+        assert_eq!(rec.status, 0);
+        assert_eq!(rec.operation.as_deref(), Some("GetDelegate"));
+        assert_eq!(rec.response_code, None, "not processed");
+    }
+
+    #[test]
+    fn a_long_hold_does_not_delay_stopping_the_simulator() {
+        let sim = Simulator::start(SimConfig::seed());
+        sim.inject(
+            None,
+            Fault::NeverRead {
+                hold: Duration::from_secs(600),
+            },
+            1,
+        );
+        let mut tcp = connect(&sim);
+        tcp.write_all(request(&sim, false).as_bytes())
+            .expect("send");
+        while sim.requests().is_empty() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let started = Instant::now();
+        drop(sim);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let mut answer = Vec::new();
+        let _ = tcp.read_to_end(&mut answer);
+        assert!(answer.is_empty());
+    }
 }
