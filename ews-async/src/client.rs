@@ -214,14 +214,10 @@ impl Inner {
                     let outcome = self.exchange(request).await;
                     call.handle(outcome, &self.auth(), now());
                 }
-                Step::FetchToken { refresh } => match self.fetch_token(refresh).await {
-                    Ok(token) => {
-                        self.auth().set_token(token);
-                    }
-                    Err(e) => {
-                        call.token_failed(e);
-                    }
-                },
+                Step::FetchToken { refresh } => {
+                    let fetched = self.fetch_token(refresh).await;
+                    call.token_fetched(&mut self.auth(), fetched);
+                }
                 Step::Sleep(d) => {
                     tracing::debug!(delay = ?d, "retrying after a delay");
                     tokio::time::sleep(d).await;
@@ -374,6 +370,8 @@ pub struct ClientBuilder {
     policy: RetryPolicy,
     roots: Vec<CertificateDer<'static>>,
     accept_invalid_certs: bool,
+    allow_http_credentials: bool,
+    fail_reads: Option<std::io::ErrorKind>,
     transport: Option<Arc<dyn DynTransport>>,
 }
 
@@ -394,6 +392,8 @@ impl ClientBuilder {
             policy: RetryPolicy::default(),
             roots: Vec::new(),
             accept_invalid_certs: false,
+            allow_http_credentials: false,
+            fail_reads: None,
             transport: None,
         }
     }
@@ -505,6 +505,24 @@ impl ClientBuilder {
         self
     }
 
+    /// **Dangerous**: sends the credentials over plain `http://` to a host that is not a
+    /// loopback address (see [`Auth::allow_credentials_over_http`]). Default: `false`:
+    /// such an endpoint with credentials is a [`UsageError`] at [`build`](Self::build).
+    pub fn danger_allow_credentials_over_http(mut self, allow: bool) -> Self {
+        self.allow_http_credentials = allow;
+        self
+    }
+
+    /// Fault injection (feature `fault-injection`, for tests): every connection of the
+    /// built-in transport fails its first read after a request was sent, with `kind`,
+    /// once the server's answer has begun to arrive (so the server has processed the
+    /// request). Shows how a call copes with an unknown outcome.
+    #[cfg(feature = "fault-injection")]
+    pub fn fail_reads_after_sending(mut self, kind: std::io::ErrorKind) -> Self {
+        self.fail_reads = Some(kind);
+        self
+    }
+
     /// Replaces the built-in transport (the TLS and connect-timeout settings then do
     /// not apply; the overall timeout does).
     pub fn transport(mut self, transport: impl Transport) -> Self {
@@ -541,6 +559,9 @@ impl ClientBuilder {
                 kind: "User-Agent",
                 reason: "not a valid header value",
             })?;
+        let auth =
+            Auth::new(self.credentials).allow_credentials_over_http(self.allow_http_credentials);
+        auth.check_endpoint(ctx.endpoint())?;
         let transport = match self.transport {
             Some(t) => t,
             None => default_transport(
@@ -549,12 +570,13 @@ impl ClientBuilder {
                 self.accept_invalid_certs,
                 self.connect_timeout,
                 self.limits.max_body_bytes,
+                self.fail_reads,
             )?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
                 ctx,
-                auth: Mutex::new(Auth::new(self.credentials)),
+                auth: Mutex::new(auth),
                 tokens: self.tokens,
                 transport,
                 policy: self.policy,
@@ -573,6 +595,7 @@ fn default_transport(
     accept_invalid_certs: bool,
     connect_timeout: Option<Duration>,
     max_body_bytes: usize,
+    fail_reads: Option<std::io::ErrorKind>,
 ) -> Result<Arc<dyn DynTransport>, Error> {
     if !cfg!(feature = "rustls") && ctx.endpoint().scheme_str() == Some("https") {
         return Err(UsageError::InvalidValue {
@@ -586,6 +609,7 @@ fn default_transport(
         max_body_bytes,
         roots: roots.to_vec(),
         accept_invalid_certs,
+        fail_reads,
     })?;
     Ok(Arc::new(transport))
 }
@@ -597,6 +621,7 @@ fn default_transport(
     _accept_invalid_certs: bool,
     _connect_timeout: Option<Duration>,
     _max_body_bytes: usize,
+    _fail_reads: Option<std::io::ErrorKind>,
 ) -> Result<Arc<dyn DynTransport>, Error> {
     Err(UsageError::InvalidValue {
         kind: "transport",
@@ -608,8 +633,11 @@ fn default_transport(
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Credentials' Debug shows the user name, never the password.
+        // The endpoint as the core reads it: one holding user info (a password) is
+        // refused, and the refusal does not echo it.
+        let endpoint = RequestContext::new(&self.endpoint).map(|c| c.endpoint().to_string());
         f.debug_struct("ClientBuilder")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &endpoint)
             .field("credentials", &self.credentials)
             .field("token_provider", &self.tokens.is_some())
             .field("version", &self.version)
@@ -623,6 +651,10 @@ impl fmt::Debug for ClientBuilder {
             .field("policy", &self.policy)
             .field("extra_roots", &self.roots.len())
             .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .field(
+                "danger_allow_credentials_over_http",
+                &self.allow_http_credentials,
+            )
             .field("transport", &self.transport.as_ref().map(|t| t.name()))
             .finish()
     }

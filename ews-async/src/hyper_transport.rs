@@ -19,6 +19,13 @@ type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 #[cfg(not(feature = "rustls"))]
 type Connector = HttpConnector;
 
+/// The connector the pool uses: with feature `fault-injection`, wrapped so that reads
+/// can be made to fail.
+#[cfg(feature = "fault-injection")]
+type PoolConnector = crate::faults::FlakyConnector<Connector>;
+#[cfg(not(feature = "fault-injection"))]
+type PoolConnector = Connector;
+
 /// How long an idle pooled connection is kept (Exchange closes idle ones after about
 /// two minutes; staying under that avoids reusing a connection the server is closing).
 const POOL_IDLE: Duration = Duration::from_secs(60);
@@ -31,6 +38,9 @@ pub(crate) struct HyperOptions {
     pub(crate) max_body_bytes: usize,
     pub(crate) roots: Vec<CertificateDer<'static>>,
     pub(crate) accept_invalid_certs: bool,
+    /// Fault injection: connections fail their first read after a request was sent.
+    #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
+    pub(crate) fail_reads: Option<std::io::ErrorKind>,
 }
 
 /// The built-in [`Transport`]: hyper 1 over hyper-util's pooled client (connections are
@@ -64,9 +74,10 @@ pub(crate) struct HyperOptions {
 /// repeat an operation that sends mail:
 ///
 /// * the connector failed (DNS, refused, unreachable, connect timeout) → `Connect`;
+/// * a reused pooled connection closed before the request began to be written (hyper's
+///   "canceled"; the pool does not retry it by itself) → `Connect`;
 /// * the connector failed in the TLS handshake → `Tls`;
-/// * anything after the connection was up (including a reused pooled connection that
-///   turns out closed) → `Io`;
+/// * anything after a byte of the request may have been written → `Io`;
 /// * the body ended before its announced length → `Truncated`;
 /// * the body exceeded `max_body_bytes` (announced or while reading) → `BodyTooLarge`.
 ///
@@ -75,7 +86,7 @@ pub(crate) struct HyperOptions {
 /// [`Transport`] built on `hyper::client::conn::http1` directly. See [`Transport`].
 #[derive(Clone)]
 pub struct HyperTransport {
-    client: PoolClient<Connector, Full<Bytes>>,
+    client: PoolClient<PoolConnector, Full<Bytes>>,
     max_body_bytes: usize,
 }
 
@@ -97,8 +108,16 @@ impl HyperTransport {
         http.set_nodelay(true);
         http.enforce_http(!cfg!(feature = "rustls"));
         let connector = connector(http, &options)?;
+        #[cfg(feature = "fault-injection")]
+        let connector = crate::faults::FlakyConnector {
+            inner: connector,
+            kind: options.fail_reads,
+        };
         let client = PoolClient::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE)
+            // No retries outside the core's policy, attempt count and trace: a request the
+            // pool could not start writing comes back as `Connect` (see `request_error`).
+            .retry_canceled_requests(false)
             .build(connector);
         Ok(HyperTransport {
             client,
@@ -164,6 +183,10 @@ fn request_error(e: hyper_util::client::legacy::Error) -> TransportError {
         } else {
             TransportErrorKind::Connect
         }
+    } else if find::<hyper::Error>(&e).is_some_and(hyper::Error::is_canceled) {
+        // The pooled connection closed before the request began to be written (what
+        // hyper-util would have retried by itself): nothing was sent.
+        TransportErrorKind::Connect
     } else {
         TransportErrorKind::Io
     };

@@ -45,6 +45,8 @@
 //!   provider, Mozilla's WebPKI roots, verification on).
 //! * `hyper`: the built-in transport for plain `http://` only (an `https` endpoint is
 //!   refused at [`ClientBuilder::build`]).
+//! * `fault-injection`: `ClientBuilder::fail_reads_after_sending`, a flaky network for
+//!   tests (never in production).
 //!
 //! With neither, bring a [`Transport`] of your own.
 //!
@@ -66,6 +68,8 @@
 #![deny(missing_docs)]
 
 mod client;
+#[cfg(feature = "fault-injection")]
+mod faults;
 #[cfg(feature = "hyper")]
 mod hyper_transport;
 #[cfg(feature = "rustls")]

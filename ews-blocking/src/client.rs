@@ -87,6 +87,9 @@ pub struct ClientBuilder {
     policy: RetryPolicy,
     roots: Vec<CertificateDer<'static>>,
     accept_invalid_certs: bool,
+    allow_http_credentials: bool,
+    #[cfg(feature = "fault-injection")]
+    fail_reads: Option<std::io::ErrorKind>,
     transport: Option<Arc<dyn Transport>>,
 }
 
@@ -104,6 +107,9 @@ impl ClientBuilder {
             policy: RetryPolicy::default(),
             roots: Vec::new(),
             accept_invalid_certs: false,
+            allow_http_credentials: false,
+            #[cfg(feature = "fault-injection")]
+            fail_reads: None,
             transport: None,
         }
     }
@@ -148,7 +154,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The `User-Agent` header. Default: `ews-blocking/VERSION`.
+    /// The `User-Agent` header. Default: `ews-blocking/VERSION`. A value that cannot be a
+    /// header value (CR, LF, other control characters) is refused by [`build`](Self::build).
     pub fn user_agent(mut self, user_agent: &str) -> Self {
         user_agent.clone_into(&mut self.user_agent);
         self
@@ -228,6 +235,24 @@ impl ClientBuilder {
         self
     }
 
+    /// **Dangerous**: sends the credentials over plain `http://` to a host that is not a
+    /// loopback address (see [`Auth::allow_credentials_over_http`]). Default: `false`:
+    /// such an endpoint with credentials is a [`UsageError`] at [`build`](Self::build).
+    pub fn danger_allow_credentials_over_http(mut self, allow: bool) -> Self {
+        self.allow_http_credentials = allow;
+        self
+    }
+
+    /// Fault injection (feature `fault-injection`, for tests): every connection of the
+    /// built-in transport fails its first read after a request was sent, with `kind`,
+    /// once the server's answer has begun to arrive (so the server has processed the
+    /// request). Shows how a call copes with an unknown outcome.
+    #[cfg(feature = "fault-injection")]
+    pub fn fail_reads_after_sending(mut self, kind: std::io::ErrorKind) -> Self {
+        self.fail_reads = Some(kind);
+        self
+    }
+
     /// Uses `transport` instead of the built-in one; the TLS, timeout and body-size
     /// settings then belong to that transport.
     pub fn transport(mut self, transport: impl Transport) -> Self {
@@ -238,9 +263,10 @@ impl ClientBuilder {
     /// The client.
     ///
     /// # Errors
-    /// [`Error::Usage`] for an endpoint that is not an absolute `http(s)` URL, `Bearer`
-    /// credentials without a [`TokenProvider`], or no transport (the `ureq` feature is off
-    /// and none was set).
+    /// [`Error::Usage`] for an endpoint that is not an absolute `http(s)` URL,
+    /// credentials over `http://` to a host that is not a loopback address, `Bearer`
+    /// credentials without a [`TokenProvider`], a `User-Agent` that cannot be a header
+    /// value, or no transport (the `ureq` feature is off and none was set).
     pub fn build(self) -> Result<Client, Error> {
         if self.credentials == Credentials::Bearer && self.tokens.is_none() {
             return Err(UsageError::InvalidValue {
@@ -249,15 +275,25 @@ impl ClientBuilder {
             }
             .into());
         }
+        if http::HeaderValue::from_str(&self.user_agent).is_err() {
+            return Err(UsageError::InvalidValue {
+                kind: "User-Agent",
+                reason: "not a valid header value (control characters such as CR or LF)",
+            }
+            .into());
+        }
+        let ctx = self.ctx.clone()?;
+        let auth = Auth::new(self.credentials.clone())
+            .allow_credentials_over_http(self.allow_http_credentials);
+        auth.check_endpoint(ctx.endpoint())?;
         let transport = match self.transport.clone() {
             Some(t) => t,
             None => default_transport(&self)?,
         };
-        let ctx = self.ctx?;
         Ok(Client {
             inner: Arc::new(Inner {
                 ctx,
-                auth: Mutex::new(Auth::new(self.credentials)),
+                auth: Mutex::new(auth),
                 tokens: self.tokens.unwrap_or_else(|| Arc::new(NoTokenProvider)),
                 transport,
                 policy: self.policy,
@@ -276,6 +312,10 @@ fn default_transport(b: &ClientBuilder) -> Result<Arc<dyn Transport>, Error> {
         max_body_bytes: b.max_body_bytes,
         roots: b.roots.clone(),
         accept_invalid_certs: b.accept_invalid_certs,
+        #[cfg(feature = "fault-injection")]
+        fail_reads: b.fail_reads,
+        #[cfg(not(feature = "fault-injection"))]
+        fail_reads: None,
     };
     Ok(Arc::new(crate::UreqTransport::new(&settings)))
 }
@@ -303,6 +343,10 @@ impl fmt::Debug for ClientBuilder {
             .field("retry_policy", &self.policy)
             .field("extra_roots", &self.roots.len())
             .field("danger_accept_invalid_certs", &self.accept_invalid_certs)
+            .field(
+                "danger_allow_credentials_over_http",
+                &self.allow_http_credentials,
+            )
             .field("transport", &self.transport.as_ref().map(|t| t.name()))
             .finish()
     }
@@ -394,10 +438,10 @@ impl Client {
                     let outcome = trace::response(&span, inner.transport.send(request));
                     call.handle(outcome, &self.auth(), Instant::now());
                 }
-                Step::FetchToken { refresh } => match inner.tokens.token(refresh) {
-                    Ok(token) => self.auth().set_token(token),
-                    Err(e) => call.token_failed(e),
-                },
+                Step::FetchToken { refresh } => {
+                    let fetched = inner.tokens.token(refresh);
+                    call.token_fetched(&mut self.auth(), fetched);
+                }
                 Step::Sleep(d) => std::thread::sleep(d),
                 Step::Done(result) => break result,
             }

@@ -33,6 +33,8 @@
 //!   verification on, Mozilla's roots plus your own
 //!   ([`ClientBuilder::add_root_certificate_pem`]).
 //! * `ureq`: the built-in transport over plain HTTP only.
+//! * `fault-injection`: `ClientBuilder::fail_reads_after_sending`, a flaky network for
+//!   tests (never in production).
 //!
 //! With neither, bring a [`Transport`] ([`ClientBuilder::transport`]).
 //!
@@ -47,6 +49,8 @@
 #![deny(missing_docs)]
 
 mod client;
+#[cfg(feature = "fault-injection")]
+mod faults;
 mod trace;
 mod transport;
 #[cfg(feature = "ureq")]

@@ -1,12 +1,15 @@
 //! The built-in [`Transport`] on a ureq 3 [`Agent`](ureq::Agent) (feature `ureq`; TLS with
 //! feature `rustls`).
 
+use std::fmt;
 use std::io;
 use std::time::Duration;
 
 use bytes::Bytes;
 use ews_proto::{TransportError, TransportErrorKind};
 use rustls_pki_types::CertificateDer;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector};
 
 use crate::transport::Transport;
 
@@ -35,6 +38,9 @@ pub(crate) struct UreqSettings {
     pub(crate) roots: Vec<CertificateDer<'static>>,
     #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
     pub(crate) accept_invalid_certs: bool,
+    /// Fault injection: every connection fails its first read after a request was sent.
+    #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
+    pub(crate) fail_reads: Option<io::ErrorKind>,
 }
 
 impl UreqTransport {
@@ -57,11 +63,72 @@ impl UreqTransport {
             .max_redirects(0)
             .user_agent(s.user_agent.as_str())
             .timeout_connect(s.connect_timeout)
-            // Per phase, not `timeout_global`: see `ClientBuilder::timeout`.
+            // Per phase, not `timeout_global`: see `ClientBuilder::timeout`. Every phase
+            // has one, sending the body included (a server that never reads must not
+            // hold a call past its timeout).
             .timeout_send_request(s.timeout)
+            .timeout_send_body(s.timeout)
             .timeout_recv_response(s.timeout)
             .timeout_recv_body(s.timeout);
-        Self::from_agent(with_tls(config, s).build().into(), s.max_body_bytes)
+        let connector = MarkingConnector {
+            inner: DefaultConnector::new(),
+            #[cfg(feature = "fault-injection")]
+            fail_reads: s.fail_reads,
+        };
+        let agent = ureq::Agent::with_parts(
+            with_tls(config, s).build(),
+            connector,
+            DefaultResolver::default(),
+        );
+        Self::from_agent(agent, s.max_body_bytes)
+    }
+}
+
+/// ureq's default connector chain (TCP, proxies, TLS), with every failure it reports
+/// marked [`BeforeSending`]: while the chain runs, no byte of the request has been
+/// written, so the retry policy may repeat even a request that sends mail. Every later
+/// I/O failure, whatever its `io::ErrorKind` (an established socket does report
+/// `ConnectionRefused` or `HostUnreachable` when a route dies), is an unknown outcome.
+#[derive(Debug)]
+struct MarkingConnector {
+    inner: DefaultConnector,
+    #[cfg(feature = "fault-injection")]
+    fail_reads: Option<io::ErrorKind>,
+}
+
+impl Connector<()> for MarkingConnector {
+    type Out = Box<dyn ureq::unversioned::transport::Transport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails<'_>,
+        chained: Option<()>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let connection = self
+            .inner
+            .connect(details, chained)
+            .map_err(|e| ureq::Error::Io(io::Error::other(BeforeSending(e))))?;
+        #[cfg(feature = "fault-injection")]
+        if let Some(kind) = self.fail_reads {
+            return Ok(connection.map(|inner| crate::faults::FlakyRead::wrap(inner, kind)));
+        }
+        Ok(connection)
+    }
+}
+
+/// A failure of the connector chain: nothing of the request was written.
+#[derive(Debug)]
+struct BeforeSending(ureq::Error);
+
+impl fmt::Display for BeforeSending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for BeforeSending {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
     }
 }
 
@@ -118,7 +185,10 @@ impl Transport for UreqTransport {
 /// Where the failure happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    /// Connecting, sending, or waiting for the answer's head.
+    /// In the connector chain (DNS, TCP, proxy, TLS handshake): nothing was sent.
+    Connect,
+    /// Sending, or waiting for the answer's head (a pooled connection may be reused, so
+    /// this is not proof that a connection was made first).
     Exchange,
     /// Reading the answer's body (the head arrived: the request was received).
     Body,
@@ -144,7 +214,13 @@ fn kind_of(error: &ureq::Error, phase: Phase) -> TransportErrorKind {
         E::Tls(_) | E::TlsRequired | E::RequireHttpsOnly(_) => K::Tls,
         #[cfg(feature = "rustls")]
         E::Rustls(_) | E::Pem(_) => K::Tls,
-        E::Io(io) => io_kind(io, phase),
+        E::Io(io) => match io.get_ref().and_then(|e| e.downcast_ref::<BeforeSending>()) {
+            Some(BeforeSending(inner)) => match kind_of(inner, Phase::Connect) {
+                K::Tls => K::Tls,
+                _ => K::Connect,
+            },
+            None => io_kind(io, phase),
+        },
         _ => K::Io,
     }
 }
@@ -156,16 +232,13 @@ fn io_kind(error: &io::Error, phase: Phase) -> TransportErrorKind {
         return K::Tls;
     }
     match (error.kind(), phase) {
+        // In the connector chain, any I/O failure (refused, unreachable, a connect
+        // timeout) happened before a byte of the request was written.
+        (_, Phase::Connect) => K::Connect,
         (I::TimedOut | I::WouldBlock, _) => K::Timeout,
         (I::UnexpectedEof, Phase::Body) => K::Truncated,
-        (
-            I::ConnectionRefused
-            | I::AddrNotAvailable
-            | I::HostUnreachable
-            | I::NetworkUnreachable
-            | I::NetworkDown,
-            Phase::Exchange,
-        ) => K::Connect,
+        // After the connector chain, whatever the kind says: the request may have been
+        // received.
         _ => K::Io,
     }
 }
@@ -191,12 +264,32 @@ mod tests {
     fn errors_map_to_the_kind_the_retry_policy_needs() {
         use TransportErrorKind as K;
         let io = |k: io::ErrorKind| ureq::Error::Io(io::Error::new(k, "x"));
+        let before = |e: ureq::Error| ureq::Error::Io(io::Error::other(BeforeSending(e)));
         let cases = [
+            (io(io::ErrorKind::ConnectionRefused), Phase::Exchange, K::Io),
+            (io(io::ErrorKind::HostUnreachable), Phase::Exchange, K::Io),
             (
-                io(io::ErrorKind::ConnectionRefused),
+                io(io::ErrorKind::NetworkUnreachable),
+                Phase::Exchange,
+                K::Io,
+            ),
+            (io(io::ErrorKind::HostUnreachable), Phase::Body, K::Io),
+            (
+                before(io(io::ErrorKind::ConnectionRefused)),
                 Phase::Exchange,
                 K::Connect,
             ),
+            (
+                before(io(io::ErrorKind::HostUnreachable)),
+                Phase::Exchange,
+                K::Connect,
+            ),
+            (
+                before(ureq::Error::Timeout(ureq::Timeout::Connect)),
+                Phase::Exchange,
+                K::Connect,
+            ),
+            (before(ureq::Error::Tls("x")), Phase::Exchange, K::Tls),
             (io(io::ErrorKind::ConnectionReset), Phase::Exchange, K::Io),
             (io(io::ErrorKind::UnexpectedEof), Phase::Exchange, K::Io),
             (io(io::ErrorKind::UnexpectedEof), Phase::Body, K::Truncated),
