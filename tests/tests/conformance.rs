@@ -23,7 +23,7 @@ use ews_proto::{
     ExchangeVersion, FindItem, FolderId, GetDelegate, GetItem, Impersonation, Item, ItemId,
     LegacyFreeBusyStatus, Mailbox, NewCalendarItem, Operation, Permission, RemoveDelegate, Reply,
     ResponseCode, ResponseMessage, RetryPolicy, Secret, SendMeetingCancellations, ServerError,
-    TransportErrorKind, UpdateDelegate, UserId,
+    TransportErrorKind, UpdateDelegate, UsageError, UserId, WriteState,
 };
 use ews_tests::{DelegateSnapshot, Fault, PermissionLevel, Permissions, SimConfig, Simulator};
 
@@ -52,6 +52,12 @@ struct Config {
     max_body_bytes: Option<usize>,
     root_pem: Option<Vec<u8>>,
     danger_accept_invalid_certs: bool,
+    /// The whole-exchange timeout.
+    timeout: Option<Duration>,
+    /// The `User-Agent`.
+    user_agent: Option<String>,
+    /// Fault injection in the built-in transport: reads fail after a request was sent.
+    fail_reads: Option<std::io::ErrorKind>,
 }
 
 impl Config {
@@ -72,6 +78,9 @@ impl Config {
             max_body_bytes: None,
             root_pem: None,
             danger_accept_invalid_certs: false,
+            timeout: None,
+            user_agent: None,
+            fail_reads: None,
         }
     }
 }
@@ -169,6 +178,30 @@ macro_rules! conformance {
             fn unknown_certificate_is_refused_until_its_ca_is_added() {
                 scenarios::unknown_certificate_is_refused_until_its_ca_is_added::<$client>();
             }
+            #[test]
+            fn a_read_failing_after_a_sent_meeting_never_resends_it() {
+                scenarios::a_read_failing_after_a_sent_meeting_never_resends_it::<$client>();
+            }
+            #[test]
+            fn a_server_that_never_reads_ends_in_timeout() {
+                scenarios::a_server_that_never_reads_ends_in_timeout::<$client>();
+            }
+            #[test]
+            fn lost_delegate_writes_are_read_back_not_resent() {
+                scenarios::lost_delegate_writes_are_read_back_not_resent::<$client>();
+            }
+            #[test]
+            fn credentials_never_travel_in_clear_to_a_remote_host() {
+                scenarios::credentials_never_travel_in_clear_to_a_remote_host::<$client>();
+            }
+            #[test]
+            fn header_values_that_cannot_be_sent_are_typed_errors() {
+                scenarios::header_values_that_cannot_be_sent_are_typed_errors::<$client>();
+            }
+            #[test]
+            fn a_huge_fault_string_is_bounded_and_escaped() {
+                scenarios::a_huge_fault_string_is_bounded_and_escaped::<$client>();
+            }
         }
     };
 }
@@ -198,6 +231,15 @@ impl ConformanceClient for Blocking {
         }
         if let Some(pem) = &c.root_pem {
             b = b.add_root_certificate_pem(pem)?;
+        }
+        if let Some(t) = c.timeout {
+            b = b.timeout(t);
+        }
+        if let Some(ua) = &c.user_agent {
+            b = b.user_agent(ua);
+        }
+        if let Some(kind) = c.fail_reads {
+            b = b.fail_reads_after_sending(kind);
         }
         b.build().map(Blocking)
     }
@@ -244,6 +286,15 @@ impl ConformanceClient for Async {
         }
         if let Some(pem) = &c.root_pem {
             b = b.add_root_certificate_pem(pem)?;
+        }
+        if let Some(t) = c.timeout {
+            b = b.timeout(t);
+        }
+        if let Some(ua) = &c.user_agent {
+            b = b.user_agent(ua);
+        }
+        if let Some(kind) = c.fail_reads {
+            b = b.fail_reads_after_sending(kind);
         }
         let client = {
             let _guard = rt.enter();
@@ -826,6 +877,171 @@ mod scenarios {
             .send(&GetDelegate::new(addr(U1)))
             .expect("the danger option accepts any certificate");
         assert_eq!(sim.requests().len(), 2);
+    }
+
+    pub(super) fn a_read_failing_after_a_sent_meeting_never_resends_it<C: ConformanceClient>() {
+        use std::io::ErrorKind as K;
+        // Linux reports these on an established socket whose route died: after the
+        // request went out they prove nothing about the server.
+        for kind in [
+            K::HostUnreachable,
+            K::NetworkUnreachable,
+            K::ConnectionRefused,
+        ] {
+            let sim = Simulator::start(SimConfig::seed());
+            make_delegate(&sim, U1, U2);
+            let mut config = Config::basic(&sim, U2);
+            config.fail_reads = Some(kind);
+            let u2 = client::<C>(config);
+            let e = u2.send(&CreateItem::on_behalf_of(addr(U1), meeting("Flaky")));
+            assert_eq!(transport_kind(e), TransportErrorKind::Io, "{kind:?}");
+            assert_eq!(
+                sim.requests_for("CreateItem").len(),
+                1,
+                "{kind:?}: sent once"
+            );
+            assert_eq!(invitations(&sim, U3), 1, "{kind:?}: one invitation");
+        }
+    }
+
+    pub(super) fn a_server_that_never_reads_ends_in_timeout<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        make_delegate(&sim, U1, U2);
+        let timeout = Duration::from_secs(1);
+        let mut config = Config::basic(&sim, U2);
+        config.timeout = Some(timeout);
+        let u2 = client::<C>(config);
+        sim.inject(
+            None,
+            Fault::NeverRead {
+                hold: Duration::from_secs(10),
+            },
+            1,
+        );
+        // 8 MiB: more than the socket buffers hold, so sending blocks.
+        let big = meeting("Big").body(ews_proto::Body::text("x".repeat(8 << 20)));
+        let started = std::time::Instant::now();
+        let e = u2.send(&CreateItem::on_behalf_of(addr(U1), big));
+        let took = started.elapsed();
+        assert_eq!(transport_kind(e), TransportErrorKind::Timeout);
+        // An upper bound only (a hang was 45 s and more): the 1.5x the timeout.
+        assert!(took < timeout.mul_f32(1.5), "took {took:?}");
+        assert!(
+            sim.requests_for("CreateItem").is_empty(),
+            "nothing processed"
+        );
+    }
+
+    pub(super) fn lost_delegate_writes_are_read_back_not_resent<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let u1 = client::<C>(Config::basic(&sim, U1));
+        let unconfirmed = |r: Result<Reply<ews_proto::DelegateResults>, Error>| match r {
+            Err(Error::Unconfirmed(u)) => u,
+            other => panic!("expected Unconfirmed, got {other:?}"),
+        };
+
+        // Applied, then the connection reset: the read-back says applied; one write.
+        sim.inject(Some("AddDelegate"), Fault::CloseAfterProcessing, 1);
+        let u = unconfirmed(u1.send(&AddDelegate::new(addr(U1), seed_delegate(U2))));
+        assert!(u.all_applied(), "{u}");
+        assert_eq!(
+            u.state_of(&UserId::smtp(addr(U2))),
+            Some(WriteState::Applied)
+        );
+        assert_eq!(sim.requests_for("AddDelegate").len(), 1);
+        assert_eq!(sim.requests_for("GetDelegate").len(), 1);
+        assert_eq!(sim.mailbox(U1).expect("mailbox").delegates.len(), 1);
+
+        let editor = DelegateUser::new(UserId::smtp(addr(U2)))
+            .permissions(DelegatePermissions::new().calendar(Permission::Editor));
+        sim.inject(Some("UpdateDelegate"), Fault::CloseAfterProcessing, 1);
+        let u = unconfirmed(u1.send(&UpdateDelegate::new(addr(U1), editor)));
+        assert!(u.all_applied(), "{u}");
+        assert_eq!(sim.requests_for("UpdateDelegate").len(), 1);
+
+        sim.inject(Some("RemoveDelegate"), Fault::CloseAfterProcessing, 1);
+        let u = unconfirmed(u1.send(&RemoveDelegate::new(addr(U1), UserId::smtp(addr(U2)))));
+        assert!(u.all_applied(), "{u}");
+        assert_eq!(sim.requests_for("RemoveDelegate").len(), 1);
+        assert!(sim.mailbox(U1).expect("mailbox").delegates.is_empty());
+
+        // Lost before the server acted: not applied, and still not resent.
+        sim.inject(Some("AddDelegate"), Fault::CloseBeforeRequest, 1);
+        let u = unconfirmed(u1.send(&AddDelegate::new(addr(U1), seed_delegate(U2))));
+        assert_eq!(
+            u.state_of(&UserId::smtp(addr(U2))),
+            Some(WriteState::NotApplied)
+        );
+        assert_eq!(
+            sim.requests_for("AddDelegate").len(),
+            2,
+            "one more, not two"
+        );
+        assert!(sim.mailbox(U1).expect("mailbox").delegates.is_empty());
+    }
+
+    pub(super) fn credentials_never_travel_in_clear_to_a_remote_host<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        for url in [
+            "http://ews.example.invalid/EWS/Exchange.asmx",
+            "http://192.0.2.10/EWS/Exchange.asmx",
+        ] {
+            let mut config = Config::basic(&sim, U1);
+            config.url = url.to_owned();
+            match C::build(config) {
+                Err(Error::Usage(UsageError::CredentialsOverHttp { .. })) => {}
+                Err(other) => panic!("{url}: expected CredentialsOverHttp, got {other:?}"),
+                Ok(_) => panic!("{url}: built"),
+            }
+        }
+        // A password in the URL is refused, and not echoed.
+        let mut config = Config::basic(&sim, U1);
+        config.url = sim.url().replace("://", "://user1:S3cret-pw@");
+        match C::build(config) {
+            Err(e @ Error::Usage(UsageError::InvalidEndpoint(_))) => {
+                assert!(!format!("{e} {e:?}").contains("S3cret"), "{e:?}");
+            }
+            Err(other) => panic!("expected InvalidEndpoint, got {other:?}"),
+            Ok(_) => panic!("built with user info in the URL"),
+        }
+        // Loopback is fine in clear (the simulator).
+        client::<C>(Config::basic(&sim, U1))
+            .send(&GetDelegate::new(addr(U1)))
+            .expect("loopback over http");
+        assert_eq!(sim.requests().len(), 1);
+    }
+
+    pub(super) fn header_values_that_cannot_be_sent_are_typed_errors<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let mut config = Config::basic(&sim, U1);
+        config.user_agent = Some("probe\r\nX-Injected: yes".to_owned());
+        assert!(matches!(C::build(config), Err(Error::Usage(_))));
+
+        let mut config = Config::basic(&sim, U1);
+        config.tokens = Some(Arc::new(|_| Ok(Secret::from("tok\r\nX-Injected: yes"))));
+        let e = client::<C>(config).send(&GetDelegate::new(addr(U1)));
+        match e {
+            Err(Error::TokenProvider(inner)) => {
+                assert!(inner.is::<ews_proto::InvalidToken>(), "{inner}");
+            }
+            other => panic!("expected a token error, got {other:?}"),
+        }
+        assert!(sim.requests().is_empty(), "nothing was sent");
+    }
+
+    pub(super) fn a_huge_fault_string_is_bounded_and_escaped<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let u1 = client::<C>(Config::basic(&sim, U1));
+        sim.inject(
+            Some("GetDelegate"),
+            Fault::HugeFaultString { bytes: 1 << 20 },
+            1,
+        );
+        let e = u1.send(&GetDelegate::new(addr(U1))).expect_err("a fault");
+        let shown = e.to_string();
+        assert!(matches!(e, Error::Server(ServerError::Fault(_))), "{shown}");
+        assert!(shown.len() <= 4096, "{} bytes", shown.len());
+        assert!(!shown.contains('\n') && !shown.contains('\r'), "{shown}");
     }
 }
 
