@@ -247,7 +247,7 @@ impl Inner {
         // Bodies only: headers (Authorization) are never logged.
         tracing::trace!(
             target: "ews::soap",
-            body = %String::from_utf8_lossy(request.body()),
+            body = %ews_proto::LogText(request.body()),
             ">>> request"
         );
         let sending = self.transport.send_boxed(request);
@@ -265,17 +265,14 @@ impl Inner {
         match &outcome {
             Ok(response) => {
                 span.record("status", response.status().as_u16());
-                if let Some(id) = response
-                    .headers()
-                    .get("request-id")
-                    .and_then(|v| v.to_str().ok())
-                {
-                    span.record("request_id", id);
+                if let Some(id) = response.headers().get("request-id") {
+                    // Server text: bounded and escaped.
+                    span.record("request_id", ews_proto::Excerpt::of(id.as_bytes()).as_str());
                 }
                 tracing::debug!(status = response.status().as_u16(), "answer");
                 tracing::trace!(
                     target: "ews::soap",
-                    body = %String::from_utf8_lossy(response.body()),
+                    body = %ews_proto::LogText(response.body()),
                     "<<< response"
                 );
             }

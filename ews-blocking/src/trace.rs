@@ -39,7 +39,7 @@ pub(crate) fn request(
     tracing::trace!(
         target: "ews::soap",
         uri = %request.uri(),
-        body = %String::from_utf8_lossy(request.body()),
+        body = %ews_proto::LogText(request.body()),
         ">>> request",
     );
     request
@@ -54,15 +54,13 @@ pub(crate) fn response(
         Ok(response) => {
             span.record("status", response.status().as_u16());
             if let Some(id) = response.headers().get("request-id") {
-                span.record(
-                    "request_id",
-                    String::from_utf8_lossy(id.as_bytes()).as_ref(),
-                );
+                // Server text: bounded and escaped.
+                span.record("request_id", ews_proto::Excerpt::of(id.as_bytes()).as_str());
             }
             tracing::trace!(
                 target: "ews::soap",
                 status = response.status().as_u16(),
-                body = %String::from_utf8_lossy(response.body()),
+                body = %ews_proto::LogText(response.body()),
                 "<<< response",
             );
         }

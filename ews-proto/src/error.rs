@@ -261,6 +261,29 @@ impl fmt::Debug for Bounded<'_> {
     }
 }
 
+/// A body or other server bytes for a log line: decoded lossily as UTF-8, with the
+/// control and line-separator characters escaped as in error messages, but whole (the
+/// drivers' `TRACE` output of the SOAP bodies). One answer can then not forge a log line.
+///
+/// ```
+/// use ews_proto::LogText;
+/// assert_eq!(LogText(b"<a>\r\nforged</a>").to_string(), "<a>\\r\\nforged</a>");
+/// ```
+#[derive(Clone, Copy)]
+pub struct LogText<'a>(pub &'a [u8]);
+
+impl fmt::Display for LogText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_escaped(f, &String::from_utf8_lossy(self.0), usize::MAX).map(drop)
+    }
+}
+
+impl fmt::Debug for LogText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LogText({} bytes)", self.0.len())
+    }
+}
+
 /// Does `c` have to be escaped before server text is shown? Control characters, line and
 /// paragraph separators, and bidirectional formatting controls.
 fn needs_escape(c: char) -> bool {

@@ -106,7 +106,7 @@ mod xml;
 
 pub use client::{Auth, Call, Credentials, Decision, RetryPolicy, Secret, Step};
 pub use error::{
-    Error, Excerpt, InvalidToken, Limit, ServerError, TransportError, TransportErrorKind,
+    Error, Excerpt, InvalidToken, Limit, LogText, ServerError, TransportError, TransportErrorKind,
     UsageError,
 };
 pub use ops::{

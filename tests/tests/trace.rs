@@ -104,4 +104,31 @@ fn both_drivers_trace_span_fields_and_soap_but_never_the_authorization() {
     let id2 = sim.requests().last().unwrap().request_id.clone();
     assert_ne!(id, id2, "the simulator numbers its request ids");
     assert_trace("ews-async", &captured.take(), &id2);
+
+    // A 1 MiB faultstring full of forged log lines: every log line either driver writes
+    // is one of its own (each starts with a timestamp and a level the fmt layer wrote).
+    sim.inject(
+        Some("GetDelegate"),
+        ews_tests::Fault::HugeFaultString { bytes: 1 << 20 },
+        2,
+    );
+    blocking.get_delegates(&user1).unwrap_err();
+    runtime
+        .block_on(nonblocking.get_delegates(&user1))
+        .unwrap_err();
+    let text = captured.take();
+    assert!(text.contains("forged"), "the SOAP trace shows the fault");
+    for line in text.lines() {
+        assert!(
+            !line.starts_with("2026-12-01T00:00:00Z ERROR forged"),
+            "a forged log line: {line:.200}"
+        );
+    }
+    let non_trace = text
+        .lines()
+        .filter(|l| !l.contains("ews::soap"))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    assert!(non_trace < 8 * 1024, "a debug line of {non_trace} bytes");
 }
