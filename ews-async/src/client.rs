@@ -3,30 +3,21 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use bytes::Bytes;
+#[cfg(not(feature = "hyper"))]
+use ews_proto::UsageError;
 use ews_proto::{
-    AddDelegate, Auth, Call, CreateItem, Credentials, DelegateUser, DeleteItem, DeleteType,
-    EmailAddress, Error, ExchangeVersion, FindItem, FolderId, GetDelegate, GetItem, Impersonation,
-    ItemId, Limits, MailboxCulture, NewCalendarItem, Operation, RemoveDelegate, Reply,
-    RequestContext, RetryPolicy, SendMeetingCancellations, Step, TimeZoneId, TransportError,
-    TransportErrorKind, UpdateDelegate, UsageError, UserId, X_ANCHOR_MAILBOX,
+    AddDelegate, Auth, Call, ClientConfig, CreateItem, Credentials, DelegateUser, DeleteItem,
+    DeleteType, EmailAddress, Error, Face, FindItem, FolderId, GetDelegate, GetItem, ItemId,
+    NewCalendarItem, Operation, RemoveDelegate, Reply, RequestContext, SendMeetingCancellations,
+    Settings, Step, TransportError, TransportErrorKind, UpdateDelegate, UserId, X_ANCHOR_MAILBOX,
 };
-use http::HeaderValue;
-use http::header::USER_AGENT;
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject as _;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
 use crate::token::{BoxError, DynTokenProvider, TokenProvider};
 use crate::transport::{DynTransport, Transport, TransportResult};
-
-/// The default overall timeout of one request (that of the EWS Managed API).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
-/// The default connect timeout of the built-in transport.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 const DEFAULT_USER_AGENT: &str = concat!("ews-async/", env!("CARGO_PKG_VERSION"));
 
@@ -62,14 +53,10 @@ pub struct Client {
 }
 
 struct Inner {
-    ctx: RequestContext,
+    settings: Settings,
     auth: Mutex<Auth>,
     tokens: Option<Arc<dyn DynTokenProvider>>,
     transport: Arc<dyn DynTransport>,
-    policy: RetryPolicy,
-    limits: Limits,
-    timeout: Option<Duration>,
-    user_agent: HeaderValue,
 }
 
 impl Client {
@@ -81,7 +68,7 @@ impl Client {
 
     /// The request context every call uses unless given another ([`Client::send_in`]).
     pub fn context(&self) -> &RequestContext {
-        &self.inner.ctx
+        &self.inner.settings.ctx
     }
 
     /// Runs `op` in the client's context: encodes it, sends it (again, when the core's
@@ -94,7 +81,7 @@ impl Client {
         O: Operation + Sync,
         O::Output: Send,
     {
-        self.send_in(op, &self.inner.ctx)
+        self.send_in(op, &self.inner.settings.ctx)
     }
 
     /// Runs `op` in `ctx` (another version, impersonated user, culture or time zone; the
@@ -205,22 +192,22 @@ impl Inner {
         O: Operation + Sync,
         O::Output: Send,
     {
-        let mut call = Call::new(op, ctx).policy(self.policy).limits(self.limits);
+        let mut call = Call::configured(op, ctx, &self.settings);
         loop {
             let step = call.poll(&self.auth(), now());
             match step {
-                Step::Send(request) => {
+                Step::Send { request, deadline } => {
                     tracing::Span::current().record("attempt", call.attempts());
-                    let outcome = self.exchange(request).await;
+                    let outcome = self.exchange(request, deadline).await;
                     call.handle(outcome, &self.auth(), now());
                 }
                 Step::FetchToken { refresh } => {
                     let fetched = self.fetch_token(refresh).await;
                     call.token_fetched(&mut self.auth(), fetched);
                 }
-                Step::Sleep(d) => {
-                    tracing::debug!(delay = ?d, "retrying after a delay");
-                    tokio::time::sleep(d).await;
+                Step::Sleep { until } => {
+                    tracing::debug!(until = ?until, "retrying after a delay");
+                    tokio::time::sleep_until(until.into()).await;
                 }
                 Step::Done(result) => {
                     record_outcome(&result);
@@ -230,8 +217,12 @@ impl Inner {
         }
     }
 
-    /// One HTTP exchange through the transport, under the overall timeout, traced.
-    async fn exchange(&self, mut request: http::Request<Bytes>) -> TransportResult {
+    /// One HTTP exchange through the transport, over by `deadline`, traced.
+    async fn exchange(
+        &self,
+        request: http::Request<Bytes>,
+        deadline: Option<std::time::Instant>,
+    ) -> TransportResult {
         let span = tracing::Span::current();
         if let Some(mailbox) = request
             .headers()
@@ -240,10 +231,6 @@ impl Inner {
         {
             span.record("mailbox", mailbox);
         }
-        request
-            .headers_mut()
-            .entry(USER_AGENT)
-            .or_insert_with(|| self.user_agent.clone());
         // Bodies only: headers (Authorization) are never logged.
         tracing::trace!(
             target: "ews::soap",
@@ -251,13 +238,13 @@ impl Inner {
             ">>> request"
         );
         let sending = self.transport.send_boxed(request);
-        let outcome = match self.timeout {
-            Some(limit) => tokio::time::timeout(limit, sending)
+        let outcome = match deadline {
+            Some(at) => tokio::time::timeout_at(at.into(), sending)
                 .await
                 .unwrap_or_else(|_| {
                     Err(TransportError::new(
                         TransportErrorKind::Timeout,
-                        format!("no complete answer within {limit:?}"),
+                        "no complete answer by the deadline",
                     ))
                 }),
             None => sending.await,
@@ -319,24 +306,20 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Auth's Debug shows the user name, never a password or token.
         f.debug_struct("Client")
-            .field("endpoint", &self.inner.ctx.endpoint().to_string())
-            .field("context", &self.inner.ctx)
             .field("auth", &*self.inner.auth())
             .field("token_provider", &self.inner.tokens.is_some())
             .field("transport", &self.inner.transport.name())
-            .field("policy", &self.inner.policy)
-            .field("limits", &self.inner.limits)
-            .field("timeout", &self.inner.timeout)
+            .field("settings", &self.inner.settings)
             .finish()
     }
 }
 
 /// Configures a [`Client`]. Start with [`Client::builder`].
 ///
-/// Defaults: no credentials, [`ExchangeVersion`] as [`RequestContext`] chooses, the
-/// built-in [`HyperTransport`](crate::HyperTransport) with certificate verification on,
-/// [`DEFAULT_CONNECT_TIMEOUT`], [`DEFAULT_TIMEOUT`] per request, the core's default
-/// [`Limits`] (which also cap the body the transport reads) and [`RetryPolicy`].
+/// The settings, their meaning, defaults and validation are the core's
+/// ([`ClientConfig`], shared with `ews-blocking`; the table is in its module docs); this
+/// builder adds the async transport (default: the built-in
+/// [`HyperTransport`](crate::HyperTransport)) and token provider.
 ///
 /// ```
 /// use std::time::Duration;
@@ -353,21 +336,8 @@ impl fmt::Debug for Client {
 /// # Ok::<(), ews_async::Error>(())
 /// ```
 pub struct ClientBuilder {
-    endpoint: String,
-    credentials: Credentials,
+    config: ClientConfig,
     tokens: Option<Arc<dyn DynTokenProvider>>,
-    version: Option<ExchangeVersion>,
-    impersonation: Option<Impersonation>,
-    culture: Option<MailboxCulture>,
-    time_zone: Option<TimeZoneId>,
-    user_agent: String,
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
-    limits: Limits,
-    policy: RetryPolicy,
-    roots: Vec<CertificateDer<'static>>,
-    accept_invalid_certs: bool,
-    allow_http_credentials: bool,
     fail_reads: Option<std::io::ErrorKind>,
     transport: Option<Arc<dyn DynTransport>>,
 }
@@ -375,138 +345,20 @@ pub struct ClientBuilder {
 impl ClientBuilder {
     fn new(endpoint: &str) -> Self {
         ClientBuilder {
-            endpoint: endpoint.to_owned(),
-            credentials: Credentials::None,
+            config: ClientConfig::new(endpoint, DEFAULT_USER_AGENT),
             tokens: None,
-            version: None,
-            impersonation: None,
-            culture: None,
-            time_zone: None,
-            user_agent: DEFAULT_USER_AGENT.to_owned(),
-            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
-            timeout: Some(DEFAULT_TIMEOUT),
-            limits: Limits::default(),
-            policy: RetryPolicy::default(),
-            roots: Vec::new(),
-            accept_invalid_certs: false,
-            allow_http_credentials: false,
             fail_reads: None,
             transport: None,
         }
     }
 
-    /// How the client authenticates. For OAuth2 use [`ClientBuilder::token_provider`]
-    /// (which sets [`Credentials::Bearer`]).
-    pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = credentials;
-        self
-    }
+    ews_proto::client_builder_setters!();
 
     /// Bearer authentication with tokens from `provider` (asked before the first request
     /// and once more after a 401; see [`TokenProvider`]).
     pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
-        self.credentials = Credentials::Bearer;
+        self.config = self.config.credentials(Credentials::Bearer);
         self.tokens = Some(Arc::new(provider));
-        self
-    }
-
-    /// The `RequestServerVersion` to send.
-    pub fn version(mut self, version: ExchangeVersion) -> Self {
-        self.version = Some(version);
-        self
-    }
-
-    /// Acts as another user (`ExchangeImpersonation`), for a service account that holds
-    /// the ApplicationImpersonation role.
-    pub fn impersonate(mut self, who: Impersonation) -> Self {
-        self.impersonation = Some(who);
-        self
-    }
-
-    /// The `MailboxCulture` header (language of server-generated text).
-    pub fn culture(mut self, culture: MailboxCulture) -> Self {
-        self.culture = Some(culture);
-        self
-    }
-
-    /// The `TimeZoneContext` header, sent with the operations that take it.
-    pub fn time_zone(mut self, tz: TimeZoneId) -> Self {
-        self.time_zone = Some(tz);
-        self
-    }
-
-    /// The `User-Agent` header (default `ews-async/VERSION`).
-    pub fn user_agent(mut self, user_agent: &str) -> Self {
-        user_agent.clone_into(&mut self.user_agent);
-        self
-    }
-
-    /// How long the built-in transport waits for a TCP connection. A connect timeout is
-    /// a `Connect` error: nothing was sent, so even a meeting invitation is retried.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// The longest one request may take, from sending to the last byte of the answer
-    /// (retries each get their own). Applies to every transport. Passing it is a
-    /// `Timeout` error, after which the request may have been processed.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// The largest answer body read (default
-    /// `ews_proto::Limits::default().max_body_bytes`); a larger one is a `BodyTooLarge`
-    /// error. Same value as [`Limits::max_body_bytes`].
-    pub fn max_body_bytes(mut self, n: usize) -> Self {
-        self.limits = self.limits.max_body_bytes(n);
-        self
-    }
-
-    /// The decoder's limits (depth, item count, body size).
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// When to retry (see [`RetryPolicy`]).
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// Trusts the CA certificate(s) in `pem` besides the default roots (for an on-premises
-    /// CA). Fails when `pem` holds no certificate.
-    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
-        let invalid = |reason| UsageError::InvalidValue {
-            kind: "root certificate PEM",
-            reason,
-        };
-        let mut found = 0;
-        for cert in CertificateDer::pem_slice_iter(pem) {
-            self.roots.push(cert.map_err(|_| invalid("not valid PEM"))?);
-            found += 1;
-        }
-        if found == 0 {
-            return Err(invalid("no CERTIFICATE block").into());
-        }
-        Ok(self)
-    }
-
-    /// Accepts any server certificate, for any host name. **Dangerous**: anyone on the
-    /// path can read the password or token. For tests against self-signed servers only;
-    /// prefer [`ClientBuilder::add_root_certificate_pem`].
-    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
-        self.accept_invalid_certs = accept;
-        self
-    }
-
-    /// **Dangerous**: sends the credentials over plain `http://` to a host that is not a
-    /// loopback address (see [`Auth::allow_credentials_over_http`]). Default: `false`:
-    /// such an endpoint with credentials is a [`UsageError`] at [`build`](Self::build).
-    pub fn danger_allow_credentials_over_http(mut self, allow: bool) -> Self {
-        self.allow_http_credentials = allow;
         self
     }
 
@@ -521,65 +373,39 @@ impl ClientBuilder {
     }
 
     /// Replaces the built-in transport (the TLS and connect-timeout settings then do
-    /// not apply; the overall timeout does).
+    /// not apply). It receives every request with its `User-Agent` and `Authorization`;
+    /// the client ends an exchange that has not finished by its deadline.
     pub fn transport(mut self, transport: impl Transport) -> Self {
         self.transport = Some(Arc::new(transport));
         self
     }
 
-    /// The client. Fails for an invalid endpoint, `Bearer` credentials without a token
-    /// provider, an `https` endpoint without the `rustls` feature, or no transport
-    /// without the `hyper` feature.
+    /// The client.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] for any misconfiguration
+    /// [`ClientConfig::validate`](ews_proto::ClientConfig::validate) finds (an invalid
+    /// endpoint, credentials over `http://` to a host that is not a loopback address,
+    /// `Bearer` credentials without a token provider, a `User-Agent` that cannot be a
+    /// header value, an `https` endpoint without the `rustls` feature, no transport
+    /// without the `hyper` feature).
     pub fn build(self) -> Result<Client, Error> {
-        let mut ctx = RequestContext::new(&self.endpoint)?;
-        if let Some(v) = self.version {
-            ctx = ctx.version(v);
-        }
-        if let Some(i) = self.impersonation {
-            ctx = ctx.impersonate(i);
-        }
-        if let Some(c) = self.culture {
-            ctx = ctx.culture(c);
-        }
-        if let Some(tz) = self.time_zone {
-            ctx = ctx.time_zone(tz);
-        }
-        if matches!(self.credentials, Credentials::Bearer) && self.tokens.is_none() {
-            return Err(UsageError::InvalidValue {
-                kind: "credentials",
-                reason: "Bearer credentials need a token provider",
-            }
-            .into());
-        }
-        let user_agent =
-            HeaderValue::from_str(&self.user_agent).map_err(|_| UsageError::InvalidValue {
-                kind: "User-Agent",
-                reason: "not a valid header value",
-            })?;
-        let auth =
-            Auth::new(self.credentials).allow_credentials_over_http(self.allow_http_credentials);
-        auth.check_endpoint(ctx.endpoint())?;
+        let custom = self.transport.is_some();
+        let settings = self.config.validate(Face {
+            token_provider: self.tokens.is_some(),
+            tls: custom || cfg!(feature = "rustls"),
+            transport: custom || cfg!(feature = "hyper"),
+        })?;
         let transport = match self.transport {
             Some(t) => t,
-            None => default_transport(
-                &ctx,
-                &self.roots,
-                self.accept_invalid_certs,
-                self.connect_timeout,
-                self.limits.max_body_bytes,
-                self.fail_reads,
-            )?,
+            None => default_transport(&settings, self.fail_reads)?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                ctx,
-                auth: Mutex::new(auth),
+                auth: Mutex::new(settings.auth.clone()),
+                settings,
                 tokens: self.tokens,
                 transport,
-                policy: self.policy,
-                limits: self.limits,
-                timeout: self.timeout,
-                user_agent,
             }),
         })
     }
@@ -587,25 +413,15 @@ impl ClientBuilder {
 
 #[cfg(feature = "hyper")]
 fn default_transport(
-    ctx: &RequestContext,
-    roots: &[CertificateDer<'static>],
-    accept_invalid_certs: bool,
-    connect_timeout: Option<Duration>,
-    max_body_bytes: usize,
+    settings: &Settings,
     fail_reads: Option<std::io::ErrorKind>,
 ) -> Result<Arc<dyn DynTransport>, Error> {
-    if !cfg!(feature = "rustls") && ctx.endpoint().scheme_str() == Some("https") {
-        return Err(UsageError::InvalidValue {
-            kind: "endpoint",
-            reason: "https needs the `rustls` feature of ews-async",
-        }
-        .into());
-    }
     let transport = crate::HyperTransport::with_options(crate::hyper_transport::HyperOptions {
-        connect_timeout,
-        max_body_bytes,
-        roots: roots.to_vec(),
-        accept_invalid_certs,
+        connect_timeout: settings.connect_timeout,
+        max_body_bytes: settings.limits.max_body_bytes,
+        roots: settings.roots.clone(),
+        platform_roots: settings.platform_roots,
+        accept_invalid_certs: settings.accept_invalid_certs,
         fail_reads,
     })?;
     Ok(Arc::new(transport))
@@ -613,13 +429,10 @@ fn default_transport(
 
 #[cfg(not(feature = "hyper"))]
 fn default_transport(
-    _ctx: &RequestContext,
-    _roots: &[CertificateDer<'static>],
-    _accept_invalid_certs: bool,
-    _connect_timeout: Option<Duration>,
-    _max_body_bytes: usize,
-    _fail_reads: Option<std::io::ErrorKind>,
+    _: &Settings,
+    _: Option<std::io::ErrorKind>,
 ) -> Result<Arc<dyn DynTransport>, Error> {
+    // `validate` already refused this configuration; kept as an error, not a panic.
     Err(UsageError::InvalidValue {
         kind: "transport",
         reason: "no built-in transport without the `hyper` feature: pass one to `transport`",
@@ -629,29 +442,11 @@ fn default_transport(
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Credentials' Debug shows the user name, never the password.
-        // The endpoint as the core reads it: one holding user info (a password) is
-        // refused, and the refusal does not echo it.
-        let endpoint = RequestContext::new(&self.endpoint).map(|c| c.endpoint().to_string());
+        // The config's Debug shows the endpoint as the core read it (never user info)
+        // and the user name, never a password.
         f.debug_struct("ClientBuilder")
-            .field("endpoint", &endpoint)
-            .field("credentials", &self.credentials)
+            .field("config", &self.config)
             .field("token_provider", &self.tokens.is_some())
-            .field("version", &self.version)
-            .field("impersonation", &self.impersonation)
-            .field("culture", &self.culture)
-            .field("time_zone", &self.time_zone)
-            .field("user_agent", &self.user_agent)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("timeout", &self.timeout)
-            .field("limits", &self.limits)
-            .field("policy", &self.policy)
-            .field("extra_roots", &self.roots.len())
-            .field("accept_invalid_certs", &self.accept_invalid_certs)
-            .field(
-                "danger_allow_credentials_over_http",
-                &self.allow_http_credentials,
-            )
             .field("transport", &self.transport.as_ref().map(|t| t.name()))
             .finish()
     }

@@ -37,6 +37,7 @@ pub(crate) struct HyperOptions {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) max_body_bytes: usize,
     pub(crate) roots: Vec<CertificateDer<'static>>,
+    pub(crate) platform_roots: bool,
     pub(crate) accept_invalid_certs: bool,
     /// Fault injection: connections fail their first read after a request was sent.
     #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
@@ -128,7 +129,11 @@ impl HyperTransport {
 
 #[cfg(feature = "rustls")]
 fn connector(http: HttpConnector, options: &HyperOptions) -> Result<Connector, crate::Error> {
-    let config = crate::tls::client_config(&options.roots, options.accept_invalid_certs)?;
+    let config = crate::tls::client_config(
+        &options.roots,
+        options.platform_roots,
+        options.accept_invalid_certs,
+    )?;
     Ok(hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(config)
         .https_or_http()

@@ -77,7 +77,7 @@ mod tls;
 mod token;
 mod transport;
 
-pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use client::{Client, ClientBuilder};
 #[cfg(feature = "hyper")]
 pub use hyper_transport::HyperTransport;
 pub use token::{BoxError, TokenProvider};
@@ -86,8 +86,8 @@ pub use transport::{FnTransport, Transport, TransportResult};
 /// The core, re-exported: operations, types, errors, policies.
 pub use ews_proto as proto;
 pub use ews_proto::{
-    Credentials, Error, Reply, RequestContext, RetryPolicy, Secret, TransportError,
-    TransportErrorKind,
+    Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Error, Reply, RequestContext,
+    RetryPolicy, Secret, TransportError, TransportErrorKind,
 };
 
 #[cfg(test)]

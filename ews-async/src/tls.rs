@@ -8,9 +8,11 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-/// Verification on (Mozilla's roots plus `extra`), unless `accept_invalid_certs`.
+/// Verification on (Mozilla's roots plus `extra`, plus the operating system's store when
+/// `platform`), unless `accept_invalid_certs`.
 pub(crate) fn client_config(
     extra: &[CertificateDer<'static>],
+    platform: bool,
     accept_invalid_certs: bool,
 ) -> Result<ClientConfig, crate::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -29,6 +31,10 @@ pub(crate) fn client_config(
         let mut roots = RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
+        // Certificates the platform store cannot read, or that are no CA, are skipped.
+        if platform {
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        }
         for cert in extra {
             roots
                 .add(cert.clone())

@@ -2,17 +2,14 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ews_proto::{
-    AddDelegate, Auth, Call, CreateItem, Credentials, DelegateUser, DeleteItem, DeleteType,
-    EmailAddress, Error, ExchangeVersion, FindItem, FolderId, GetDelegate, GetItem, Impersonation,
-    ItemId, Limits, MailboxCulture, NewCalendarItem, Operation, RemoveDelegate, Reply,
-    RequestContext, RetryPolicy, Secret, SendMeetingCancellations, Step, TimeZoneId,
-    UpdateDelegate, UsageError, UserId,
+    AddDelegate, Auth, Call, ClientConfig, CreateItem, Credentials, DelegateUser, DeleteItem,
+    DeleteType, EmailAddress, Error, Face, FindItem, FolderId, GetDelegate, GetItem, ItemId,
+    NewCalendarItem, Operation, RemoveDelegate, Reply, RequestContext, Secret,
+    SendMeetingCancellations, Settings, Step, UpdateDelegate, UserId,
 };
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
 
 use crate::trace;
 use crate::transport::Transport;
@@ -64,182 +61,43 @@ impl TokenProvider for NoTokenProvider {
     }
 }
 
-/// The default for [`ClientBuilder::connect_timeout`].
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The default for [`ClientBuilder::timeout`]: 100 s, as the EWS Managed API.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
+/// The default `User-Agent`.
+const DEFAULT_USER_AGENT: &str = concat!("ews-blocking/", env!("CARGO_PKG_VERSION"));
 
 /// Configures a [`Client`]. Made by [`Client::builder`].
 ///
-/// Every setting has a default; only the endpoint is required. Errors (a bad endpoint, a
-/// bad certificate) surface in [`ClientBuilder::build`] or in the method that got the bad
-/// input.
+/// Every setting has a default; only the endpoint is required. The settings, their
+/// meaning and their validation are the core's ([`ClientConfig`], shared with
+/// `ews-async`); this builder adds the blocking transport and token provider. Errors (a
+/// bad endpoint, cleartext credentials, a bad `User-Agent`) surface in
+/// [`ClientBuilder::build`], a bad certificate in the method that got it.
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
-    ctx: Result<RequestContext, UsageError>,
-    credentials: Credentials,
+    config: ClientConfig,
     tokens: Option<Arc<dyn TokenProvider>>,
-    user_agent: String,
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
-    max_body_bytes: usize,
-    limits: Limits,
-    policy: RetryPolicy,
-    roots: Vec<CertificateDer<'static>>,
-    accept_invalid_certs: bool,
-    allow_http_credentials: bool,
+    transport: Option<Arc<dyn Transport>>,
     #[cfg(feature = "fault-injection")]
     fail_reads: Option<std::io::ErrorKind>,
-    transport: Option<Arc<dyn Transport>>,
 }
 
 impl ClientBuilder {
     fn new(endpoint: &str) -> Self {
         Self {
-            ctx: RequestContext::new(endpoint),
-            credentials: Credentials::None,
+            config: ClientConfig::new(endpoint, DEFAULT_USER_AGENT),
             tokens: None,
-            user_agent: concat!("ews-blocking/", env!("CARGO_PKG_VERSION")).to_owned(),
-            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
-            timeout: Some(DEFAULT_TIMEOUT),
-            max_body_bytes: Limits::default().max_body_bytes,
-            limits: Limits::default(),
-            policy: RetryPolicy::default(),
-            roots: Vec::new(),
-            accept_invalid_certs: false,
-            allow_http_credentials: false,
+            transport: None,
             #[cfg(feature = "fault-injection")]
             fail_reads: None,
-            transport: None,
         }
     }
 
-    /// How to authenticate. Default: [`Credentials::None`].
-    pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = credentials;
-        self
-    }
+    ews_proto::client_builder_setters!();
 
     /// Authenticates with OAuth2 bearer tokens from `provider` (sets
     /// [`Credentials::Bearer`]).
     pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
-        self.credentials = Credentials::Bearer;
+        self.config = self.config.credentials(Credentials::Bearer);
         self.tokens = Some(Arc::new(provider));
-        self
-    }
-
-    /// The Exchange version requested in `RequestServerVersion`. Default: the core's
-    /// (see [`RequestContext::server_version`]).
-    pub fn version(mut self, version: ExchangeVersion) -> Self {
-        self.ctx = self.ctx.map(|c| c.version(version));
-        self
-    }
-
-    /// Acts as another user (`ExchangeImpersonation`); the service account needs the
-    /// ApplicationImpersonation role.
-    pub fn impersonate(mut self, who: Impersonation) -> Self {
-        self.ctx = self.ctx.map(|c| c.impersonate(who));
-        self
-    }
-
-    /// The `MailboxCulture` header.
-    pub fn culture(mut self, culture: MailboxCulture) -> Self {
-        self.ctx = self.ctx.map(|c| c.culture(culture));
-        self
-    }
-
-    /// The `TimeZoneContext` header (sent with the operations the WSDL binds it to).
-    pub fn time_zone(mut self, tz: TimeZoneId) -> Self {
-        self.ctx = self.ctx.map(|c| c.time_zone(tz));
-        self
-    }
-
-    /// The `User-Agent` header. Default: `ews-blocking/VERSION`. A value that cannot be a
-    /// header value (CR, LF, other control characters) is refused by [`build`](Self::build).
-    pub fn user_agent(mut self, user_agent: &str) -> Self {
-        user_agent.clone_into(&mut self.user_agent);
-        self
-    }
-
-    /// Most time to set up a connection (DNS, TCP, TLS). Default:
-    /// [`DEFAULT_CONNECT_TIMEOUT`]. A timeout here is reported as
-    /// [`TransportErrorKind::Connect`](ews_proto::TransportErrorKind::Connect): nothing
-    /// was sent.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// Most time for each phase of one HTTP exchange after connecting: sending the
-    /// request, waiting for the head of the answer, reading its body (so at most three
-    /// times this in all). Default: [`DEFAULT_TIMEOUT`]. Retries each get their own.
-    ///
-    /// Per phase rather than one deadline for the whole exchange because ureq's
-    /// whole-call deadline re-arms the socket timeout on every read, which cost about
-    /// 1 ms per 100 KB answer on loopback (see BENCHMARKS.md), ten times the transfer.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Largest answer body the transport reads; a bigger one is
-    /// [`TransportErrorKind::BodyTooLarge`](ews_proto::TransportErrorKind::BodyTooLarge).
-    /// Default: [`Limits::default`]'s `max_body_bytes` (64 MiB).
-    pub fn max_body_bytes(mut self, n: usize) -> Self {
-        self.max_body_bytes = n;
-        self
-    }
-
-    /// The decoding limits (body size, depth, item count) the core applies.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// The retry policy. Default: [`RetryPolicy::default`].
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// Trusts the CA certificate(s) in `pem` (an internal CA of an on-premises server).
-    ///
-    /// The added roots are trusted in addition to Mozilla's (WebPKI) roots.
-    ///
-    /// # Errors
-    /// [`Error::Usage`] when `pem` holds no certificate or a malformed one.
-    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
-        let bad = |_| UsageError::InvalidValue {
-            kind: "root certificate",
-            reason: "not a PEM certificate",
-        };
-        let certs = CertificateDer::pem_slice_iter(pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(bad)?;
-        if certs.is_empty() {
-            return Err(UsageError::InvalidValue {
-                kind: "root certificate",
-                reason: "no CERTIFICATE section in the PEM",
-            }
-            .into());
-        }
-        self.roots.extend(certs);
-        Ok(self)
-    }
-
-    /// **Dangerous**: accepts any server certificate (expired, self-signed, for another
-    /// name). Anyone on the path can then read the credentials. For throw-away test
-    /// servers only. Default: `false`.
-    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
-        self.accept_invalid_certs = accept;
-        self
-    }
-
-    /// **Dangerous**: sends the credentials over plain `http://` to a host that is not a
-    /// loopback address (see [`Auth::allow_credentials_over_http`]). Default: `false`:
-    /// such an endpoint with credentials is a [`UsageError`] at [`build`](Self::build).
-    pub fn danger_allow_credentials_over_http(mut self, allow: bool) -> Self {
-        self.allow_http_credentials = allow;
         self
     }
 
@@ -253,8 +111,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses `transport` instead of the built-in one; the TLS, timeout and body-size
-    /// settings then belong to that transport.
+    /// Uses `transport` instead of the built-in one; the TLS and connect-timeout settings
+    /// then belong to that transport. It receives every request with its `User-Agent`
+    /// and `Authorization`, and its deadline as a [`Deadline`](ews_proto::Deadline) in
+    /// the request's extensions; it reads at most `max_body_bytes` of an answer.
     pub fn transport(mut self, transport: impl Transport) -> Self {
         self.transport = Some(Arc::new(transport));
         self
@@ -263,66 +123,51 @@ impl ClientBuilder {
     /// The client.
     ///
     /// # Errors
-    /// [`Error::Usage`] for an endpoint that is not an absolute `http(s)` URL,
-    /// credentials over `http://` to a host that is not a loopback address, `Bearer`
-    /// credentials without a [`TokenProvider`], a `User-Agent` that cannot be a header
-    /// value, or no transport (the `ureq` feature is off and none was set).
+    /// [`Error::Usage`] for any misconfiguration [`ClientConfig::validate`] finds (an
+    /// endpoint that is not an absolute `http(s)` URL, credentials over `http://` to a
+    /// host that is not a loopback address, `Bearer` credentials without a
+    /// [`TokenProvider`], a `User-Agent` that cannot be a header value, `https` without
+    /// the `rustls` feature, no transport).
     pub fn build(self) -> Result<Client, Error> {
-        if self.credentials == Credentials::Bearer && self.tokens.is_none() {
-            return Err(UsageError::InvalidValue {
-                kind: "credentials",
-                reason: "Bearer credentials need a token_provider",
-            }
-            .into());
-        }
-        if http::HeaderValue::from_str(&self.user_agent).is_err() {
-            return Err(UsageError::InvalidValue {
-                kind: "User-Agent",
-                reason: "not a valid header value (control characters such as CR or LF)",
-            }
-            .into());
-        }
-        let ctx = self.ctx.clone()?;
-        let auth = Auth::new(self.credentials.clone())
-            .allow_credentials_over_http(self.allow_http_credentials);
-        auth.check_endpoint(ctx.endpoint())?;
-        let transport = match self.transport.clone() {
+        let custom = self.transport.is_some();
+        let settings = self.config.validate(Face {
+            token_provider: self.tokens.is_some(),
+            tls: custom || cfg!(feature = "rustls"),
+            transport: custom || cfg!(feature = "ureq"),
+        })?;
+        let transport = match self.transport {
             Some(t) => t,
-            None => default_transport(&self)?,
+            #[cfg(feature = "fault-injection")]
+            None => default_transport(&settings, self.fail_reads)?,
+            #[cfg(not(feature = "fault-injection"))]
+            None => default_transport(&settings, None)?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                ctx,
-                auth: Mutex::new(auth),
+                auth: Mutex::new(settings.auth.clone()),
+                settings,
                 tokens: self.tokens.unwrap_or_else(|| Arc::new(NoTokenProvider)),
                 transport,
-                policy: self.policy,
-                limits: self.limits,
             }),
         })
     }
 }
 
 #[cfg(feature = "ureq")]
-fn default_transport(b: &ClientBuilder) -> Result<Arc<dyn Transport>, Error> {
-    let settings = crate::ureq_transport::UreqSettings {
-        user_agent: b.user_agent.clone(),
-        connect_timeout: b.connect_timeout,
-        timeout: b.timeout,
-        max_body_bytes: b.max_body_bytes,
-        roots: b.roots.clone(),
-        accept_invalid_certs: b.accept_invalid_certs,
-        #[cfg(feature = "fault-injection")]
-        fail_reads: b.fail_reads,
-        #[cfg(not(feature = "fault-injection"))]
-        fail_reads: None,
-    };
-    Ok(Arc::new(crate::UreqTransport::new(&settings)))
+fn default_transport(
+    settings: &Settings,
+    fail_reads: Option<std::io::ErrorKind>,
+) -> Result<Arc<dyn Transport>, Error> {
+    Ok(Arc::new(crate::UreqTransport::new(settings, fail_reads)?))
 }
 
 #[cfg(not(feature = "ureq"))]
-fn default_transport(_: &ClientBuilder) -> Result<Arc<dyn Transport>, Error> {
-    Err(UsageError::InvalidValue {
+fn default_transport(
+    _: &Settings,
+    _: Option<std::io::ErrorKind>,
+) -> Result<Arc<dyn Transport>, Error> {
+    // `validate` already refused this configuration; kept as an error, not a panic.
+    Err(ews_proto::UsageError::InvalidValue {
         kind: "transport",
         reason: "no transport: enable the `ureq` feature or call `transport`",
     }
@@ -332,21 +177,8 @@ fn default_transport(_: &ClientBuilder) -> Result<Arc<dyn Transport>, Error> {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("context", &self.ctx)
-            .field("credentials", &self.credentials)
+            .field("config", &self.config)
             .field("token_provider", &self.tokens.as_ref().map(|_| ".."))
-            .field("user_agent", &self.user_agent)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("timeout", &self.timeout)
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("limits", &self.limits)
-            .field("retry_policy", &self.policy)
-            .field("extra_roots", &self.roots.len())
-            .field("danger_accept_invalid_certs", &self.accept_invalid_certs)
-            .field(
-                "danger_allow_credentials_over_http",
-                &self.allow_http_credentials,
-            )
             .field("transport", &self.transport.as_ref().map(|t| t.name()))
             .finish()
     }
@@ -368,22 +200,18 @@ pub struct Client {
 }
 
 struct Inner {
-    ctx: RequestContext,
+    settings: Settings,
     auth: Mutex<Auth>,
     tokens: Arc<dyn TokenProvider>,
     transport: Arc<dyn Transport>,
-    policy: RetryPolicy,
-    limits: Limits,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("context", &self.inner.ctx)
+            .field("settings", &self.inner.settings)
             .field("auth", &*self.auth())
             .field("transport", &self.inner.transport.name())
-            .field("retry_policy", &self.inner.policy)
-            .field("limits", &self.inner.limits)
             .finish()
     }
 }
@@ -397,7 +225,7 @@ impl Client {
 
     /// The request context every call uses unless [`Client::send_in`] is given another.
     pub fn context(&self) -> &RequestContext {
-        &self.inner.ctx
+        &self.inner.settings.ctx
     }
 
     fn auth(&self) -> MutexGuard<'_, Auth> {
@@ -412,7 +240,7 @@ impl Client {
     /// # Errors
     /// The request as a whole failed: see [`Error`].
     pub fn send<O: Operation>(&self, op: &O) -> Result<Reply<O::Output>, Error> {
-        self.send_in(op, &self.inner.ctx)
+        self.send_in(op, &self.inner.settings.ctx)
     }
 
     /// Runs `op` in `ctx` (another version, impersonated user, culture or time zone for
@@ -428,12 +256,13 @@ impl Client {
         let span = trace::span(O::NAME);
         let _entered = span.enter();
         let inner = &*self.inner;
-        let mut call = Call::new(op, ctx).policy(inner.policy).limits(inner.limits);
-        // The whole driver loop: every decision is the core's.
+        let mut call = Call::configured(op, ctx, &inner.settings);
+        // The whole driver loop: every decision is the core's. The deadline travels in
+        // the request's extensions, where the transport applies it.
         let result = loop {
             let step = call.poll(&self.auth(), Instant::now());
             match step {
-                Step::Send(request) => {
+                Step::Send { request, .. } => {
                     let request = trace::request(&span, call.attempts(), request);
                     let outcome = trace::response(&span, inner.transport.send(request));
                     call.handle(outcome, &self.auth(), Instant::now());
@@ -442,7 +271,9 @@ impl Client {
                     let fetched = inner.tokens.token(refresh);
                     call.token_fetched(&mut self.auth(), fetched);
                 }
-                Step::Sleep(d) => std::thread::sleep(d),
+                Step::Sleep { until } => {
+                    std::thread::sleep(until.saturating_duration_since(Instant::now()));
+                }
                 Step::Done(result) => break result,
             }
         };

@@ -56,13 +56,11 @@ mod transport;
 #[cfg(feature = "ureq")]
 mod ureq_transport;
 
-pub use client::{
-    BoxError, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, TokenProvider,
-};
+pub use client::{BoxError, Client, ClientBuilder, TokenProvider};
 pub use ews_proto as proto;
 pub use ews_proto::{
-    Credentials, Error, Reply, RequestContext, RetryPolicy, Secret, TransportError,
-    TransportErrorKind,
+    Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Deadline, Error, Reply, RequestContext,
+    RetryPolicy, Secret, TransportError, TransportErrorKind,
 };
 pub use transport::{FnTransport, Transport};
 #[cfg(feature = "ureq")]

@@ -3,11 +3,10 @@
 
 use std::fmt;
 use std::io;
-use std::time::Duration;
+use std::time::Instant;
 
 use bytes::Bytes;
-use ews_proto::{TransportError, TransportErrorKind};
-use rustls_pki_types::CertificateDer;
+use ews_proto::{Deadline, Settings, TransportError, TransportErrorKind};
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector};
 
@@ -27,22 +26,6 @@ pub struct UreqTransport {
     max_body_bytes: u64,
 }
 
-/// What the builder hands to [`UreqTransport`].
-#[derive(Debug, Clone)]
-pub(crate) struct UreqSettings {
-    pub(crate) user_agent: String,
-    pub(crate) connect_timeout: Option<Duration>,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) max_body_bytes: usize,
-    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
-    pub(crate) roots: Vec<CertificateDer<'static>>,
-    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
-    pub(crate) accept_invalid_certs: bool,
-    /// Fault injection: every connection fails its first read after a request was sent.
-    #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
-    pub(crate) fail_reads: Option<io::ErrorKind>,
-}
-
 impl UreqTransport {
     /// A transport over `agent`, reading at most `max_body_bytes` of each answer.
     ///
@@ -57,30 +40,31 @@ impl UreqTransport {
         }
     }
 
-    pub(crate) fn new(s: &UreqSettings) -> Self {
+    /// The transport a [`ClientBuilder`](crate::ClientBuilder) builds from the core's
+    /// validated settings: connect timeout, body cap, roots, verification.
+    pub(crate) fn new(
+        s: &Settings,
+        fail_reads: Option<io::ErrorKind>,
+    ) -> Result<Self, ews_proto::Error> {
+        // The exchange's deadline comes with each request (`Deadline`, applied in
+        // `send`); only the connect timeout is the agent's.
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .user_agent(s.user_agent.as_str())
-            .timeout_connect(s.connect_timeout)
-            // Per phase, not `timeout_global`: see `ClientBuilder::timeout`. Every phase
-            // has one, sending the body included (a server that never reads must not
-            // hold a call past its timeout).
-            .timeout_send_request(s.timeout)
-            .timeout_send_body(s.timeout)
-            .timeout_recv_response(s.timeout)
-            .timeout_recv_body(s.timeout);
+            .timeout_connect(s.connect_timeout);
         let connector = MarkingConnector {
             inner: DefaultConnector::new(),
             #[cfg(feature = "fault-injection")]
-            fail_reads: s.fail_reads,
+            fail_reads,
         };
+        #[cfg(not(feature = "fault-injection"))]
+        let _ = fail_reads;
         let agent = ureq::Agent::with_parts(
-            with_tls(config, s).build(),
+            with_tls(config, s)?.build(),
             connector,
             DefaultResolver::default(),
         );
-        Self::from_agent(agent, s.max_body_bytes)
+        Ok(Self::from_agent(agent, s.limits.max_body_bytes))
     }
 }
 
@@ -135,34 +119,51 @@ impl std::error::Error for BeforeSending {
 type ConfigBuilder = ureq::config::ConfigBuilder<ureq::typestate::AgentScope>;
 
 #[cfg(feature = "rustls")]
-fn with_tls(config: ConfigBuilder, s: &UreqSettings) -> ConfigBuilder {
+fn with_tls(config: ConfigBuilder, s: &Settings) -> Result<ConfigBuilder, ews_proto::Error> {
     use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
     let mut tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .disable_verification(s.accept_invalid_certs);
-    if !s.roots.is_empty() {
+    // The operating system's store, when asked for (certificates it cannot read are
+    // skipped: the other roots still apply).
+    let platform = match s.platform_roots {
+        true => rustls_native_certs::load_native_certs().certs,
+        false => Vec::new(),
+    };
+    if !s.roots.is_empty() || !platform.is_empty() {
         // Mozilla's roots plus the added ones (ureq's `WebPki` cannot be extended).
         let certs: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
             .iter()
             .chain(&s.roots)
+            .chain(&platform)
             .map(|c| Certificate::from_der(c.as_ref()).to_owned())
             .collect();
         tls = tls.root_certs(RootCerts::new_with_certs(&certs));
     }
-    config.tls_config(tls.build())
+    Ok(config.tls_config(tls.build()))
 }
 
-/// Without the `rustls` feature the transport speaks plain HTTP only; `https://` fails
-/// with a TLS error, so the certificate settings have nothing to apply to.
+/// Without the `rustls` feature the transport speaks plain HTTP only (`build` refuses an
+/// `https` endpoint), so the certificate settings have nothing to apply to.
 #[cfg(not(feature = "rustls"))]
-fn with_tls(config: ConfigBuilder, _: &UreqSettings) -> ConfigBuilder {
-    config
+fn with_tls(config: ConfigBuilder, _: &Settings) -> Result<ConfigBuilder, ews_proto::Error> {
+    Ok(config)
 }
 
 impl Transport for UreqTransport {
     fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
         let (parts, body) = request.into_parts();
-        let request = http::Request::from_parts(parts, &body[..]);
+        let deadline = parts.extensions.get::<Deadline>().copied();
+        let mut request = http::Request::from_parts(parts, &body[..]);
+        if let Some(Deadline(at)) = deadline {
+            // One deadline for the whole exchange, connecting and the body included.
+            let left = at.saturating_duration_since(Instant::now());
+            request = self
+                .agent
+                .configure_request(request)
+                .timeout_global(Some(left))
+                .build();
+        }
         let mut response = self
             .agent
             .run(request)
@@ -209,8 +210,9 @@ fn kind_of(error: &ureq::Error, phase: Phase) -> TransportErrorKind {
         E::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => K::Connect,
         E::Timeout(_) => K::Timeout,
         E::HostNotFound | E::ConnectionFailed | E::ConnectProxyFailed(_) => K::Connect,
-        // The request could not even be formed or routed: nothing was sent.
-        E::BadUri(_) | E::Http(_) | E::InvalidProxyUrl => K::Connect,
+        // The request could not even be formed: nothing was sent, and repeating it
+        // cannot help.
+        E::BadUri(_) | E::Http(_) | E::InvalidProxyUrl => K::InvalidRequest,
         E::Tls(_) | E::TlsRequired | E::RequireHttpsOnly(_) => K::Tls,
         #[cfg(feature = "rustls")]
         E::Rustls(_) | E::Pem(_) => K::Tls,

@@ -92,6 +92,13 @@ pub enum UsageError {
         /// The version the request context asks for.
         requested: ExchangeVersion,
     },
+    /// The transport could not form the request (an invalid URI or header value for its
+    /// HTTP library). It was not sent, and is not retried.
+    #[error("the request cannot be sent: {reason}")]
+    InvalidRequest {
+        /// The transport's word for it.
+        reason: String,
+    },
     /// The request context's endpoint is not an absolute `http` or `https` URL, or holds
     /// user info (`user:password@`).
     #[error("invalid endpoint URL: {0}")]
@@ -431,7 +438,9 @@ impl TransportError {
     pub fn request_sent(&self) -> bool {
         !matches!(
             self.kind,
-            TransportErrorKind::Connect | TransportErrorKind::Tls
+            TransportErrorKind::Connect
+                | TransportErrorKind::Tls
+                | TransportErrorKind::InvalidRequest
         )
     }
 }
@@ -453,6 +462,9 @@ pub enum TransportErrorKind {
     BodyTooLarge,
     /// The answer was cut short (the connection closed before the announced length).
     Truncated,
+    /// The transport could not form the request (a URI or header its HTTP library
+    /// refuses). Nothing was sent; the call ends with [`UsageError::InvalidRequest`].
+    InvalidRequest,
 }
 
 impl fmt::Display for TransportErrorKind {
@@ -464,6 +476,7 @@ impl fmt::Display for TransportErrorKind {
             TransportErrorKind::Timeout => "timed out",
             TransportErrorKind::BodyTooLarge => "response body too large",
             TransportErrorKind::Truncated => "response body truncated",
+            TransportErrorKind::InvalidRequest => "request cannot be formed",
         })
     }
 }

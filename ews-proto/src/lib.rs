@@ -104,7 +104,10 @@ mod soap;
 mod types;
 mod xml;
 
-pub use client::{Auth, Call, Credentials, Decision, RetryPolicy, Secret, Step};
+pub use client::{
+    Auth, Call, ClientConfig, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Deadline,
+    Decision, Face, RetryPolicy, Secret, Settings, Step,
+};
 pub use error::{
     Error, Excerpt, InvalidToken, Limit, LogText, ServerError, TransportError, TransportErrorKind,
     UsageError,

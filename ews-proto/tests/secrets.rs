@@ -71,7 +71,7 @@ fn calls_steps_and_requests_hide_the_authorization_header() {
     }] {
         let mut call = Call::new(&op, &ctx);
         let step = call.poll(&auth, Instant::now());
-        let Step::Send(request) = &step else {
+        let Step::Send { request, .. } = &step else {
             panic!("expected a request, got {step:?}");
         };
         // The header is really there (this is what must not leak) ...

@@ -21,9 +21,9 @@ use ews_proto::{
     AddDelegate, CreateItem, Credentials, DelegateFolder, DelegatePermissions, DelegateUser,
     DeleteItem, DeleteType, DeliverMeetingRequests, DistinguishedFolder, EmailAddress, Error,
     ExchangeVersion, FindItem, FolderId, GetDelegate, GetItem, Impersonation, Item, ItemId,
-    LegacyFreeBusyStatus, Mailbox, NewCalendarItem, Operation, Permission, RemoveDelegate, Reply,
-    ResponseCode, ResponseMessage, RetryPolicy, Secret, SendMeetingCancellations, ServerError,
-    TransportErrorKind, UpdateDelegate, UsageError, UserId, WriteState,
+    LegacyFreeBusyStatus, Limit, Mailbox, NewCalendarItem, Operation, Permission, RemoveDelegate,
+    Reply, ResponseCode, ResponseMessage, RetryPolicy, Secret, SendMeetingCancellations,
+    ServerError, TransportErrorKind, UpdateDelegate, UsageError, UserId, WriteState,
 };
 use ews_tests::{DelegateSnapshot, Fault, PermissionLevel, Permissions, SimConfig, Simulator};
 
@@ -809,8 +809,17 @@ mod scenarios {
             Fault::OversizedBody { bytes: 256 * 1024 },
             1,
         );
-        let kind = transport_kind(u1.send(&GetDelegate::new(addr(U1))));
-        assert_eq!(kind, TransportErrorKind::BodyTooLarge);
+        let e = u1.send(&GetDelegate::new(addr(U1)));
+        assert!(
+            matches!(
+                e,
+                Err(Error::Server(ServerError::LimitExceeded {
+                    limit: Limit::BodySize,
+                    max: 16384,
+                }))
+            ),
+            "{e:?}"
+        );
         assert_eq!(sim.requests().len(), 1, "a cap is not cured by repeating");
         // Under the cap, the same client works.
         u1.send(&GetDelegate::new(addr(U1))).expect("small answer");

@@ -3,31 +3,54 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::AUTHORIZATION;
+use http::HeaderValue;
+use http::header::{AUTHORIZATION, USER_AGENT};
 
 use crate::client::retry::outcome_unknown;
-use crate::client::{Auth, Decision, RetryPolicy, Secret};
-use crate::error::{Error, ServerError, TransportError, UsageError};
+use crate::client::{Auth, Decision, RetryPolicy, Secret, Settings};
+use crate::error::{
+    Bounded, Error, Limit, ServerError, TransportError, TransportErrorKind, UsageError,
+};
 use crate::ops::{Operation, ReadBack, Repeat, Unconfirmed};
 use crate::soap::{Reply, RequestContext};
 use crate::xml::Limits;
+
+/// When an exchange must be over: the deadline of a [`Step::Send`], also carried in the
+/// request's extensions (`request.extensions().get::<Deadline>()`) so that a transport
+/// that runs the exchange itself (a blocking one) applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Deadline(pub Instant);
 
 /// What the driver does next, as [`Call::poll`] says.
 ///
 /// Deliberately not `#[non_exhaustive]`: a driver must handle every step, so a new kind of
 /// step is a breaking change that the compiler points out in every driver.
 #[derive(Debug)]
+// Handed out once per exchange and matched at once: boxing the request would cost an
+// allocation per request for nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Step<T> {
-    /// Send this request and hand the outcome to [`Call::handle`].
-    Send(http::Request<Bytes>),
+    /// Send this request and hand the outcome to [`Call::handle`]. A transport that
+    /// has not received the whole answer by `deadline` gives up with
+    /// [`TransportErrorKind::Timeout`] (or `Connect`, when it was still connecting).
+    Send {
+        /// The request, `Authorization` and `User-Agent` included.
+        request: http::Request<Bytes>,
+        /// When the whole exchange must be over; `None`: no timeout.
+        deadline: Option<Instant>,
+    },
     /// Ask the application's token provider for a bearer token (`refresh`: the last one
     /// was refused) and hand its answer to [`Call::token_fetched`].
     FetchToken {
         /// The previous token was refused with 401.
         refresh: bool,
     },
-    /// Sleep this long, then poll again.
-    Sleep(Duration),
+    /// Sleep until this instant, then poll again. Polling earlier yields the same step
+    /// again: a driver that wakes early cannot cut a back-off short.
+    Sleep {
+        /// When to poll again.
+        until: Instant,
+    },
     /// The call is over.
     Done(Result<Reply<T>, Error>),
 }
@@ -50,12 +73,12 @@ pub enum Step<T> {
 /// let mut call = Call::new(&op, &ctx).policy(RetryPolicy::default().max_attempts(2));
 /// let result = loop {
 ///     match call.poll(&auth, Instant::now()) {
-///         Step::Send(request) => {
-///             let outcome = transport_send(request);
+///         Step::Send { request, deadline: _ } => {
+///             let outcome = transport_send(request); // give up at the deadline
 ///             call.handle(outcome, &auth, Instant::now());
 ///         }
 ///         Step::FetchToken { refresh } => call.token_fetched(&mut auth, fetch_token(refresh)),
-///         Step::Sleep(d) => std::thread::sleep(d),
+///         Step::Sleep { until } => std::thread::sleep(until - Instant::now()),
 ///         Step::Done(result) => break result,
 ///     }
 /// };
@@ -68,6 +91,8 @@ pub struct Call<'a, O: Operation> {
     ctx: &'a RequestContext,
     policy: RetryPolicy,
     limits: Limits,
+    user_agent: Option<HeaderValue>,
+    timeout: Option<Duration>,
     started: Option<Instant>,
     attempts: u32,
     refreshed: bool,
@@ -88,8 +113,8 @@ enum State<T> {
     Refresh,
     /// A request is out; waiting for `handle`.
     InFlight,
-    /// About to tell the driver to sleep.
-    Sleep(Duration),
+    /// Waiting until this instant before the next request.
+    Sleep(Instant),
     /// Finished; the result is handed out once.
     Done(Option<Result<Reply<T>, Error>>),
 }
@@ -102,6 +127,8 @@ impl<'a, O: Operation> Call<'a, O> {
             ctx,
             policy: RetryPolicy::default(),
             limits: Limits::default(),
+            user_agent: None,
+            timeout: None,
             started: None,
             attempts: 0,
             refreshed: false,
@@ -109,6 +136,29 @@ impl<'a, O: Operation> Call<'a, O> {
             read_back: None,
             state: State::Ready,
         }
+    }
+
+    /// A call of `op` in `ctx` with a client's validated [`Settings`]: its retry policy,
+    /// limits, `User-Agent` and timeout. What both drivers use.
+    pub fn configured(op: &'a O, ctx: &'a RequestContext, settings: &Settings) -> Self {
+        Self::new(op, ctx)
+            .policy(settings.policy)
+            .limits(settings.limits)
+            .user_agent(settings.user_agent.clone())
+            .timeout(settings.timeout)
+    }
+
+    /// Sets the `User-Agent` of every request.
+    pub fn user_agent(mut self, user_agent: HeaderValue) -> Self {
+        self.user_agent = Some(user_agent);
+        self
+    }
+
+    /// Sets the timeout of each exchange: every [`Step::Send`] carries the deadline
+    /// `now + timeout`.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// Sets the retry policy.
@@ -136,7 +186,11 @@ impl<'a, O: Operation> Call<'a, O> {
                 self.state = State::Done(None);
                 Step::Done(result.unwrap_or_else(|| Err(misuse("polled after the call finished"))))
             }
-            State::Sleep(d) => Step::Sleep(d),
+            State::Sleep(until) if now < until => {
+                self.state = State::Sleep(until);
+                Step::Sleep { until }
+            }
+            State::Sleep(_) => self.poll(auth, now),
             State::Refresh => {
                 self.state = State::AwaitingToken;
                 Step::FetchToken { refresh: true }
@@ -168,11 +222,18 @@ impl<'a, O: Operation> Call<'a, O> {
         if let Some(value) = auth.header() {
             request.headers_mut().insert(AUTHORIZATION, value);
         }
+        if let Some(value) = &self.user_agent {
+            request.headers_mut().insert(USER_AGENT, value.clone());
+        }
+        let deadline = self.timeout.and_then(|t| now.checked_add(t));
+        if let Some(at) = deadline {
+            request.extensions_mut().insert(Deadline(at));
+        }
         self.started.get_or_insert(now);
         self.attempts += 1;
         self.sent_with_token = auth.generation();
         self.state = State::InFlight;
-        Step::Send(request)
+        Step::Send { request, deadline }
     }
 
     fn finish(&mut self, result: Result<Reply<O::Output>, Error>) -> Step<O::Output> {
@@ -198,13 +259,13 @@ impl<'a, O: Operation> Call<'a, O> {
                 }
                 Err(e) => Error::Server(e),
             },
-            Err(e) => Error::Transport(e),
+            Err(e) => self.transport_error(e),
         };
         if self.refresh_after(&error, auth) {
             return;
         }
         self.state = match self.decide(&error, self.op.repeat(), now) {
-            Decision::RetryAfter(d) => State::Sleep(d),
+            Decision::RetryAfter(d) => State::Sleep(now + d),
             Decision::GiveUp => match self.op.read_back() {
                 Some(read_back) if outcome_unknown(&error) => {
                     // The write may have been applied: read it back, never resend it.
@@ -232,7 +293,7 @@ impl<'a, O: Operation> Call<'a, O> {
                 .decode_with(&response, &self.limits)
                 .map(|reply| read_back.judge(&reply.body))
                 .map_err(Error::Server),
-            Err(e) => Err(Error::Transport(e)),
+            Err(e) => Err(self.transport_error(e)),
         };
         let unknown = read_back.unknown();
         let error = match judged {
@@ -243,8 +304,26 @@ impl<'a, O: Operation> Call<'a, O> {
             return;
         }
         match self.decide(&error, Repeat::Safe, now) {
-            Decision::RetryAfter(d) => self.state = State::Sleep(d),
+            Decision::RetryAfter(d) => self.state = State::Sleep(now + d),
             Decision::GiveUp => self.unconfirmed(unknown, Some(error)),
+        }
+    }
+
+    /// What a transport's failure means for the call: an answer over the body cap is the
+    /// same [`ServerError::LimitExceeded`] whichever side noticed it; a request the
+    /// transport could not form is the caller's ([`UsageError::InvalidRequest`]).
+    fn transport_error(&self, e: TransportError) -> Error {
+        match e.kind() {
+            TransportErrorKind::BodyTooLarge => ServerError::LimitExceeded {
+                limit: Limit::BodySize,
+                max: self.limits.max_body_bytes,
+            }
+            .into(),
+            TransportErrorKind::InvalidRequest => UsageError::InvalidRequest {
+                reason: Bounded(&e.to_string()).to_string(),
+            }
+            .into(),
+            _ => Error::Transport(e),
         }
     }
 
@@ -356,7 +435,7 @@ mod tests {
         let mut steps = Vec::new();
         loop {
             match call.poll(auth, clock) {
-                Step::Send(req) => {
+                Step::Send { request: req, .. } => {
                     let h = req
                         .headers()
                         .get(AUTHORIZATION)
@@ -369,9 +448,9 @@ mod tests {
                     let fetched = tokens.pop().expect("scripted token").map(Secret::from);
                     call.token_fetched(auth, fetched);
                 }
-                Step::Sleep(d) => {
-                    steps.push(format!("sleep({}ms)", d.as_millis()));
-                    clock += d;
+                Step::Sleep { until } => {
+                    steps.push(format!("sleep({}ms)", (until - clock).as_millis()));
+                    clock = until;
                 }
                 Step::Done(r) => return (steps, r),
             }
@@ -574,7 +653,7 @@ mod tests {
         let mut clock = Instant::now();
         loop {
             match call.poll(&auth, clock) {
-                Step::Send(req) => {
+                Step::Send { request: req, .. } => {
                     let action = req.headers()["SOAPAction"].to_str().unwrap();
                     sent.push(
                         action
@@ -586,7 +665,7 @@ mod tests {
                     );
                     call.handle(outcomes.pop().expect("scripted outcome"), &auth, clock);
                 }
-                Step::Sleep(d) => clock += d,
+                Step::Sleep { until } => clock = until,
                 Step::FetchToken { .. } => panic!("no token needed"),
                 Step::Done(r) => return (sent, r),
             }
@@ -670,5 +749,71 @@ mod tests {
             panic!("expected a token error, got {r:?}");
         };
         assert!(e.is::<crate::InvalidToken>());
+    }
+
+    #[test]
+    fn a_driver_that_wakes_early_gets_the_same_sleep_again() {
+        let op = GetDelegate::new("user1@example.com".parse().unwrap());
+        let c = ctx();
+        let auth = Auth::new(Credentials::None);
+        let mut call = Call::new(&op, &c);
+        let t0 = Instant::now();
+        assert!(matches!(call.poll(&auth, t0), Step::Send { .. }));
+        call.handle(resp(503, ""), &auth, t0); // Retry-After: 1
+        let until = t0 + Duration::from_secs(1);
+        for early in [t0, t0 + Duration::from_millis(999)] {
+            match call.poll(&auth, early) {
+                Step::Sleep { until: u } => assert_eq!(u, until),
+                other => panic!("expected the sleep again, got {other:?}"),
+            }
+        }
+        assert!(matches!(call.poll(&auth, until), Step::Send { .. }));
+    }
+
+    #[test]
+    fn every_request_carries_the_user_agent_and_its_deadline() {
+        let op = GetDelegate::new("user1@example.com".parse().unwrap());
+        let c = ctx();
+        let auth = Auth::new(Credentials::None);
+        let mut call = Call::new(&op, &c)
+            .user_agent(HeaderValue::from_static("probe/1"))
+            .timeout(Some(Duration::from_secs(3)));
+        let t0 = Instant::now();
+        let Step::Send { request, deadline } = call.poll(&auth, t0) else {
+            panic!("expected a request");
+        };
+        assert_eq!(request.headers()[USER_AGENT], "probe/1");
+        assert_eq!(deadline, Some(t0 + Duration::from_secs(3)));
+        assert_eq!(
+            request.extensions().get::<Deadline>(),
+            Some(&Deadline(t0 + Duration::from_secs(3)))
+        );
+    }
+
+    #[test]
+    fn transport_verdicts_that_belong_to_the_caller_or_the_limits() {
+        let op = GetDelegate::new("user1@example.com".parse().unwrap());
+        let c = ctx();
+        let mut auth = Auth::new(Credentials::None);
+        let too_big = Err(TransportError::new(TransportErrorKind::BodyTooLarge, "cap"));
+        let (steps, r) = run(&mut Call::new(&op, &c), &mut auth, vec![too_big], vec![]);
+        assert_eq!(steps.len(), 1);
+        assert!(matches!(
+            r,
+            Err(Error::Server(ServerError::LimitExceeded {
+                limit: Limit::BodySize,
+                ..
+            }))
+        ));
+        let unformable = Err(TransportError::new(
+            TransportErrorKind::InvalidRequest,
+            "bad header",
+        ));
+        let (steps, r) = run(&mut Call::new(&op, &c), &mut auth, vec![unformable], vec![]);
+        assert_eq!(steps.len(), 1, "attempted once");
+        assert!(matches!(
+            r,
+            Err(Error::Usage(UsageError::InvalidRequest { .. }))
+        ));
     }
 }

@@ -7,10 +7,12 @@
 
 mod auth;
 mod call;
+mod config;
 mod retry;
 mod secret;
 
 pub use auth::{Auth, Credentials};
-pub use call::{Call, Step};
+pub use call::{Call, Deadline, Step};
+pub use config::{ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Face, Settings};
 pub use retry::{Decision, RetryPolicy};
 pub use secret::Secret;

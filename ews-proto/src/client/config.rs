@@ -1,0 +1,477 @@
+//! [`ClientConfig`]: every setting of a client, its one meaning and its validation, for
+//! both drivers.
+//!
+//! `ews-blocking` and `ews-async` each have a `ClientBuilder` that holds a `ClientConfig`
+//! (its setters are generated from [`client_builder_setters!`](crate::client_builder_setters),
+//! so they are written, documented and validated once, here) plus what only that face has:
+//! its transport and its token provider. `build()` calls [`ClientConfig::validate`],
+//! which turns every misconfiguration into a [`UsageError`] and yields the [`Settings`]
+//! the driver runs with. The core then applies them to each call
+//! ([`Call::configured`](crate::Call::configured)): the User-Agent goes on every request
+//! (so a custom transport sends it too), the timeout becomes the deadline carried with
+//! each [`Step::Send`](crate::Step::Send), the body cap is `Limits::max_body_bytes`.
+
+use std::time::Duration;
+
+use http::HeaderValue;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject as _;
+
+use crate::client::{Auth, Credentials, RetryPolicy};
+use crate::error::UsageError;
+use crate::soap::{ExchangeVersion, Impersonation, MailboxCulture, RequestContext};
+use crate::types::TimeZoneId;
+use crate::xml::Limits;
+
+/// The default [`ClientConfig::connect_timeout`].
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default [`ClientConfig::timeout`]: 100 s, as the EWS Managed API.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
+
+/// Every setting of a client, as a driver's builder collects them, with its one meaning
+/// (the same in `ews-blocking` and `ews-async`):
+///
+/// | setting | meaning | default |
+/// | --- | --- | --- |
+/// | endpoint | the EWS URL; absolute `http(s)`, no user info | (required) |
+/// | `credentials` / `token_provider` | Basic, or Bearer with tokens from the provider | none |
+/// | `version` | `RequestServerVersion` | [`ExchangeVersion::default`] |
+/// | `impersonate`, `culture`, `time_zone` | the SOAP headers of the same names | none |
+/// | `user_agent` | the `User-Agent` of every request | `ews-blocking/V`, `ews-async/V` |
+/// | `connect_timeout` | most time for DNS + TCP + TLS of a new connection; a failure then is `Connect` (nothing sent) | 30 s |
+/// | `timeout` | a deadline for one whole exchange, from the request leaving to the last byte of the answer; each attempt has its own | 100 s |
+/// | `limits`, `max_body_bytes` | the decoding limits; the transport reads at most `max_body_bytes` of an answer | [`Limits::default`] (64 MiB) |
+/// | `retry_policy` | when a failed request is sent again | [`RetryPolicy::default`] |
+/// | `add_root_certificate_pem` | trusts an extra CA (an internal one) | none |
+/// | `trust_platform_roots` | also trusts the operating system's store | off |
+/// | `danger_accept_invalid_certs` | accepts any certificate (test servers only) | off |
+/// | `danger_allow_credentials_over_http` | credentials over `http://` to a non-loopback host | off |
+///
+/// ```
+/// use std::time::Duration;
+/// use ews_proto::{ClientConfig, Credentials, Face};
+///
+/// let settings = ClientConfig::new("https://mail.example.com/EWS/Exchange.asmx", "my-app/1.0")
+///     .credentials(Credentials::basic("user2@example.com", "Passw0rd-2"))
+///     .timeout(Duration::from_secs(30))
+///     .validate(Face { token_provider: false, tls: true, transport: true })?;
+/// assert_eq!(settings.user_agent, "my-app/1.0");
+/// assert_eq!(settings.timeout, Some(Duration::from_secs(30)));
+/// # Ok::<(), ews_proto::UsageError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a configuration does nothing until it is validated"]
+pub struct ClientConfig {
+    ctx: Result<RequestContext, UsageError>,
+    credentials: Credentials,
+    user_agent: String,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    limits: Limits,
+    policy: RetryPolicy,
+    roots: Vec<CertificateDer<'static>>,
+    platform_roots: bool,
+    accept_invalid_certs: bool,
+    allow_http_credentials: bool,
+}
+
+/// What the face that validates a [`ClientConfig`] brings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Face {
+    /// A bearer-token provider is set.
+    pub token_provider: bool,
+    /// The transport that will be used can speak TLS (a custom transport is taken to).
+    pub tls: bool,
+    /// There is a transport at all (a built-in one, or one the caller set).
+    pub transport: bool,
+}
+
+/// A validated [`ClientConfig`]: what a driver runs with.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Settings {
+    /// The request context of every call (endpoint, version, headers).
+    pub ctx: RequestContext,
+    /// The authentication state (credentials, no token yet).
+    pub auth: Auth,
+    /// The `User-Agent` of every request.
+    pub user_agent: HeaderValue,
+    /// Most time to set up a new connection.
+    pub connect_timeout: Option<Duration>,
+    /// The deadline of one exchange, counted from the moment it is handed out.
+    pub timeout: Option<Duration>,
+    /// The decoding limits; the transport reads at most `limits.max_body_bytes`.
+    pub limits: Limits,
+    /// The retry policy.
+    pub policy: RetryPolicy,
+    /// Extra trusted CA certificates.
+    pub roots: Vec<CertificateDer<'static>>,
+    /// Trust the operating system's certificate store too.
+    pub platform_roots: bool,
+    /// Accept any server certificate.
+    pub accept_invalid_certs: bool,
+}
+
+impl ClientConfig {
+    /// The settings for `endpoint` with every default; `user_agent` is the face's default
+    /// `User-Agent`.
+    pub fn new(endpoint: &str, user_agent: &str) -> Self {
+        Self {
+            ctx: RequestContext::new(endpoint),
+            credentials: Credentials::None,
+            user_agent: user_agent.to_owned(),
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            timeout: Some(DEFAULT_TIMEOUT),
+            limits: Limits::default(),
+            policy: RetryPolicy::default(),
+            roots: Vec::new(),
+            platform_roots: false,
+            accept_invalid_certs: false,
+            allow_http_credentials: false,
+        }
+    }
+
+    /// How to authenticate.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// The credentials set so far.
+    pub fn credentials_set(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// Edits the request context (version, impersonation, culture, time zone); a context
+    /// that failed to parse stays failed.
+    pub fn context(mut self, f: impl FnOnce(RequestContext) -> RequestContext) -> Self {
+        self.ctx = self.ctx.map(f);
+        self
+    }
+
+    /// `RequestServerVersion`.
+    pub fn version(self, version: ExchangeVersion) -> Self {
+        self.context(|c| c.version(version))
+    }
+
+    /// `ExchangeImpersonation`.
+    pub fn impersonate(self, who: Impersonation) -> Self {
+        self.context(|c| c.impersonate(who))
+    }
+
+    /// `MailboxCulture`.
+    pub fn culture(self, culture: MailboxCulture) -> Self {
+        self.context(|c| c.culture(culture))
+    }
+
+    /// `TimeZoneContext`.
+    pub fn time_zone(self, tz: TimeZoneId) -> Self {
+        self.context(|c| c.time_zone(tz))
+    }
+
+    /// The `User-Agent`.
+    pub fn user_agent(mut self, user_agent: &str) -> Self {
+        user_agent.clone_into(&mut self.user_agent);
+        self
+    }
+
+    /// Most time to set up a connection.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The deadline of one exchange.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The largest answer body read (`Limits::max_body_bytes`).
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.limits = self.limits.max_body_bytes(n);
+        self
+    }
+
+    /// The decoding limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Trusts the CA certificate(s) in `pem`.
+    ///
+    /// # Errors
+    /// [`UsageError::InvalidValue`] when `pem` holds no certificate or a malformed one.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, UsageError> {
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| UsageError::invalid("root certificate", "not a PEM certificate"))?;
+        if certs.is_empty() {
+            return Err(UsageError::invalid(
+                "root certificate",
+                "no CERTIFICATE section in the PEM",
+            ));
+        }
+        self.roots.extend(certs);
+        Ok(self)
+    }
+
+    /// Also trusts the operating system's certificate store.
+    pub fn trust_platform_roots(mut self, yes: bool) -> Self {
+        self.platform_roots = yes;
+        self
+    }
+
+    /// Accepts any server certificate.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = accept;
+        self
+    }
+
+    /// Sends credentials over `http://` to any host.
+    pub fn danger_allow_credentials_over_http(mut self, allow: bool) -> Self {
+        self.allow_http_credentials = allow;
+        self
+    }
+
+    /// Checks every setting together; the one place a misconfiguration is found.
+    ///
+    /// # Errors
+    /// [`UsageError`] for an endpoint that is not an absolute `http(s)` URL (or holds
+    /// user info), credentials over `http://` to a host that is not a loopback address,
+    /// `Bearer` credentials without a token provider, a `User-Agent` that cannot be a
+    /// header value, an `https` endpoint without TLS, or no transport.
+    pub fn validate(&self, face: Face) -> Result<Settings, UsageError> {
+        let ctx = self.ctx.clone()?;
+        if matches!(self.credentials, Credentials::Bearer) && !face.token_provider {
+            return Err(UsageError::invalid(
+                "credentials",
+                "Bearer credentials need a token provider",
+            ));
+        }
+        let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| {
+            UsageError::invalid(
+                "User-Agent",
+                "not a valid header value (control characters such as CR or LF)",
+            )
+        })?;
+        let auth = Auth::new(self.credentials.clone())
+            .allow_credentials_over_http(self.allow_http_credentials);
+        auth.check_endpoint(ctx.endpoint())?;
+        if !face.transport {
+            return Err(UsageError::invalid(
+                "transport",
+                "no transport: enable the face's built-in transport feature or set one",
+            ));
+        }
+        if !face.tls && ctx.endpoint().scheme_str() == Some("https") {
+            return Err(UsageError::invalid(
+                "endpoint",
+                "https needs the face's `rustls` feature (or a transport that speaks TLS)",
+            ));
+        }
+        Ok(Settings {
+            ctx,
+            auth,
+            user_agent,
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            limits: self.limits,
+            policy: self.policy,
+            roots: self.roots.clone(),
+            platform_roots: self.platform_roots,
+            accept_invalid_certs: self.accept_invalid_certs,
+        })
+    }
+}
+
+/// Generates the setters every driver's `ClientBuilder` shares, on a struct with a field
+/// `config: ClientConfig`: each forwards to [`ClientConfig`], so the settings, their
+/// documentation and their validation exist once. Used by `ews-blocking` and
+/// `ews-async`; not meant for other crates.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! client_builder_setters {
+    () => {
+        /// How to authenticate. Default: [`Credentials::None`](ews_proto::Credentials).
+        /// Basic or Bearer over plain `http://` is refused at `build` unless the host is a
+        /// loopback address (see `danger_allow_credentials_over_http`).
+        pub fn credentials(mut self, credentials: $crate::Credentials) -> Self {
+            self.config = self.config.credentials(credentials);
+            self
+        }
+
+        /// The `RequestServerVersion` sent. Default: the core's
+        /// ([`ExchangeVersion::default`](ews_proto::ExchangeVersion)).
+        pub fn version(mut self, version: $crate::ExchangeVersion) -> Self {
+            self.config = self.config.version(version);
+            self
+        }
+
+        /// Acts as another user (`ExchangeImpersonation`); the service account needs the
+        /// ApplicationImpersonation role.
+        pub fn impersonate(mut self, who: $crate::Impersonation) -> Self {
+            self.config = self.config.impersonate(who);
+            self
+        }
+
+        /// The `MailboxCulture` header (the language of server-made text).
+        pub fn culture(mut self, culture: $crate::MailboxCulture) -> Self {
+            self.config = self.config.culture(culture);
+            self
+        }
+
+        /// The `TimeZoneContext` header, sent with the operations the WSDL binds it to.
+        pub fn time_zone(mut self, tz: $crate::TimeZoneId) -> Self {
+            self.config = self.config.time_zone(tz);
+            self
+        }
+
+        /// The `User-Agent` of every request, through any transport. Default: the
+        /// crate's name and version. A value that cannot be a header value (CR, LF,
+        /// other control characters) is refused by `build`.
+        pub fn user_agent(mut self, user_agent: &str) -> Self {
+            self.config = self.config.user_agent(user_agent);
+            self
+        }
+
+        /// Most time the built-in transport takes to set up a new connection (DNS, TCP,
+        /// TLS). Default: 30 s. A failure or timeout there is
+        /// [`TransportErrorKind::Connect`](ews_proto::TransportErrorKind): nothing was
+        /// sent, so the request may be repeated.
+        pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.config = self.config.connect_timeout(timeout);
+            self
+        }
+
+        /// A deadline for one whole exchange: from the moment the core hands the request
+        /// out to the last byte of the answer, connecting and sending the body included.
+        /// Each attempt has its own. Default: 100 s (as the EWS Managed API). Passing it
+        /// is [`TransportErrorKind::Timeout`](ews_proto::TransportErrorKind) (after
+        /// which the server may have acted on the request), or `Connect` when it passed
+        /// while still connecting.
+        pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.config = self.config.timeout(timeout);
+            self
+        }
+
+        /// The largest answer body read: the transport reads at most this many bytes
+        /// (the same value as [`Limits::max_body_bytes`](ews_proto::Limits)); a larger
+        /// answer is
+        /// [`ServerError::LimitExceeded`](ews_proto::ServerError::LimitExceeded).
+        /// Default: 64 MiB.
+        pub fn max_body_bytes(mut self, n: usize) -> Self {
+            self.config = self.config.max_body_bytes(n);
+            self
+        }
+
+        /// The decoding limits (body size, depth, item count); the body size is also the
+        /// transport's cap.
+        pub fn limits(mut self, limits: $crate::Limits) -> Self {
+            self.config = self.config.limits(limits);
+            self
+        }
+
+        /// When to send a failed request again. Default:
+        /// [`RetryPolicy::default`](ews_proto::RetryPolicy).
+        pub fn retry_policy(mut self, policy: $crate::RetryPolicy) -> Self {
+            self.config = self.config.retry_policy(policy);
+            self
+        }
+
+        /// Trusts the CA certificate(s) in `pem` (the internal CA of an on-premises
+        /// server), besides Mozilla's roots (and the platform's, when
+        /// `trust_platform_roots` is on).
+        ///
+        /// # Errors
+        /// [`Error::Usage`](ews_proto::Error) when `pem` holds no certificate or a
+        /// malformed one.
+        pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, $crate::Error> {
+            self.config = self.config.add_root_certificate_pem(pem)?;
+            Ok(self)
+        }
+
+        /// Also trusts the certificates of the operating system's store (where an
+        /// on-premises site usually installs its internal CA), read once at `build` with
+        /// `rustls-native-certs`. Default: off (Mozilla's roots and the added ones only).
+        pub fn trust_platform_roots(mut self, yes: bool) -> Self {
+            self.config = self.config.trust_platform_roots(yes);
+            self
+        }
+
+        /// **Dangerous**: accepts any server certificate (expired, self-signed, for
+        /// another name). Anyone on the path can then read the credentials. For
+        /// throw-away test servers only. Default: `false`.
+        pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+            self.config = self.config.danger_accept_invalid_certs(accept);
+            self
+        }
+
+        /// **Dangerous**: sends the credentials over plain `http://` to a host that is
+        /// not a loopback address, where anyone on the path can read them. Default:
+        /// `false`: such an endpoint with credentials is a
+        /// [`UsageError::CredentialsOverHttp`](ews_proto::UsageError) at `build`.
+        pub fn danger_allow_credentials_over_http(mut self, allow: bool) -> Self {
+            self.config = self.config.danger_allow_credentials_over_http(allow);
+            self
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "https://mail.example.com/EWS/Exchange.asmx";
+    const FACE: Face = Face {
+        token_provider: false,
+        tls: true,
+        transport: true,
+    };
+
+    #[test]
+    fn every_misconfiguration_is_a_usage_error() {
+        let bad = [
+            ClientConfig::new("not a url", "ua"),
+            ClientConfig::new(URL, "ua").credentials(Credentials::Bearer),
+            ClientConfig::new(URL, "probe\r\nX-Injected: yes"),
+            ClientConfig::new("http://mail.example.com/EWS/Exchange.asmx", "ua")
+                .credentials(Credentials::basic("a", "b")),
+        ];
+        for config in bad {
+            assert!(config.validate(FACE).is_err(), "{config:?}");
+        }
+        let no_tls = Face { tls: false, ..FACE };
+        assert!(ClientConfig::new(URL, "ua").validate(no_tls).is_err());
+        let no_transport = Face {
+            transport: false,
+            ..FACE
+        };
+        assert!(ClientConfig::new(URL, "ua").validate(no_transport).is_err());
+        assert!(
+            ClientConfig::new(URL, "ua")
+                .add_root_certificate_pem(b"no pem")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_body_cap_is_the_limit() {
+        let s = ClientConfig::new(URL, "ua")
+            .max_body_bytes(128 << 20)
+            .validate(FACE)
+            .unwrap();
+        assert_eq!(s.limits.max_body_bytes, 128 << 20);
+        let s = ClientConfig::new(URL, "ua").validate(FACE).unwrap();
+        assert_eq!(s.limits.max_body_bytes, Limits::default().max_body_bytes);
+        assert_eq!(s.timeout, Some(DEFAULT_TIMEOUT));
+        assert_eq!(s.connect_timeout, Some(DEFAULT_CONNECT_TIMEOUT));
+    }
+}
