@@ -23,7 +23,8 @@ use ews_proto::{
     ExchangeVersion, FindItem, FolderId, GetDelegate, GetItem, Impersonation, Item, ItemId,
     LegacyFreeBusyStatus, Limit, Mailbox, NewCalendarItem, Operation, Permission, RemoveDelegate,
     Reply, ResponseCode, ResponseMessage, RetryPolicy, Secret, SendMeetingCancellations,
-    ServerError, TransportErrorKind, UpdateDelegate, UsageError, UserId, WriteState,
+    ServerError, TransportError, TransportErrorKind, UpdateDelegate, UsageError, UserId,
+    WriteState,
 };
 use ews_tests::{DelegateSnapshot, Fault, PermissionLevel, Permissions, SimConfig, Simulator};
 
@@ -90,9 +91,20 @@ impl Config {
 /// `ews_blocking::Client` and `ews_async::Client` share their public surface, so an
 /// implementation is a few lines of builder calls (the async one wraps `send` in a
 /// runtime's `block_on`).
+/// A transport made of a function, for scenarios that look at what a client hands its
+/// transport.
+type Handler = Arc<
+    dyn Fn(http::Request<bytes::Bytes>) -> Result<http::Response<bytes::Bytes>, TransportError>
+        + Send
+        + Sync,
+>;
+
 trait ConformanceClient: Sized {
     /// Builds a client; errors are the builder's.
     fn build(config: Config) -> Result<Self, Error>;
+
+    /// Builds a client whose transport is `handler`.
+    fn build_with(config: Config, handler: Handler) -> Result<Self, Error>;
 
     /// Runs `op` to its end (retries, token refresh and all).
     fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
@@ -202,6 +214,22 @@ macro_rules! conformance {
             fn a_huge_fault_string_is_bounded_and_escaped() {
                 scenarios::a_huge_fault_string_is_bounded_and_escaped::<$client>();
             }
+            #[test]
+            fn a_server_that_never_answers_times_out() {
+                scenarios::a_server_that_never_answers_times_out::<$client>();
+            }
+            #[test]
+            fn the_body_cap_is_the_decoding_limit() {
+                scenarios::the_body_cap_is_the_decoding_limit::<$client>();
+            }
+            #[test]
+            fn every_transport_sends_the_user_agent() {
+                scenarios::every_transport_sends_the_user_agent::<$client>();
+            }
+            #[test]
+            fn a_request_that_cannot_be_formed_is_attempted_once() {
+                scenarios::a_request_that_cannot_be_formed_is_attempted_once::<$client>();
+            }
         }
     };
 }
@@ -240,6 +268,17 @@ impl ConformanceClient for Blocking {
         }
         if let Some(kind) = c.fail_reads {
             b = b.fail_reads_after_sending(kind);
+        }
+        b.build().map(Blocking)
+    }
+
+    fn build_with(c: Config, handler: Handler) -> Result<Self, Error> {
+        let mut b = ews_blocking::Client::builder(&c.url)
+            .credentials(c.credentials)
+            .retry_policy(c.retry_policy)
+            .transport(ews_blocking::FnTransport::new(move |r| handler(r)));
+        if let Some(ua) = &c.user_agent {
+            b = b.user_agent(ua);
         }
         b.build().map(Blocking)
     }
@@ -301,6 +340,24 @@ impl ConformanceClient for Async {
             b.build()?
         };
         Ok(Async(client, rt))
+    }
+
+    fn build_with(c: Config, handler: Handler) -> Result<Self, Error> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let mut b = ews_async::Client::builder(&c.url)
+            .credentials(c.credentials)
+            .retry_policy(c.retry_policy)
+            .transport(ews_async::FnTransport::new(move |r| {
+                let answer = handler(r);
+                async move { answer }
+            }));
+        if let Some(ua) = &c.user_agent {
+            b = b.user_agent(ua);
+        }
+        Ok(Async(b.build()?, rt))
     }
 
     fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
@@ -1052,9 +1109,110 @@ mod scenarios {
         assert!(shown.len() <= 4096, "{} bytes", shown.len());
         assert!(!shown.contains('\n') && !shown.contains('\r'), "{shown}");
     }
+
+    pub(super) fn a_server_that_never_answers_times_out<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let timeout = Duration::from_secs(1);
+        let mut config = Config::basic(&sim, U1);
+        config.timeout = Some(timeout);
+        config.retry_policy = RetryPolicy::never();
+        let u1 = client::<C>(config);
+        sim.inject(
+            Some("GetDelegate"),
+            Fault::Delay(Duration::from_secs(10)),
+            1,
+        );
+        let started = std::time::Instant::now();
+        let e = u1.send(&GetDelegate::new(addr(U1)));
+        let took = started.elapsed();
+        assert_eq!(transport_kind(e), TransportErrorKind::Timeout);
+        assert!(took < timeout.mul_f32(1.5), "took {took:?}");
+    }
+
+    pub(super) fn the_body_cap_is_the_decoding_limit<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        // Raised to 128 MiB, a 100 MiB answer is read and decoded.
+        let mut config = Config::basic(&sim, U1);
+        config.max_body_bytes = Some(128 << 20);
+        let big = client::<C>(config);
+        sim.inject(
+            Some("GetDelegate"),
+            Fault::OversizedBody { bytes: 100 << 20 },
+            1,
+        );
+        big.send(&GetDelegate::new(addr(U1)))
+            .expect("100 MiB under a 128 MiB cap");
+        // Under the default (64 MiB), a 65 MiB answer is the decoder's limit error.
+        let default = client::<C>(Config::basic(&sim, U1));
+        sim.inject(
+            Some("GetDelegate"),
+            Fault::OversizedBody { bytes: 65 << 20 },
+            1,
+        );
+        match default.send(&GetDelegate::new(addr(U1))) {
+            Err(Error::Server(ServerError::LimitExceeded {
+                limit: Limit::BodySize,
+                max,
+            })) => assert_eq!(max, 64 << 20),
+            other => panic!("expected LimitExceeded, got {other:?}"),
+        }
+    }
+
+    pub(super) fn every_transport_sends_the_user_agent<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let mut config = Config::basic(&sim, U1);
+        config.user_agent = Some("probe/1.0".to_owned());
+        client::<C>(config.clone())
+            .send(&GetDelegate::new(addr(U1)))
+            .expect("GetDelegate");
+        assert_eq!(sim.requests()[0].header("user-agent"), Some("probe/1.0"));
+
+        // A custom transport gets it on the request too, as the default when none is set.
+        let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+        let log = Arc::clone(&seen);
+        let handler: Handler = Arc::new(move |request| {
+            let ua = request.headers().get(http::header::USER_AGENT);
+            let ua = ua.map(|v| v.to_str().expect("ASCII").to_owned());
+            log.lock().expect("log").push(ua.unwrap_or_default());
+            Ok(http::Response::new(bytes::Bytes::from_static(
+                EMPTY_GET_DELEGATE,
+            )))
+        });
+        let custom = C::build_with(config.clone(), Arc::clone(&handler)).expect("build");
+        custom.send(&GetDelegate::new(addr(U1))).expect("custom");
+        config.user_agent = None;
+        let default = C::build_with(config, handler).expect("build");
+        default.send(&GetDelegate::new(addr(U1))).expect("default");
+        let seen = seen.lock().expect("log").clone();
+        assert_eq!(seen[0], "probe/1.0");
+        assert!(seen[1].starts_with("ews-"), "{seen:?}");
+    }
+
+    pub(super) fn a_request_that_cannot_be_formed_is_attempted_once<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let calls = Arc::new(Mutex::new(0u32));
+        let count = Arc::clone(&calls);
+        let handler: Handler = Arc::new(move |_| {
+            *count.lock().expect("count") += 1;
+            Err(TransportError::new(
+                TransportErrorKind::InvalidRequest,
+                "the HTTP library refuses a header",
+            ))
+        });
+        let c = C::build_with(Config::basic(&sim, U1), handler).expect("build");
+        let e = c.send(&GetDelegate::new(addr(U1)));
+        assert!(
+            matches!(e, Err(Error::Usage(UsageError::InvalidRequest { .. }))),
+            "{e:?}"
+        );
+        assert_eq!(*calls.lock().expect("count"), 1);
+    }
 }
 
 const U4: &str = "user4@example.com";
+
+/// A GetDelegate answer with no delegates.
+const EMPTY_GET_DELEGATE: &[u8] = br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:GetDelegateResponse ResponseClass="Success" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><m:ResponseCode>NoError</m:ResponseCode></m:GetDelegateResponse></s:Body></s:Envelope>"#;
 
 /// Compile-time check that the blocking client has the shared surface the table assumes.
 #[allow(dead_code)]
