@@ -56,6 +56,7 @@
 
 pub mod mini;
 pub mod sim;
+pub mod tour;
 
 pub use sim::{
     Address, BodyPrefixes, DelegateSnapshot, Fault, ItemKind, ItemSnapshot, MailboxSnapshot,

@@ -96,6 +96,9 @@ pub struct SimConfig {
     pub realm: String,
     /// Largest request body accepted (bigger ones get HTTP 413).
     pub max_request_bytes: usize,
+    /// How long a meeting request or cancellation takes to reach an attendee's inbox
+    /// (Exchange delivers mail asynchronously). Default: zero, delivered at once.
+    pub delivery_delay: std::time::Duration,
 }
 
 impl SimConfig {
@@ -131,6 +134,7 @@ impl SimConfig {
             require_server_version: true,
             realm: "ews.example.com".to_string(),
             max_request_bytes: 8 * 1024 * 1024,
+            delivery_delay: std::time::Duration::ZERO,
         }
     }
 
@@ -149,6 +153,12 @@ impl SimConfig {
     /// Serves HTTPS (self-signed test CA, see [`Simulator::ca_pem`]).
     pub fn with_tls(mut self) -> Self {
         self.tls = true;
+        self
+    }
+
+    /// Meeting messages reach inboxes `delay` after they were sent.
+    pub fn with_delivery_delay(mut self, delay: std::time::Duration) -> Self {
+        self.delivery_delay = delay;
         self
     }
 }
@@ -256,7 +266,8 @@ impl Simulator {
             Some(m) => Some(m.acceptor().map_err(std::io::Error::other)?),
             None => None,
         };
-        let state = state::State::new(&config.users, &config.impersonators);
+        let mut state = state::State::new(&config.users, &config.impersonators);
+        state.delivery_delay = config.delivery_delay;
         let shared = Arc::new(Shared {
             config,
             state: Mutex::new(state),
@@ -335,21 +346,31 @@ impl Simulator {
 
     /// A snapshot of one mailbox (None for an unknown address).
     pub fn mailbox(&self, smtp: &str) -> Option<MailboxSnapshot> {
-        lock(&self.shared.state).snapshot(smtp)
+        let mut st = lock(&self.shared.state);
+        st.deliver_due();
+        st.snapshot(smtp)
     }
 
     /// Snapshots of all mailboxes.
     pub fn mailboxes(&self) -> Vec<MailboxSnapshot> {
-        let st = lock(&self.shared.state);
+        let mut st = lock(&self.shared.state);
+        st.deliver_due();
         st.users
             .iter()
             .filter_map(|u| st.snapshot(&u.user.smtp))
             .collect()
     }
 
+    /// From now on, meeting messages reach inboxes `delay` after they were sent.
+    pub fn set_delivery_delay(&self, delay: std::time::Duration) {
+        lock(&self.shared.state).delivery_delay = delay;
+    }
+
     /// Looks an item up by id in any mailbox.
     pub fn item(&self, id: &str) -> Option<ItemSnapshot> {
-        lock(&self.shared.state).find_item(id).cloned()
+        let mut st = lock(&self.shared.state);
+        st.deliver_due();
+        st.find_item(id).cloned()
     }
 
     /// Arms `fault` for the next `times` requests of `operation` (`Some("CreateItem")`)

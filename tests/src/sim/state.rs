@@ -322,6 +322,10 @@ pub(crate) struct State {
     pub(crate) mailboxes: BTreeMap<String, Mailbox>,
     next_id: u64,
     clock: u64,
+    /// How long a meeting message takes to reach an inbox (`SimConfig::delivery_delay`).
+    pub(crate) delivery_delay: std::time::Duration,
+    /// Meeting messages on their way: due time, message, kind.
+    in_transit: Vec<(std::time::Instant, ItemSnapshot, ItemKind)>,
 }
 
 impl State {
@@ -355,6 +359,8 @@ impl State {
             mailboxes,
             next_id: 1,
             clock: 0,
+            delivery_delay: std::time::Duration::ZERO,
+            in_transit: Vec::new(),
         }
     }
 
@@ -425,6 +431,41 @@ impl State {
             (s / 60) % 60,
             s % 60
         )
+    }
+
+    /// Delivers a meeting message to its owner's mailbox, now or after the delivery delay,
+    /// counting it in the mailbox's invitations or cancellations on arrival.
+    pub(crate) fn deliver(&mut self, item: ItemSnapshot, kind: ItemKind) {
+        if self.delivery_delay.is_zero() {
+            self.arrive(item, kind);
+        } else {
+            let due = std::time::Instant::now() + self.delivery_delay;
+            self.in_transit.push((due, item, kind));
+        }
+    }
+
+    /// Lets every meeting message whose delivery delay has passed arrive.
+    pub(crate) fn deliver_due(&mut self) {
+        let now = std::time::Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.in_transit)
+            .into_iter()
+            .partition(|(at, _, _)| *at <= now);
+        self.in_transit = later;
+        for (_, item, kind) in due {
+            self.arrive(item, kind);
+        }
+    }
+
+    fn arrive(&mut self, item: ItemSnapshot, kind: ItemKind) {
+        let to = item.owner.clone();
+        if self.store(item).is_some() {
+            if let Some(mb) = self.mailbox_mut(&to) {
+                match kind {
+                    ItemKind::MeetingCancellation => mb.cancellations_received += 1,
+                    _ => mb.invitations_received += 1,
+                }
+            }
+        }
     }
 
     /// Stores an item (assigning id, change key and creation time) and returns its id.

@@ -292,14 +292,7 @@ pub(crate) fn deliver_meeting_message(
             let mut m = meeting_message(st, cal, sender, kind, &to, "inbox");
             m.informational = informational;
             m.received_representing = representing;
-            if st.store(m).is_some() {
-                if let Some(mb) = st.mailbox_mut(&to) {
-                    match kind {
-                        ItemKind::MeetingCancellation => mb.cancellations_received += 1,
-                        _ => mb.invitations_received += 1,
-                    }
-                }
-            }
+            st.deliver(m, kind);
         }
     }
     reached

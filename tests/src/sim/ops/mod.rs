@@ -71,6 +71,7 @@ pub(crate) fn answer(shared: &Shared, doc: &Document<'_>, caller: &str) -> Answe
         );
     }
     let mut st = lock(&shared.state);
+    st.deliver_due();
     let me = match impersonate(&st, caller, headers.impersonation.as_ref()) {
         Ok(me) => me,
         Err(f) => return fail(headers, f),

@@ -1,0 +1,397 @@
+//! The delegate tour, written once: the story of the EWS reference pages, which the
+//! examples of both faces (`ews-blocking`'s `delegate-tour`, `ews-async`'s
+//! `async-delegate-tour`) run through [`TourClient`].
+//!
+//! 1. user1 (the principal) adds user2 as delegate: Calendar Author, Contacts Reviewer,
+//!    meeting requests to DelegatesAndMe;
+//! 2. adding user2 again reports `ErrorDelegateAlreadyExists`, so the tour falls back to
+//!    GetDelegate + UpdateDelegate, as the EWS reference advises;
+//! 3. user2 creates and sends a meeting on behalf of user1 to user3, with a subject
+//!    unique to the run;
+//! 4. user3 waits for the invitation (FindItem, polled until a deadline: servers deliver
+//!    mail asynchronously) and opens it (GetItem): From user1, Sender user2;
+//! 5. user2 cancels the meeting on user1's behalf (DeleteItem with cancellations);
+//! 6. user1 removes user2, and user2's next meeting on user1's behalf is refused
+//!    (`ErrorAccessDenied`).
+//!
+//! The tour uses the core's types (it drives clients); the simulator next to it does not
+//! (`tests/tests/independence.rs` holds it to that).
+//!
+//! # Against a real server
+//!
+//! With `EWS_URL` set, the tour runs against that endpoint instead of the embedded
+//! simulator. The accounts authenticate with HTTP Basic (use TLS); each address is also
+//! the Basic user name:
+//!
+//! | variable | meaning |
+//! | --- | --- |
+//! | `EWS_URL` | the endpoint, `https://mail.example.com/EWS/Exchange.asmx` |
+//! | `EWS_PRINCIPAL`, `EWS_PRINCIPAL_PASSWORD` | the principal (user1) |
+//! | `EWS_DELEGATE`, `EWS_DELEGATE_PASSWORD` | the delegate (user2) |
+//! | `EWS_ATTENDEE`, `EWS_ATTENDEE_PASSWORD` | the attendee (user3) |
+//! | `EWS_CA_PEM` | optional: a PEM file with the CA of an internal server certificate |
+//!
+//! The tour changes the principal's delegates (it ends with the delegate removed) and
+//! sends a real invitation and its cancellation to the attendee.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line tour: printing is its job
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use ews_proto::{
+    AddDelegate, Body, CreateItem, Credentials, DelegateFolder, DelegatePermissions, DelegateUser,
+    DeleteItem, DeleteType, DeliverMeetingRequests, DistinguishedFolder, EmailAddress, Error,
+    FindItem, FolderId, GetDelegate, GetItem, Item, ItemId, LegacyFreeBusyStatus, Mailbox,
+    NewCalendarItem, Operation, Permission, RemoveDelegate, Reply, ResponseCode, ResponseMessage,
+    SendMeetingCancellations, UpdateDelegate, UserId, VersionName,
+};
+
+use crate::{SimConfig, Simulator};
+
+/// What the tour fails with.
+pub type Failure = Box<dyn std::error::Error>;
+
+/// A client of either face, as the tour drives it: one operation at a time, to its end.
+pub trait TourClient {
+    /// Runs `op` (retries, token refresh and all).
+    fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
+    where
+        O: Operation + Sync,
+        O::Output: Send;
+}
+
+/// One account of the story.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The address, also the Basic user name.
+    pub address: EmailAddress,
+    /// The password.
+    pub password: String,
+}
+
+impl Account {
+    /// The account's Basic credentials.
+    pub fn credentials(&self) -> Credentials {
+        Credentials::basic(self.address.as_str(), self.password.as_str())
+    }
+}
+
+/// Where the tour runs and how long it waits for mail.
+#[derive(Debug)]
+pub struct Tour {
+    /// The EWS endpoint.
+    pub endpoint: String,
+    /// An extra CA to trust (an internal server certificate).
+    pub ca_pem: Option<Vec<u8>>,
+    /// user1.
+    pub principal: Account,
+    /// user2.
+    pub delegate: Account,
+    /// user3.
+    pub attendee: Account,
+    /// Most time the invitation may take to arrive.
+    pub invitation_wait: Duration,
+    /// Time between two looks at the attendee's inbox.
+    pub poll_every: Duration,
+    /// The embedded simulator (None against a real server).
+    pub simulator: Option<Simulator>,
+}
+
+impl Tour {
+    /// Against `EWS_URL` when set, else against an embedded simulator.
+    ///
+    /// # Errors
+    /// A missing or unreadable variable.
+    pub fn from_env() -> Result<Tour, Failure> {
+        let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+        let account = |who: &str| -> Result<Account, Failure> {
+            Ok(Account {
+                address: var(who)?.parse()?,
+                password: var(&format!("{who}_PASSWORD"))?,
+            })
+        };
+        let Ok(endpoint) = std::env::var("EWS_URL") else {
+            return Tour::simulated(SimConfig::seed());
+        };
+        println!("EWS server at {endpoint}");
+        let ca_pem = match std::env::var("EWS_CA_PEM") {
+            Ok(path) => Some(std::fs::read(&path).map_err(|e| format!("{path}: {e}"))?),
+            Err(_) => None,
+        };
+        Ok(Tour {
+            endpoint,
+            ca_pem,
+            principal: account("EWS_PRINCIPAL")?,
+            delegate: account("EWS_DELEGATE")?,
+            attendee: account("EWS_ATTENDEE")?,
+            invitation_wait: Duration::from_secs(120),
+            poll_every: Duration::from_secs(2),
+            simulator: None,
+        })
+    }
+
+    /// Against a simulator started with `config` (the seed accounts).
+    ///
+    /// # Errors
+    /// None in practice (the seed addresses parse).
+    pub fn simulated(config: SimConfig) -> Result<Tour, Failure> {
+        let sim = Simulator::start(config);
+        println!(
+            "embedded EWS simulator at {} (set EWS_URL to use a server)",
+            sim.url()
+        );
+        let seed = |n: u32| -> Result<Account, Failure> {
+            Ok(Account {
+                address: format!("user{n}@example.com").parse()?,
+                password: format!("Passw0rd-{n}"),
+            })
+        };
+        Ok(Tour {
+            endpoint: sim.url(),
+            ca_pem: None,
+            principal: seed(1)?,
+            delegate: seed(2)?,
+            attendee: seed(3)?,
+            invitation_wait: Duration::from_secs(10),
+            poll_every: Duration::from_millis(200),
+            simulator: Some(sim),
+        })
+    }
+
+    /// Runs the story with clients made by `connect` (one per account).
+    ///
+    /// # Errors
+    /// The first step that did not behave as the reference describes.
+    pub fn run<C: TourClient>(
+        &self,
+        connect: impl Fn(&Tour, &Account) -> Result<C, Failure>,
+    ) -> Result<(), Failure> {
+        let principal = connect(self, &self.principal)?;
+        let delegate = connect(self, &self.delegate)?;
+        let attendee = connect(self, &self.attendee)?;
+        let (user1, user2, user3) = (
+            &self.principal.address,
+            &self.delegate.address,
+            &self.attendee.address,
+        );
+        add_and_update(&principal, user1, user2)?;
+
+        // A subject of this run only: an invitation left by an earlier run never counts.
+        let subject = format!("Delegate appointment {}", run_id());
+        println!("\n3. {user2} sends {subject:?} on behalf of {user1} to {user3}");
+        let meeting = NewCalendarItem::new(
+            subject.as_str(),
+            "2025-06-02T15:00:00Z".parse()?,
+            "2025-06-02T16:00:00Z".parse()?,
+        )
+        .body(Body::text("This is the text of the delegate appointment."))
+        .free_busy(LegacyFreeBusyStatus::Busy)
+        .required_attendee(Mailbox::new(user3.clone()));
+        let created = first(
+            delegate
+                .send(&CreateItem::on_behalf_of(user1.clone(), meeting.clone()))?
+                .body,
+        )?;
+        println!("   -> {}", created.status);
+        let meeting_id = created
+            .into_result()?
+            .ok_or("the server returned no item id")?;
+        println!("   saved in {user1}'s calendar");
+
+        println!("\n4. {user3} waits for the invitation (FindItem) and opens it (GetItem)");
+        let id = self.wait_for(&attendee, &subject)?;
+        let item = first(attendee.send(&GetItem::new(id))?.body)?
+            .into_result()?
+            .ok_or("GetItem returned no item")?;
+        let Item::Message(message) = item else {
+            return Err("the invitation is not a message".into());
+        };
+        let who = |m: &Option<Mailbox>| {
+            m.as_ref()
+                .and_then(Mailbox::address)
+                .unwrap_or("?")
+                .to_owned()
+        };
+        let (from, sender) = (who(&message.from), who(&message.sender));
+        println!("   -> From {from} / Sender {sender}");
+        if !from.eq_ignore_ascii_case(user1.as_str())
+            || !sender.eq_ignore_ascii_case(user2.as_str())
+        {
+            return Err(format!("expected From {user1} / Sender {user2}").into());
+        }
+        println!("   (Outlook shows: \"{user2} on behalf of {user1}\")");
+
+        cancel_and_remove(&principal, &delegate, user1, user2, meeting_id, meeting)
+    }
+
+    /// Polls `attendee`'s inbox for the invitation called `subject` until
+    /// [`Tour::invitation_wait`] has passed.
+    fn wait_for(&self, attendee: &impl TourClient, subject: &str) -> Result<ItemId, Failure> {
+        let deadline = Instant::now() + self.invitation_wait;
+        loop {
+            let mut page_op = Some(FindItem::new(FolderId::own(DistinguishedFolder::Inbox)));
+            while let Some(op) = page_op.take() {
+                let page = first(attendee.send(&op)?.body)?
+                    .into_result()?
+                    .ok_or("FindItem returned no page")?;
+                if let Some(found) = page.items.iter().find(|i| i.subject() == Some(subject)) {
+                    return Ok(found.item_id().ok_or("invitation without id")?.clone());
+                }
+                page_op = op.next_page(&page);
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "the invitation did not arrive within {:?}",
+                    self.invitation_wait
+                )
+                .into());
+            }
+            std::thread::sleep(self.poll_every);
+        }
+    }
+}
+
+/// Steps 1 and 2: add, add again, then the reference's GetDelegate + UpdateDelegate.
+fn add_and_update(
+    principal: &impl TourClient,
+    user1: &EmailAddress,
+    user2: &EmailAddress,
+) -> Result<(), Failure> {
+    println!(
+        "\n1. {user1} adds {user2} as delegate (Calendar Author, Contacts Reviewer, DelegatesAndMe)"
+    );
+    let delegate_user = DelegateUser::new(UserId::smtp(user2.clone()))
+        .permissions(
+            DelegatePermissions::new()
+                .calendar(Permission::Author)
+                .contacts(Permission::Reviewer),
+        )
+        .receive_copies_of_meeting_messages(false)
+        .view_private_items(false);
+    let add = AddDelegate::new(user1.clone(), delegate_user.clone())
+        .deliver_meeting_requests(DeliverMeetingRequests::DelegatesAndMe);
+    let reply = principal.send(&add)?;
+    if let Some(v) = &reply.server_version {
+        let version = match &v.version {
+            Some(VersionName::Known(known)) => known.to_string(),
+            Some(VersionName::Other(other)) => other.to_string(),
+            _ => String::new(),
+        };
+        println!(
+            "   server {}.{} {version}",
+            v.major_version.unwrap_or_default(),
+            v.minor_version.unwrap_or_default()
+        );
+    }
+    println!("   -> {}", first(reply.body)?.status);
+
+    println!("\n2. {user1} adds {user2} again");
+    let status = first(principal.send(&add)?.body)?.status;
+    println!("   -> {status}");
+    if status.code != ResponseCode::ErrorDelegateAlreadyExists {
+        return Err(format!(
+            "expected ErrorDelegateAlreadyExists, got {}",
+            status.code.as_str()
+        )
+        .into());
+    }
+    println!("   already a delegate: GetDelegate, then UpdateDelegate (the reference's advice)");
+    let got = principal.send(&GetDelegate::new(user1.clone()).user(UserId::smtp(user2.clone())))?;
+    for m in got.body.delegates {
+        let d = m.into_result()?.ok_or("GetDelegate returned no delegate")?;
+        let level = |folder| {
+            d.permissions
+                .as_ref()
+                .and_then(|p| p.level(folder).map(ToString::to_string))
+                .unwrap_or_else(|| "None".to_owned())
+        };
+        println!(
+            "   current: {} Calendar={} Contacts={}",
+            d.user_id.primary_smtp_address().unwrap_or("?"),
+            level(DelegateFolder::Calendar),
+            level(DelegateFolder::Contacts)
+        );
+    }
+    let update = UpdateDelegate::new(user1.clone(), delegate_user)
+        .deliver_meeting_requests(DeliverMeetingRequests::DelegatesAndMe);
+    let updated = first(principal.send(&update)?.body)?;
+    println!("   UpdateDelegate -> {}", updated.status);
+    updated.into_result()?;
+    Ok(())
+}
+
+/// Steps 5 and 6: the delegate cancels; the principal removes the delegate, whose next
+/// meeting is refused.
+fn cancel_and_remove(
+    principal: &impl TourClient,
+    delegate: &impl TourClient,
+    user1: &EmailAddress,
+    user2: &EmailAddress,
+    meeting_id: ItemId,
+    meeting: NewCalendarItem,
+) -> Result<(), Failure> {
+    println!("\n5. {user2} cancels the meeting on behalf of {user1}");
+    let cancel = DeleteItem::new(meeting_id, DeleteType::MoveToDeletedItems)
+        .cancellations(SendMeetingCancellations::SendToAllAndSaveCopy)
+        .in_mailbox(user1.clone());
+    let deleted = first(delegate.send(&cancel)?.body)?;
+    println!("   DeleteItem -> {}", deleted.status);
+    deleted.into_result()?;
+
+    println!("\n6. {user1} removes {user2}; the next meeting on {user1}'s behalf is refused");
+    let remove = RemoveDelegate::new(user1.clone(), UserId::smtp(user2.clone()));
+    let removed = first(principal.send(&remove)?.body)?;
+    println!("   RemoveDelegate -> {}", removed.status);
+    removed.into_result()?;
+    let again = CreateItem::on_behalf_of(user1.clone(), meeting);
+    let refused = first(delegate.send(&again)?.body)?;
+    println!("   second meeting -> {}", refused.status);
+    if refused.status.code != ResponseCode::ErrorAccessDenied {
+        return Err("the second meeting was not refused".into());
+    }
+    println!();
+    Ok(())
+}
+
+/// The first answer of a batch, or an error if the server sent none.
+fn first<T>(messages: Vec<ResponseMessage<T>>) -> Result<ResponseMessage<T>, Failure> {
+    messages
+        .into_iter()
+        .next()
+        .ok_or_else(|| "the server sent no response message".into())
+}
+
+/// Tells this run from earlier ones: the time and the process.
+fn run_id() -> String {
+    let now = jiff::Timestamp::now();
+    format!("{}-{}", now.as_millisecond(), std::process::id())
+}
+
+/// The whole `main` of a tour example: `--trace` shows the SOAP; exit status 0 means every
+/// step behaved as the reference describes.
+pub fn main<C: TourClient>(
+    driver: &str,
+    connect: impl Fn(&Tour, &Account) -> Result<C, Failure>,
+) -> ExitCode {
+    if std::env::args().any(|a| a == "--trace") {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .without_time()
+            .with_target(false)
+            .with_ansi(false)
+            .with_writer(std::io::stdout)
+            .init();
+    }
+    println!("the delegate tour, driven by {driver}");
+    match Tour::from_env().and_then(|tour| tour.run(connect)) {
+        Ok(()) => {
+            println!("tour complete");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tour failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
