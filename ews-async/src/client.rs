@@ -8,10 +8,11 @@ use bytes::Bytes;
 #[cfg(not(feature = "hyper"))]
 use ews_proto::UsageError;
 use ews_proto::{
-    AddDelegate, Auth, Call, ClientConfig, CreateItem, Credentials, DelegateUser, DeleteItem,
-    DeleteType, EmailAddress, Error, Face, FindItem, FolderId, GetDelegate, GetItem, ItemId,
-    NewCalendarItem, Operation, RemoveDelegate, Reply, RequestContext, SendMeetingCancellations,
-    Settings, Step, TransportError, TransportErrorKind, UpdateDelegate, UserId, X_ANCHOR_MAILBOX,
+    AddDelegate, Auth, Builtin, Call, ClientConfig, CreateItem, Credentials, DelegateUser,
+    DeleteItem, DeleteType, EmailAddress, Error, Face, FindItem, FolderId, GetDelegate, GetItem,
+    ItemId, NewCalendarItem, Operation, RemoveDelegate, Reply, RequestContext,
+    SendMeetingCancellations, Settings, Step, TransportError, TransportErrorKind, UpdateDelegate,
+    UserId, X_ANCHOR_MAILBOX,
 };
 use tracing::Instrument as _;
 use tracing::field::Empty;
@@ -338,7 +339,6 @@ impl fmt::Debug for Client {
 pub struct ClientBuilder {
     config: ClientConfig,
     tokens: Option<Arc<dyn DynTokenProvider>>,
-    fail_reads: Option<std::io::ErrorKind>,
     transport: Option<Arc<dyn DynTransport>>,
 }
 
@@ -347,7 +347,6 @@ impl ClientBuilder {
         ClientBuilder {
             config: ClientConfig::new(endpoint, DEFAULT_USER_AGENT),
             tokens: None,
-            fail_reads: None,
             transport: None,
         }
     }
@@ -359,16 +358,6 @@ impl ClientBuilder {
     pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
         self.config = self.config.credentials(Credentials::Bearer);
         self.tokens = Some(Arc::new(provider));
-        self
-    }
-
-    /// Fault injection (feature `fault-injection`, for tests): every connection of the
-    /// built-in transport fails its first read after a request was sent, with `kind`,
-    /// once the server's answer has begun to arrive (so the server has processed the
-    /// request). Shows how a call copes with an unknown outcome.
-    #[cfg(feature = "fault-injection")]
-    pub fn fail_reads_after_sending(mut self, kind: std::io::ErrorKind) -> Self {
-        self.fail_reads = Some(kind);
         self
     }
 
@@ -391,15 +380,11 @@ impl ClientBuilder {
     /// without the `hyper` feature).
     pub fn build(self) -> Result<Client, Error> {
         let custom = self.transport.is_some();
-        let settings = self.config.validate(Face {
-            token_provider: self.tokens.is_some(),
-            tls: custom || cfg!(feature = "rustls"),
-            transport: custom || cfg!(feature = "hyper"),
-        })?;
-        let transport = match self.transport {
-            Some(t) => t,
-            None => default_transport(&settings, self.fail_reads)?,
-        };
+        let tokens = self.tokens.is_some();
+        let settings = self.config.validate(Face::of(tokens, custom, BUILTIN))?;
+        let transport = self
+            .transport
+            .map_or_else(|| default_transport(&settings), Ok)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 auth: Mutex::new(settings.auth.clone()),
@@ -411,27 +396,19 @@ impl ClientBuilder {
     }
 }
 
+/// What the built-in transport can do, by this crate's features.
+const BUILTIN: Builtin = Builtin {
+    transport: cfg!(feature = "hyper"),
+    tls: cfg!(feature = "rustls"),
+};
+
 #[cfg(feature = "hyper")]
-fn default_transport(
-    settings: &Settings,
-    fail_reads: Option<std::io::ErrorKind>,
-) -> Result<Arc<dyn DynTransport>, Error> {
-    let transport = crate::HyperTransport::with_options(crate::hyper_transport::HyperOptions {
-        connect_timeout: settings.connect_timeout,
-        max_body_bytes: settings.limits.max_body_bytes,
-        roots: settings.roots.clone(),
-        platform_roots: settings.platform_roots,
-        accept_invalid_certs: settings.accept_invalid_certs,
-        fail_reads,
-    })?;
-    Ok(Arc::new(transport))
+fn default_transport(settings: &Settings) -> Result<Arc<dyn DynTransport>, Error> {
+    Ok(Arc::new(crate::HyperTransport::with_settings(settings)?))
 }
 
 #[cfg(not(feature = "hyper"))]
-fn default_transport(
-    _: &Settings,
-    _: Option<std::io::ErrorKind>,
-) -> Result<Arc<dyn DynTransport>, Error> {
+fn default_transport(_: &Settings) -> Result<Arc<dyn DynTransport>, Error> {
     // `validate` already refused this configuration; kept as an error, not a panic.
     Err(UsageError::InvalidValue {
         kind: "transport",

@@ -103,7 +103,20 @@ impl HyperTransport {
         })
     }
 
-    pub(crate) fn with_options(options: HyperOptions) -> Result<Self, crate::Error> {
+    /// The transport a [`ClientBuilder`](crate::ClientBuilder) builds from the core's
+    /// validated settings: connect timeout, body cap, roots, verification.
+    pub(crate) fn with_settings(s: &ews_proto::Settings) -> Result<Self, crate::Error> {
+        Self::with_options(HyperOptions {
+            connect_timeout: s.connect_timeout,
+            max_body_bytes: s.limits.max_body_bytes,
+            roots: s.roots.clone(),
+            platform_roots: s.platform_roots,
+            accept_invalid_certs: s.accept_invalid_certs,
+            fail_reads: s.fail_reads,
+        })
+    }
+
+    fn with_options(options: HyperOptions) -> Result<Self, crate::Error> {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(options.connect_timeout);
         http.set_nodelay(true);

@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use ews_proto::{
-    AddDelegate, Auth, Call, ClientConfig, CreateItem, Credentials, DelegateUser, DeleteItem,
-    DeleteType, EmailAddress, Error, Face, FindItem, FolderId, GetDelegate, GetItem, ItemId,
-    NewCalendarItem, Operation, RemoveDelegate, Reply, RequestContext, Secret,
+    AddDelegate, Auth, Builtin, Call, ClientConfig, CreateItem, Credentials, DelegateUser,
+    DeleteItem, DeleteType, EmailAddress, Error, Face, FindItem, FolderId, GetDelegate, GetItem,
+    ItemId, NewCalendarItem, Operation, RemoveDelegate, Reply, RequestContext, Secret,
     SendMeetingCancellations, Settings, Step, UpdateDelegate, UserId,
 };
 
@@ -76,8 +76,6 @@ pub struct ClientBuilder {
     config: ClientConfig,
     tokens: Option<Arc<dyn TokenProvider>>,
     transport: Option<Arc<dyn Transport>>,
-    #[cfg(feature = "fault-injection")]
-    fail_reads: Option<std::io::ErrorKind>,
 }
 
 impl ClientBuilder {
@@ -86,8 +84,6 @@ impl ClientBuilder {
             config: ClientConfig::new(endpoint, DEFAULT_USER_AGENT),
             tokens: None,
             transport: None,
-            #[cfg(feature = "fault-injection")]
-            fail_reads: None,
         }
     }
 
@@ -98,16 +94,6 @@ impl ClientBuilder {
     pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
         self.config = self.config.credentials(Credentials::Bearer);
         self.tokens = Some(Arc::new(provider));
-        self
-    }
-
-    /// Fault injection (feature `fault-injection`, for tests): every connection of the
-    /// built-in transport fails its first read after a request was sent, with `kind`,
-    /// once the server's answer has begun to arrive (so the server has processed the
-    /// request). Shows how a call copes with an unknown outcome.
-    #[cfg(feature = "fault-injection")]
-    pub fn fail_reads_after_sending(mut self, kind: std::io::ErrorKind) -> Self {
-        self.fail_reads = Some(kind);
         self
     }
 
@@ -130,18 +116,11 @@ impl ClientBuilder {
     /// the `rustls` feature, no transport).
     pub fn build(self) -> Result<Client, Error> {
         let custom = self.transport.is_some();
-        let settings = self.config.validate(Face {
-            token_provider: self.tokens.is_some(),
-            tls: custom || cfg!(feature = "rustls"),
-            transport: custom || cfg!(feature = "ureq"),
-        })?;
-        let transport = match self.transport {
-            Some(t) => t,
-            #[cfg(feature = "fault-injection")]
-            None => default_transport(&settings, self.fail_reads)?,
-            #[cfg(not(feature = "fault-injection"))]
-            None => default_transport(&settings, None)?,
-        };
+        let tokens = self.tokens.is_some();
+        let settings = self.config.validate(Face::of(tokens, custom, BUILTIN))?;
+        let transport = self
+            .transport
+            .map_or_else(|| default_transport(&settings), Ok)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 auth: Mutex::new(settings.auth.clone()),
@@ -153,19 +132,19 @@ impl ClientBuilder {
     }
 }
 
+/// What the built-in transport can do, by this crate's features.
+const BUILTIN: Builtin = Builtin {
+    transport: cfg!(feature = "ureq"),
+    tls: cfg!(feature = "rustls"),
+};
+
 #[cfg(feature = "ureq")]
-fn default_transport(
-    settings: &Settings,
-    fail_reads: Option<std::io::ErrorKind>,
-) -> Result<Arc<dyn Transport>, Error> {
-    Ok(Arc::new(crate::UreqTransport::new(settings, fail_reads)?))
+fn default_transport(settings: &Settings) -> Result<Arc<dyn Transport>, Error> {
+    Ok(Arc::new(crate::UreqTransport::new(settings)?))
 }
 
 #[cfg(not(feature = "ureq"))]
-fn default_transport(
-    _: &Settings,
-    _: Option<std::io::ErrorKind>,
-) -> Result<Arc<dyn Transport>, Error> {
+fn default_transport(_: &Settings) -> Result<Arc<dyn Transport>, Error> {
     // `validate` already refused this configuration; kept as an error, not a panic.
     Err(ews_proto::UsageError::InvalidValue {
         kind: "transport",

@@ -42,10 +42,7 @@ impl UreqTransport {
 
     /// The transport a [`ClientBuilder`](crate::ClientBuilder) builds from the core's
     /// validated settings: connect timeout, body cap, roots, verification.
-    pub(crate) fn new(
-        s: &Settings,
-        fail_reads: Option<io::ErrorKind>,
-    ) -> Result<Self, ews_proto::Error> {
+    pub(crate) fn new(s: &Settings) -> Result<Self, ews_proto::Error> {
         // The exchange's deadline comes with each request (`Deadline`, applied in
         // `send`); only the connect timeout is the agent's.
         let config = ureq::Agent::config_builder()
@@ -55,10 +52,8 @@ impl UreqTransport {
         let connector = MarkingConnector {
             inner: DefaultConnector::new(),
             #[cfg(feature = "fault-injection")]
-            fail_reads,
+            fail_reads: s.fail_reads,
         };
-        #[cfg(not(feature = "fault-injection"))]
-        let _ = fail_reads;
         let agent = ureq::Agent::with_parts(
             with_tls(config, s)?.build(),
             connector,

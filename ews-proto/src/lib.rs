@@ -105,8 +105,8 @@ mod types;
 mod xml;
 
 pub use client::{
-    Auth, Call, ClientConfig, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Deadline,
-    Decision, Face, RetryPolicy, Secret, Settings, Step,
+    Auth, Builtin, Call, ClientConfig, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    Deadline, Decision, Face, RetryPolicy, Secret, Settings, Step,
 };
 pub use error::{
     Error, Excerpt, InvalidToken, Limit, LogText, ServerError, TransportError, TransportErrorKind,

@@ -73,6 +73,7 @@ pub struct ClientConfig {
     platform_roots: bool,
     accept_invalid_certs: bool,
     allow_http_credentials: bool,
+    fail_reads: Option<std::io::ErrorKind>,
 }
 
 /// What the face that validates a [`ClientConfig`] brings.
@@ -84,6 +85,27 @@ pub struct Face {
     pub tls: bool,
     /// There is a transport at all (a built-in one, or one the caller set).
     pub transport: bool,
+}
+
+/// What a face's built-in transport can do (by the face's features).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Builtin {
+    /// The face has a built-in transport.
+    pub transport: bool,
+    /// It speaks TLS.
+    pub tls: bool,
+}
+
+impl Face {
+    /// A face with a token provider or not (`tokens`), using a transport of the caller's
+    /// (`custom`) or its `builtin` one.
+    pub fn of(tokens: bool, custom: bool, builtin: Builtin) -> Self {
+        Face {
+            token_provider: tokens,
+            tls: custom || builtin.tls,
+            transport: custom || builtin.transport,
+        }
+    }
 }
 
 /// A validated [`ClientConfig`]: what a driver runs with.
@@ -110,6 +132,9 @@ pub struct Settings {
     pub platform_roots: bool,
     /// Accept any server certificate.
     pub accept_invalid_certs: bool,
+    /// Fault injection for tests: the built-in transport's connections fail their first
+    /// read after a request was sent, with this kind (a face's `fault-injection` feature).
+    pub fail_reads: Option<std::io::ErrorKind>,
 }
 
 impl ClientConfig {
@@ -128,6 +153,7 @@ impl ClientConfig {
             platform_roots: false,
             accept_invalid_certs: false,
             allow_http_credentials: false,
+            fail_reads: None,
         }
     }
 
@@ -241,6 +267,12 @@ impl ClientConfig {
         self
     }
 
+    /// Fault injection for tests (see [`Settings::fail_reads`]).
+    pub fn fail_reads_after_sending(mut self, kind: std::io::ErrorKind) -> Self {
+        self.fail_reads = Some(kind);
+        self
+    }
+
     /// Checks every setting together; the one place a misconfiguration is found.
     ///
     /// # Errors
@@ -288,6 +320,7 @@ impl ClientConfig {
             roots: self.roots.clone(),
             platform_roots: self.platform_roots,
             accept_invalid_certs: self.accept_invalid_certs,
+            fail_reads: self.fail_reads,
         })
     }
 }
@@ -420,6 +453,16 @@ macro_rules! client_builder_setters {
         /// [`UsageError::CredentialsOverHttp`](ews_proto::UsageError) at `build`.
         pub fn danger_allow_credentials_over_http(mut self, allow: bool) -> Self {
             self.config = self.config.danger_allow_credentials_over_http(allow);
+            self
+        }
+
+        /// Fault injection (feature `fault-injection`, for tests): every connection of
+        /// the built-in transport fails its first read after a request was sent, with
+        /// `kind`, once the server's answer has begun to arrive (so the server has
+        /// processed the request). Shows how a call copes with an unknown outcome.
+        #[cfg(feature = "fault-injection")]
+        pub fn fail_reads_after_sending(mut self, kind: std::io::ErrorKind) -> Self {
+            self.config = self.config.fail_reads_after_sending(kind);
             self
         }
     };

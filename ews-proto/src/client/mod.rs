@@ -13,6 +13,6 @@ mod secret;
 
 pub use auth::{Auth, Credentials};
 pub use call::{Call, Deadline, Step};
-pub use config::{ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Face, Settings};
+pub use config::{Builtin, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Face, Settings};
 pub use retry::{Decision, RetryPolicy};
 pub use secret::Secret;
