@@ -208,7 +208,7 @@ fn request_error(e: hyper_util::client::legacy::Error) -> TransportError {
     } else {
         TransportErrorKind::Io
     };
-    TransportError::new(kind, e)
+    TransportError::new(kind, Chain::of(e))
 }
 
 /// Maps an error while reading the body.
@@ -223,7 +223,45 @@ fn body_error(e: Box<dyn StdError + Send + Sync>) -> TransportError {
     } else {
         TransportErrorKind::Io
     };
-    TransportError::new(kind, e)
+    TransportError::new(kind, Chain::of(e))
+}
+
+/// An error shown with its whole source chain (hyper-util's own Display is only
+/// "client error (Connect)", which hides the `UnknownIssuer` or `ConnectionRefused`
+/// underneath), keeping the original as the source.
+#[derive(Debug)]
+struct Chain {
+    shown: String,
+    inner: Box<dyn StdError + Send + Sync>,
+}
+
+impl Chain {
+    fn of(e: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        let inner = e.into();
+        let mut shown = inner.to_string();
+        let mut next = inner.source();
+        while let Some(e) = next {
+            let text = e.to_string();
+            if !shown.contains(&text) {
+                shown.push_str(": ");
+                shown.push_str(&text);
+            }
+            next = e.source();
+        }
+        Chain { shown, inner }
+    }
+}
+
+impl fmt::Display for Chain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl StdError for Chain {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.inner)
+    }
 }
 
 /// The first error of type `T` in `e`'s source chain, looking inside `io::Error`s too

@@ -926,8 +926,11 @@ mod scenarios {
         let sim = Simulator::start(SimConfig::seed().with_tls());
         assert!(sim.url().starts_with("https://"));
         let u1 = client::<C>(Config::basic(&sim, U1));
-        let kind = transport_kind(u1.send(&GetDelegate::new(addr(U1))));
-        assert_eq!(kind, TransportErrorKind::Tls);
+        let refused = u1.send(&GetDelegate::new(addr(U1)));
+        // The message names the cause, not just "connect failed".
+        let shown = format!("{}", refused.as_ref().err().expect("refused"));
+        assert!(shown.contains("UnknownIssuer"), "{shown}");
+        assert_eq!(transport_kind(refused), TransportErrorKind::Tls);
         assert!(sim.requests().is_empty(), "nothing reached the server");
 
         let mut config = Config::basic(&sim, U1);
