@@ -2,6 +2,9 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,15 +12,72 @@ use ews_proto::{TransportError, TransportErrorKind};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::Client as PoolClient;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::rt::TokioExecutor;
 use rustls_pki_types::CertificateDer;
 
 use crate::transport::{Transport, TransportResult};
 
 #[cfg(feature = "rustls")]
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type Connector = hyper_rustls::HttpsConnector<Route>;
 #[cfg(not(feature = "rustls"))]
-type Connector = HttpConnector;
+type Connector = Route;
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// How a connection reaches the server: straight, or through an HTTP proxy's `CONNECT`
+/// tunnel (TLS, for an `https` endpoint, then runs inside it end to end).
+#[derive(Clone, Debug)]
+pub(crate) enum Route {
+    Direct(HttpConnector),
+    Tunnel(Tunnel<HttpConnector>),
+}
+
+type Stream = <HttpConnector as tower_service::Service<http::Uri>>::Response;
+
+impl tower_service::Service<http::Uri> for Route {
+    type Response = Stream;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        match self {
+            Route::Direct(c) => c.poll_ready(cx).map_err(Into::into),
+            Route::Tunnel(t) => t.poll_ready(cx).map_err(Into::into),
+        }
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        match self {
+            Route::Direct(c) => {
+                let connecting = c.call(uri);
+                Box::pin(async move { connecting.await.map_err(Into::into) })
+            }
+            Route::Tunnel(t) => {
+                let connecting = t.call(uri);
+                Box::pin(async move { connecting.await.map_err(Into::into) })
+            }
+        }
+    }
+}
+
+/// The route for `proxy`.
+fn route(http: HttpConnector, proxy: Option<&ews_proto::Proxy>) -> Result<Route, crate::Error> {
+    let Some(proxy) = proxy else {
+        return Ok(Route::Direct(http));
+    };
+    let mut tunnel = Tunnel::new(proxy.uri(), http);
+    if let Some(auth) = proxy.authorization() {
+        let value = http::HeaderValue::from_str(auth.expose()).map_err(|_| {
+            ews_proto::UsageError::InvalidValue {
+                kind: "proxy URL",
+                reason: "its user info cannot be a header value",
+            }
+        })?;
+        tunnel = tunnel.with_auth(value);
+    }
+    Ok(Route::Tunnel(tunnel))
+}
 
 /// The connector the pool uses: with feature `fault-injection`, wrapped so that reads
 /// can be made to fail.
@@ -39,6 +99,8 @@ pub(crate) struct HyperOptions {
     pub(crate) roots: Vec<CertificateDer<'static>>,
     pub(crate) platform_roots: bool,
     pub(crate) accept_invalid_certs: bool,
+    /// The HTTP proxy to tunnel through.
+    pub(crate) proxy: Option<ews_proto::Proxy>,
     /// Fault injection: connections fail their first read after a request was sent.
     #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
     pub(crate) fail_reads: Option<std::io::ErrorKind>,
@@ -112,6 +174,7 @@ impl HyperTransport {
             roots: s.roots.clone(),
             platform_roots: s.platform_roots,
             accept_invalid_certs: s.accept_invalid_certs,
+            proxy: s.proxy.clone(),
             fail_reads: s.fail_reads,
         })
     }
@@ -121,7 +184,7 @@ impl HyperTransport {
         http.set_connect_timeout(options.connect_timeout);
         http.set_nodelay(true);
         http.enforce_http(!cfg!(feature = "rustls"));
-        let connector = connector(http, &options)?;
+        let connector = connector(route(http, options.proxy.as_ref())?, &options)?;
         #[cfg(feature = "fault-injection")]
         let connector = crate::faults::FlakyConnector {
             inner: connector,
@@ -141,7 +204,7 @@ impl HyperTransport {
 }
 
 #[cfg(feature = "rustls")]
-fn connector(http: HttpConnector, options: &HyperOptions) -> Result<Connector, crate::Error> {
+fn connector(http: Route, options: &HyperOptions) -> Result<Connector, crate::Error> {
     let config = crate::tls::client_config(
         &options.roots,
         options.platform_roots,
@@ -155,7 +218,7 @@ fn connector(http: HttpConnector, options: &HyperOptions) -> Result<Connector, c
 }
 
 #[cfg(not(feature = "rustls"))]
-fn connector(http: HttpConnector, _options: &HyperOptions) -> Result<Connector, crate::Error> {
+fn connector(http: Route, _options: &HyperOptions) -> Result<Connector, crate::Error> {
     Ok(http)
 }
 

@@ -48,7 +48,9 @@ impl UreqTransport {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_connect(s.connect_timeout);
+            .timeout_connect(s.connect_timeout)
+            // Always the core's decision: ureq would otherwise read the environment.
+            .proxy(s.proxy.as_ref().map(ureq_proxy).transpose()?);
         let connector = MarkingConnector {
             inner: DefaultConnector::new(),
             #[cfg(feature = "fault-injection")]
@@ -61,6 +63,23 @@ impl UreqTransport {
         );
         Ok(Self::from_agent(agent, s.limits.max_body_bytes))
     }
+}
+
+/// The core's proxy as ureq's: `CONNECT` through an HTTP proxy, Basic credentials.
+fn ureq_proxy(p: &ews_proto::Proxy) -> Result<ureq::Proxy, ews_proto::Error> {
+    let mut b = ureq::Proxy::builder(ureq::ProxyProtocol::Http)
+        .host(p.host())
+        .port(p.port());
+    if let Some((user, password)) = p.credentials() {
+        b = b.username(user).password(password.expose());
+    }
+    b.build().map_err(|_| {
+        ews_proto::UsageError::InvalidValue {
+            kind: "proxy URL",
+            reason: "refused by the HTTP library",
+        }
+        .into()
+    })
 }
 
 /// ureq's default connector chain (TCP, proxies, TLS), with every failure it reports

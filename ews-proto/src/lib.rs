@@ -106,7 +106,7 @@ mod xml;
 
 pub use client::{
     Auth, Builtin, Call, ClientConfig, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-    Deadline, Decision, Face, RetryPolicy, Secret, Settings, Step,
+    Deadline, Decision, Face, Proxy, ProxySetting, RetryPolicy, Secret, Settings, Step,
 };
 pub use error::{
     Error, Excerpt, InvalidToken, Limit, LogText, ServerError, TransportError, TransportErrorKind,

@@ -55,6 +55,7 @@
 #![deny(missing_docs)]
 
 pub mod mini;
+pub mod proxy;
 pub mod sim;
 pub mod tour;
 

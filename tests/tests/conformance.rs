@@ -59,6 +59,8 @@ struct Config {
     user_agent: Option<String>,
     /// Fault injection in the built-in transport: reads fail after a request was sent.
     fail_reads: Option<std::io::ErrorKind>,
+    /// An HTTP proxy to tunnel through.
+    proxy: Option<String>,
 }
 
 impl Config {
@@ -82,6 +84,7 @@ impl Config {
             timeout: None,
             user_agent: None,
             fail_reads: None,
+            proxy: None,
         }
     }
 }
@@ -227,6 +230,10 @@ macro_rules! conformance {
                 scenarios::every_transport_sends_the_user_agent::<$client>();
             }
             #[test]
+            fn a_proxy_tunnels_every_connection() {
+                scenarios::a_proxy_tunnels_every_connection::<$client>();
+            }
+            #[test]
             fn a_request_that_cannot_be_formed_is_attempted_once() {
                 scenarios::a_request_that_cannot_be_formed_is_attempted_once::<$client>();
             }
@@ -268,6 +275,9 @@ impl ConformanceClient for Blocking {
         }
         if let Some(kind) = c.fail_reads {
             b = b.fail_reads_after_sending(kind);
+        }
+        if let Some(proxy) = &c.proxy {
+            b = b.proxy(proxy);
         }
         b.build().map(Blocking)
     }
@@ -334,6 +344,9 @@ impl ConformanceClient for Async {
         }
         if let Some(kind) = c.fail_reads {
             b = b.fail_reads_after_sending(kind);
+        }
+        if let Some(proxy) = &c.proxy {
+            b = b.proxy(proxy);
         }
         let client = {
             let _guard = rt.enter();
@@ -928,7 +941,7 @@ mod scenarios {
         let u1 = client::<C>(Config::basic(&sim, U1));
         let refused = u1.send(&GetDelegate::new(addr(U1)));
         // The message names the cause, not just "connect failed".
-        let shown = format!("{}", refused.as_ref().err().expect("refused"));
+        let shown = format!("{}", refused.as_ref().expect_err("refused"));
         assert!(shown.contains("UnknownIssuer"), "{shown}");
         assert_eq!(transport_kind(refused), TransportErrorKind::Tls);
         assert!(sim.requests().is_empty(), "nothing reached the server");
@@ -1209,6 +1222,51 @@ mod scenarios {
             "{e:?}"
         );
         assert_eq!(*calls.lock().expect("count"), 1);
+    }
+
+    pub(super) fn a_proxy_tunnels_every_connection<C: ConformanceClient>() {
+        // Plain http endpoint, proxy without authentication.
+        let sim = Simulator::start(SimConfig::seed());
+        let proxy = ews_tests::proxy::ConnectProxy::start(None);
+        let mut config = Config::basic(&sim, U1);
+        config.proxy = Some(proxy.url());
+        client::<C>(config)
+            .send(&GetDelegate::new(addr(U1)))
+            .expect("through the proxy");
+        let tunnels = proxy.tunnels();
+        assert_eq!(tunnels.len(), 1, "{tunnels:?}");
+        let port = sim
+            .url()
+            .split(':')
+            .nth(2)
+            .and_then(|p| p.split('/').next())
+            .map(str::to_owned);
+        assert_eq!(
+            Some(tunnels[0].target.clone()),
+            port.map(|p| format!("127.0.0.1:{p}"))
+        );
+        assert_eq!(tunnels[0].status, 200);
+
+        // https endpoint inside the tunnel, proxy with Basic authentication.
+        let sim = Simulator::start(SimConfig::seed().with_tls());
+        let want = "Basic YWxpY2U6UzNjcmV0"; // base64("alice:S3cret")
+        let proxy = ews_tests::proxy::ConnectProxy::start(Some(want));
+        let mut config = Config::basic(&sim, U1);
+        config.root_pem = Some(sim.ca_pem().expect("CA").as_bytes().to_vec());
+        config.proxy = Some(proxy.url().replace("://", "://alice:S3cret@"));
+        client::<C>(config.clone())
+            .send(&GetDelegate::new(addr(U1)))
+            .expect("TLS through an authenticating proxy");
+        assert_eq!(proxy.tunnels()[0].authorization.as_deref(), Some(want));
+        assert_eq!(sim.requests().len(), 1);
+
+        // Refused by the proxy: nothing reached the server, and it is a connect failure.
+        config.proxy = Some(proxy.url().replace("://", "://alice:wrong@"));
+        config.retry_policy = RetryPolicy::never();
+        let e = client::<C>(config).send(&GetDelegate::new(addr(U1)));
+        assert_eq!(transport_kind(e), TransportErrorKind::Connect);
+        assert_eq!(proxy.tunnels().last().map(|t| t.status), Some(407));
+        assert_eq!(sim.requests().len(), 1);
     }
 }
 

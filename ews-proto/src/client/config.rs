@@ -17,7 +17,7 @@ use http::HeaderValue;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
 
-use crate::client::{Auth, Credentials, RetryPolicy};
+use crate::client::{Auth, Credentials, Proxy, ProxySetting, RetryPolicy};
 use crate::error::UsageError;
 use crate::soap::{ExchangeVersion, Impersonation, MailboxCulture, RequestContext};
 use crate::types::TimeZoneId;
@@ -46,6 +46,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
 /// | `trust_platform_roots` | also trusts the operating system's store | off |
 /// | `danger_accept_invalid_certs` | accepts any certificate (test servers only) | off |
 /// | `danger_allow_credentials_over_http` | credentials over `http://` to a non-loopback host | off |
+/// | `proxy`, `proxy_from_env` | tunnel through an HTTP proxy with `CONNECT` (user info in its URL: `Proxy-Authorization: Basic`) | direct (the environment is not read) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -73,6 +74,7 @@ pub struct ClientConfig {
     platform_roots: bool,
     accept_invalid_certs: bool,
     allow_http_credentials: bool,
+    proxy: ProxySetting,
     fail_reads: Option<std::io::ErrorKind>,
 }
 
@@ -132,6 +134,8 @@ pub struct Settings {
     pub platform_roots: bool,
     /// Accept any server certificate.
     pub accept_invalid_certs: bool,
+    /// The HTTP proxy to tunnel through (`CONNECT`), if any.
+    pub proxy: Option<Proxy>,
     /// Fault injection for tests: the built-in transport's connections fail their first
     /// read after a request was sent, with this kind (a face's `fault-injection` feature).
     pub fail_reads: Option<std::io::ErrorKind>,
@@ -153,6 +157,7 @@ impl ClientConfig {
             platform_roots: false,
             accept_invalid_certs: false,
             allow_http_credentials: false,
+            proxy: ProxySetting::Direct,
             fail_reads: None,
         }
     }
@@ -267,6 +272,12 @@ impl ClientConfig {
         self
     }
 
+    /// How the endpoint is reached: direct, or through an HTTP proxy.
+    pub fn proxy(mut self, proxy: ProxySetting) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
     /// Fault injection for tests (see [`Settings::fail_reads`]).
     pub fn fail_reads_after_sending(mut self, kind: std::io::ErrorKind) -> Self {
         self.fail_reads = Some(kind);
@@ -309,7 +320,9 @@ impl ClientConfig {
                 "https needs the face's `rustls` feature (or a transport that speaks TLS)",
             ));
         }
+        let proxy = self.proxy.resolve(ctx.endpoint())?;
         Ok(Settings {
+            proxy,
             ctx,
             auth,
             user_agent,
@@ -433,7 +446,15 @@ macro_rules! client_builder_setters {
 
         /// Also trusts the certificates of the operating system's store (where an
         /// on-premises site usually installs its internal CA), read once at `build` with
-        /// `rustls-native-certs`. Default: off (Mozilla's roots and the added ones only).
+        /// `rustls-native-certs` (certificates it cannot read are skipped). Default: off
+        /// (Mozilla's roots and the added ones only).
+        ///
+        /// ```
+        #[doc = concat!("let client = ", env!("CARGO_CRATE_NAME"), "::Client::builder(\"https://mail.example.com/EWS/Exchange.asmx\")")]
+        ///     .trust_platform_roots(true)
+        ///     .build()?;
+        #[doc = concat!("# let _ = client; Ok::<(), ", env!("CARGO_CRATE_NAME"), "::Error>(())")]
+        /// ```
         pub fn trust_platform_roots(mut self, yes: bool) -> Self {
             self.config = self.config.trust_platform_roots(yes);
             self
@@ -453,6 +474,42 @@ macro_rules! client_builder_setters {
         /// [`UsageError::CredentialsOverHttp`](ews_proto::UsageError) at `build`.
         pub fn danger_allow_credentials_over_http(mut self, allow: bool) -> Self {
             self.config = self.config.danger_allow_credentials_over_http(allow);
+            self
+        }
+
+        /// Tunnels every connection through the HTTP proxy `url`
+        /// (`http://[user:password@]host[:port]`) with `CONNECT host:port`, for `http` and
+        /// `https` endpoints alike (TLS runs end to end inside the tunnel); user info is
+        /// sent as `Proxy-Authorization: Basic`. A URL that is not of that form is a
+        /// [`UsageError`](ews_proto::UsageError) at `build`. Default: no proxy.
+        ///
+        /// ```
+        #[doc = concat!("let client = ", env!("CARGO_CRATE_NAME"), "::Client::builder(\"https://mail.example.com/EWS/Exchange.asmx\")")]
+        ///     .proxy("http://proxy.example.com:3128")
+        ///     .build()?;
+        #[doc = concat!("# let _ = client; Ok::<(), ", env!("CARGO_CRATE_NAME"), "::Error>(())")]
+        /// ```
+        pub fn proxy(mut self, url: &str) -> Self {
+            self.config = self
+                .config
+                .proxy($crate::ProxySetting::Url(url.to_owned()));
+            self
+        }
+
+        /// Takes the proxy from the environment, read now: `HTTPS_PROXY` (for an
+        /// `https` endpoint) or `HTTP_PROXY` (for `http`), then `ALL_PROXY`, each also
+        /// lower-case; hosts listed in `NO_PROXY` go direct. Without this call the
+        /// environment is never read.
+        ///
+        /// ```
+        #[doc = concat!("let client = ", env!("CARGO_CRATE_NAME"), "::Client::builder(\"https://mail.example.com/EWS/Exchange.asmx\")")]
+        ///     .proxy_from_env()
+        ///     .build()?;
+        #[doc = concat!("# let _ = client; Ok::<(), ", env!("CARGO_CRATE_NAME"), "::Error>(())")]
+        /// ```
+        pub fn proxy_from_env(mut self) -> Self {
+            let read = |name: &str| std::env::var(name).ok();
+            self.config = self.config.proxy($crate::ProxySetting::from_vars(read));
             self
         }
 

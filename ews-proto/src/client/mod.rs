@@ -8,11 +8,13 @@
 mod auth;
 mod call;
 mod config;
+mod proxy;
 mod retry;
 mod secret;
 
 pub use auth::{Auth, Credentials};
 pub use call::{Call, Deadline, Step};
 pub use config::{Builtin, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Face, Settings};
+pub use proxy::{Proxy, ProxySetting};
 pub use retry::{Decision, RetryPolicy};
 pub use secret::Secret;
