@@ -239,6 +239,8 @@ impl Inner {
             ">>> request"
         );
         let sending = self.transport.send_boxed(request);
+        // The backstop for any transport; the built-in one applies the same deadline
+        // itself to tell a connect from a sent request (and `timeout_at` polls it first).
         let outcome = match deadline {
             Some(at) => tokio::time::timeout_at(at.into(), sending)
                 .await

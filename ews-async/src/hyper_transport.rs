@@ -11,8 +11,8 @@ use bytes::Bytes;
 use ews_proto::{TransportError, TransportErrorKind};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::Client as PoolClient;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::{HttpConnector, capture_connection};
 use hyper_util::rt::TokioExecutor;
 use rustls_pki_types::CertificateDer;
 
@@ -141,6 +141,8 @@ pub(crate) struct HyperOptions {
 ///   "canceled"; the pool does not retry it by itself) → `Connect`;
 /// * the connector failed in the TLS handshake → `Tls`;
 /// * anything after a byte of the request may have been written → `Io`;
+/// * the request's [`Deadline`](ews_proto::Deadline) passed while still connecting (no
+///   connection was assigned to the request yet) → `Connect`; after that → `Timeout`;
 /// * the body ended before its announced length → `Truncated`;
 /// * the body exceeded `max_body_bytes` (announced or while reading) → `BodyTooLarge`.
 ///
@@ -225,7 +227,36 @@ fn connector(http: Route, _options: &HyperOptions) -> Result<Connector, crate::E
 impl Transport for HyperTransport {
     async fn send(&self, request: http::Request<Bytes>) -> TransportResult {
         let (parts, body) = request.into_parts();
-        let request = http::Request::from_parts(parts, Full::new(body));
+        let deadline = parts.extensions.get::<ews_proto::Deadline>().copied();
+        let mut request = http::Request::from_parts(parts, Full::new(body));
+        // Tells, if the deadline passes, whether the request had a connection yet.
+        let connection = capture_connection(&mut request);
+        let exchange = self.exchange(request);
+        let Some(ews_proto::Deadline(at)) = deadline else {
+            return exchange.await;
+        };
+        match tokio::time::timeout_at(at.into(), exchange).await {
+            Ok(outcome) => outcome,
+            // Still connecting (DNS, TCP, proxy, TLS): nothing of the request was written.
+            Err(_) if connection.connection_metadata().is_none() => Err(TransportError::new(
+                TransportErrorKind::Connect,
+                "the deadline passed while connecting",
+            )),
+            Err(_) => Err(TransportError::new(
+                TransportErrorKind::Timeout,
+                "no complete answer by the deadline",
+            )),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "HyperTransport"
+    }
+}
+
+impl HyperTransport {
+    /// One exchange on a pooled connection: the answer whole, within the body cap.
+    async fn exchange(&self, request: http::Request<Full<Bytes>>) -> TransportResult {
         let response = self.client.request(request).await.map_err(request_error)?;
         let (parts, body) = response.into_parts();
         let announced = parts
@@ -248,10 +279,6 @@ impl Transport for HyperTransport {
             .map_err(body_error)?
             .to_bytes();
         Ok(http::Response::from_parts(parts, body))
-    }
-
-    fn name(&self) -> &'static str {
-        "HyperTransport"
     }
 }
 

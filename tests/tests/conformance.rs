@@ -230,6 +230,10 @@ macro_rules! conformance {
                 scenarios::every_transport_sends_the_user_agent::<$client>();
             }
             #[test]
+            fn a_connect_that_outlasts_the_deadline_is_connect() {
+                scenarios::a_connect_that_outlasts_the_deadline_is_connect::<$client>();
+            }
+            #[test]
             fn a_proxy_tunnels_every_connection() {
                 scenarios::a_proxy_tunnels_every_connection::<$client>();
             }
@@ -1267,6 +1271,32 @@ mod scenarios {
         assert_eq!(transport_kind(e), TransportErrorKind::Connect);
         assert_eq!(proxy.tunnels().last().map(|t| t.status), Some(407));
         assert_eq!(sim.requests().len(), 1);
+    }
+
+    pub(super) fn a_connect_that_outlasts_the_deadline_is_connect<C: ConformanceClient>() {
+        // A server that accepts TCP and never answers the TLS handshake: the deadline
+        // passes while the client is still connecting, before a byte of the request.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let url = format!(
+            "https://{}/EWS/Exchange.asmx",
+            listener.local_addr().expect("address")
+        );
+        std::thread::spawn(move || {
+            let held: Vec<_> = listener.incoming().take(2).collect();
+            std::thread::sleep(Duration::from_secs(5));
+            drop(held);
+        });
+        let sim = Simulator::start(SimConfig::seed());
+        let timeout = Duration::from_secs(1);
+        let mut config = Config::basic(&sim, U1);
+        config.url = url;
+        config.timeout = Some(timeout);
+        config.retry_policy = RetryPolicy::never();
+        let started = std::time::Instant::now();
+        let e = client::<C>(config).send(&GetDelegate::new(addr(U1)));
+        let took = started.elapsed();
+        assert_eq!(transport_kind(e), TransportErrorKind::Connect);
+        assert!(took < timeout.mul_f32(1.5), "took {took:?}");
     }
 }
 
