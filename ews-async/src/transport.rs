@@ -28,15 +28,18 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///
 /// | failure | kind |
 /// | --- | --- |
-/// | DNS, refused or unreachable, timeout while connecting | `Connect` |
+/// | DNS, refused or unreachable, timeout while connecting (no byte written yet) | `Connect` |
 /// | TLS handshake, untrusted certificate | `Tls` |
-/// | timeout after the connection was up | `Timeout` |
+/// | the request cannot be formed (a URI or header the HTTP library refuses) | `InvalidRequest` |
+/// | the [`Deadline`](ews_proto::Deadline) passed after the connection was up | `Timeout` |
 /// | answer body over the transport's cap | `BodyTooLarge` |
 /// | connection closed before the announced `Content-Length` | `Truncated` |
-/// | any other I/O failure (reset, closed before the answer) | `Io` |
+/// | any other I/O failure once a byte may have been written, whatever its `io::ErrorKind` | `Io` |
 ///
 /// Report `Connect` only when the request provably never left: a failure on a pooled
-/// connection that was already up is `Io`.
+/// connection that was already up is `Io`. The client ends any exchange still running at
+/// its deadline (as `Timeout`); a transport that can tell a connect from a sent request
+/// applies the request's `Deadline` (in its extensions) itself, as the built-in one does.
 ///
 /// The trait is written with `-> impl Future + Send` (implement it with an `async`
 /// block, or an `async fn` whose future is `Send`); the client stores the transport

@@ -17,12 +17,17 @@ use ews_proto::TransportError;
 ///
 /// | failure | kind |
 /// | --- | --- |
-/// | DNS, refused or unreachable, timeout while connecting | `Connect` |
+/// | DNS, refused or unreachable, timeout while connecting (no byte written yet) | `Connect` |
 /// | TLS handshake, untrusted certificate | `Tls` |
-/// | timeout after the connection was up | `Timeout` |
+/// | the request cannot be formed (a URI or header the HTTP library refuses) | `InvalidRequest` |
+/// | the [`Deadline`](ews_proto::Deadline) passed after the connection was up | `Timeout` |
 /// | answer body over the transport's cap | `BodyTooLarge` |
 /// | connection closed before the announced `Content-Length` | `Truncated` |
-/// | any other I/O failure (reset, closed before the answer) | `Io` |
+/// | any other I/O failure once a byte may have been written, whatever its `io::ErrorKind` | `Io` |
+///
+/// The request comes with its `User-Agent`, `Authorization` and, in its extensions, the
+/// [`Deadline`](ews_proto::Deadline) by which the whole exchange must be over: a blocking
+/// transport applies it itself (the built-in one as ureq's per-request timeout).
 ///
 /// The built-in implementation is [`UreqTransport`](crate::UreqTransport) (feature
 /// `ureq`); [`FnTransport`] turns a closure into a transport for tests.
