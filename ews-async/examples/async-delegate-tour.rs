@@ -18,7 +18,7 @@ use ews_async::proto::{Error, Operation, Reply};
 use ews_tests::tour::{self, Account, Failure, Tour, TourClient};
 
 /// The async client and the runtime its calls run on, as the tour drives it.
-struct Async(Client, Arc<tokio::runtime::Runtime>);
+pub(crate) struct Async(Client, Arc<tokio::runtime::Runtime>);
 
 impl TourClient for Async {
     fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
@@ -30,6 +30,22 @@ impl TourClient for Async {
     }
 }
 
+/// A client for `account`, whose calls run on `runtime`.
+pub(crate) fn connect(
+    runtime: &Arc<tokio::runtime::Runtime>,
+    tour: &Tour,
+    account: &Account,
+) -> Result<Async, Failure> {
+    let builder = Client::builder(&tour.endpoint).credentials(account.credentials());
+    let builder = match &tour.ca_pem {
+        Some(pem) => builder.add_root_certificate_pem(pem)?,
+        None => builder,
+    };
+    let _guard = runtime.enter();
+    Ok(Async(builder.build()?, Arc::clone(runtime)))
+}
+
+#[allow(dead_code)] // the tour test includes this file for `connect`
 fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -44,13 +60,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tour::main("ews-async", move |tour: &Tour, account: &Account| {
-        let builder = Client::builder(&tour.endpoint).credentials(account.credentials());
-        let builder = match &tour.ca_pem {
-            Some(pem) => builder.add_root_certificate_pem(pem)?,
-            None => builder,
-        };
-        let _guard = runtime.enter();
-        Ok::<_, Failure>(Async(builder.build()?, Arc::clone(&runtime)))
+    tour::main("ews-async", |tour: &Tour, account: &Account| {
+        connect(&runtime, tour, account)
     })
 }

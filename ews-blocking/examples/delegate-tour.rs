@@ -18,7 +18,7 @@ use ews_blocking::proto::{Error, Operation, Reply};
 use ews_tests::tour::{self, Account, Failure, Tour, TourClient};
 
 /// The blocking client, as the tour drives it.
-struct Blocking(Client);
+pub(crate) struct Blocking(Client);
 
 impl TourClient for Blocking {
     fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
@@ -30,7 +30,7 @@ impl TourClient for Blocking {
     }
 }
 
-fn connect(tour: &Tour, account: &Account) -> Result<Blocking, Failure> {
+pub(crate) fn connect(tour: &Tour, account: &Account) -> Result<Blocking, Failure> {
     let builder = Client::builder(&tour.endpoint).credentials(account.credentials());
     let builder = match &tour.ca_pem {
         Some(pem) => builder.add_root_certificate_pem(pem)?,
@@ -39,6 +39,7 @@ fn connect(tour: &Tour, account: &Account) -> Result<Blocking, Failure> {
     Ok(Blocking(builder.build()?))
 }
 
+#[allow(dead_code)] // the tour test includes this file for `connect`
 fn main() -> ExitCode {
     tour::main("ews-blocking", connect)
 }

@@ -1,51 +1,29 @@
 //! The delegate tour (`ews_tests::tour`), run by both faces against servers that behave
 //! like real ones: mail delivered late, an inbox holding an earlier run's invitation.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use ews_proto::{Error, Operation, Reply};
 use ews_tests::SimConfig;
-use ews_tests::tour::{Account, Failure, Tour, TourClient};
+use ews_tests::tour::{Account, Failure, Tour};
 
-struct Blocking(ews_blocking::Client);
+// The examples themselves, for their `connect`: the test runs exactly what they run.
+#[path = "../../ews-async/examples/async-delegate-tour.rs"]
+mod async_tour;
+#[path = "../../ews-blocking/examples/delegate-tour.rs"]
+mod blocking_tour;
 
-impl TourClient for Blocking {
-    fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
-    where
-        O: Operation + Sync,
-        O::Output: Send,
-    {
-        self.0.send(op)
-    }
+fn blocking(tour: &Tour, account: &Account) -> Result<blocking_tour::Blocking, Failure> {
+    blocking_tour::connect(tour, account)
 }
 
-fn blocking(tour: &Tour, account: &Account) -> Result<Blocking, Failure> {
-    let client = ews_blocking::Client::builder(&tour.endpoint).credentials(account.credentials());
-    Ok(Blocking(client.build()?))
-}
-
-struct Async(ews_async::Client, tokio::runtime::Runtime);
-
-impl TourClient for Async {
-    fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
-    where
-        O: Operation + Sync,
-        O::Output: Send,
-    {
-        self.1.block_on(self.0.send(op))
-    }
-}
-
-fn nonblocking(tour: &Tour, account: &Account) -> Result<Async, Failure> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let client = {
-        let _guard = rt.enter();
-        let b = ews_async::Client::builder(&tour.endpoint).credentials(account.credentials());
-        b.build()?
-    };
-    Ok(Async(client, rt))
+fn nonblocking(tour: &Tour, account: &Account) -> Result<async_tour::Async, Failure> {
+    let runtime = Arc::new(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+    );
+    async_tour::connect(&runtime, tour, account)
 }
 
 #[test]
