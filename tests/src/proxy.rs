@@ -23,6 +23,8 @@ pub struct TunnelRequest {
 struct Shared {
     tunnels: Mutex<Vec<TunnelRequest>>,
     stop: AtomicBool,
+    /// How many coming tunnels to refuse with 502 (a proxy that cannot reach the server).
+    refuse: Mutex<u32>,
 }
 
 /// A running proxy; dropped, it stops accepting (open tunnels end with their peers).
@@ -63,6 +65,12 @@ impl ConnectProxy {
         format!("http://{}", self.addr)
     }
 
+    /// Answers the next `n` tunnels with 502 Bad Gateway: to the client, a connect that
+    /// failed before any byte of its request was written.
+    pub fn refuse_next(&self, n: u32) {
+        *crate::sim::lock(&self.shared.refuse) = n;
+    }
+
     /// Every `CONNECT` so far.
     pub fn tunnels(&self) -> Vec<TunnelRequest> {
         crate::sim::lock(&self.shared.tunnels).clone()
@@ -100,8 +108,14 @@ fn serve(mut client: TcpStream, shared: &Shared, want: Option<&str>) -> io::Resu
     } else {
         200
     };
+    let refused = {
+        let mut left = crate::sim::lock(&shared.refuse);
+        let refuse = status == 200 && *left > 0;
+        *left = left.saturating_sub(u32::from(refuse));
+        refuse
+    };
     let upstream = match status {
-        200 => TcpStream::connect(target).ok(),
+        200 if !refused => TcpStream::connect(target).ok(),
         _ => None,
     };
     let status = if status == 200 && upstream.is_none() {

@@ -234,6 +234,22 @@ macro_rules! conformance {
                 scenarios::a_connect_that_outlasts_the_deadline_is_connect::<$client>();
             }
             #[test]
+            fn connections_are_pooled_and_reused() {
+                scenarios::connections_are_pooled_and_reused::<$client>();
+            }
+            #[test]
+            fn a_failed_connect_is_retried_even_for_a_meeting() {
+                scenarios::a_failed_connect_is_retried_even_for_a_meeting::<$client>();
+            }
+            #[test]
+            fn https_to_a_plain_http_server_fails_before_sending() {
+                scenarios::https_to_a_plain_http_server_fails_before_sending::<$client>();
+            }
+            #[test]
+            fn a_server_asking_for_too_long_a_wait_ends_the_call() {
+                scenarios::a_server_asking_for_too_long_a_wait_ends_the_call::<$client>();
+            }
+            #[test]
             fn a_proxy_tunnels_every_connection() {
                 scenarios::a_proxy_tunnels_every_connection::<$client>();
             }
@@ -1298,12 +1314,96 @@ mod scenarios {
         assert_eq!(transport_kind(e), TransportErrorKind::Connect);
         assert!(took < timeout.mul_f32(1.5), "took {took:?}");
     }
+
+    pub(super) fn connections_are_pooled_and_reused<C: ConformanceClient>() {
+        // The proxy sees one tunnel per new connection.
+        let sim = Simulator::start(SimConfig::seed());
+        let proxy = ews_tests::proxy::ConnectProxy::start(None);
+        let mut config = Config::basic(&sim, U1);
+        config.proxy = Some(proxy.url());
+        let u1 = client::<C>(config);
+        for _ in 0..5 {
+            u1.send(&GetDelegate::new(addr(U1))).expect("GetDelegate");
+        }
+        assert_eq!(sim.requests_for("GetDelegate").len(), 5);
+        assert_eq!(proxy.tunnels().len(), 1, "one connection for five calls");
+    }
+
+    pub(super) fn a_failed_connect_is_retried_even_for_a_meeting<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        make_delegate(&sim, U1, U2);
+        let proxy = ews_tests::proxy::ConnectProxy::start(None);
+        proxy.refuse_next(1);
+        let mut config = Config::basic(&sim, U2);
+        config.proxy = Some(proxy.url());
+        let created = client::<C>(config)
+            .send(&CreateItem::on_behalf_of(
+                addr(U1),
+                meeting("After a failed connect"),
+            ))
+            .expect("retried after the failed connect");
+        assert_eq!(codes(&created.body), ["NoError"]);
+        let statuses: Vec<u16> = proxy.tunnels().iter().map(|t| t.status).collect();
+        assert_eq!(statuses, [502, 200]);
+        assert_eq!(sim.requests_for("CreateItem").len(), 1);
+        assert_eq!(invitations(&sim, U3), 1);
+    }
+
+    pub(super) fn https_to_a_plain_http_server_fails_before_sending<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let mut config = Config::basic(&sim, U1);
+        config.url = sim.url().replace("http://", "https://");
+        config.retry_policy = RetryPolicy::never();
+        let e = client::<C>(config).send(&GetDelegate::new(addr(U1)));
+        assert_eq!(transport_kind(e), TransportErrorKind::Tls);
+        assert!(sim.requests().iter().all(|r| r.operation.is_none()));
+    }
+
+    pub(super) fn a_server_asking_for_too_long_a_wait_ends_the_call<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let u1 = client::<C>(Config::basic(&sim, U1));
+        // Five minutes is past the policy's total wait: the server's error, at once.
+        sim.inject(
+            Some("GetDelegate"),
+            Fault::ServerBusy {
+                back_off_ms: 300_000,
+            },
+            1,
+        );
+        let e = u1.send(&GetDelegate::new(addr(U1)));
+        match e {
+            Err(Error::Server(ServerError::Fault(f))) => {
+                assert_eq!(f.back_off(), Some(Duration::from_secs(300)));
+            }
+            other => panic!("expected the busy fault, got {other:?}"),
+        }
+        assert_eq!(sim.requests().len(), 1);
+    }
 }
 
 const U4: &str = "user4@example.com";
 
 /// A GetDelegate answer with no delegates.
 const EMPTY_GET_DELEGATE: &[u8] = br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:GetDelegateResponse ResponseClass="Success" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><m:ResponseCode>NoError</m:ResponseCode></m:GetDelegateResponse></s:Body></s:Envelope>"#;
+
+/// Compile-time check that the async client has the same surface as the blocking one.
+#[allow(dead_code)]
+async fn surface_async(c: &ews_async::Client) -> Result<(), Error> {
+    let a = addr(U1);
+    c.add_delegate(&a, seed_delegate(U2)).await?;
+    c.get_delegates(&a).await?;
+    c.update_delegate(&a, seed_delegate(U2)).await?;
+    c.remove_delegate(&a, UserId::smtp(addr(U2))).await?;
+    c.send_meeting_on_behalf(&a, meeting("x")).await?;
+    c.find_items(FolderId::own(DistinguishedFolder::Inbox))
+        .await?;
+    let id = ItemId::new("x", None).expect("id");
+    c.get_item(id.clone()).await?;
+    c.delete_item(id, SendMeetingCancellations::SendToNone)
+        .await?;
+    c.send_in(&GetDelegate::new(a), c.context()).await?;
+    Ok(())
+}
 
 /// Compile-time check that the blocking client has the shared surface the table assumes.
 #[allow(dead_code)]
