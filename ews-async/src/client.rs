@@ -8,11 +8,10 @@ use bytes::Bytes;
 #[cfg(not(feature = "hyper"))]
 use ews_proto::UsageError;
 use ews_proto::{
-    AddDelegate, Auth, Builtin, Call, ClientConfig, CreateItem, Credentials, DelegateUser,
-    DeleteItem, DeleteType, EmailAddress, Error, Face, FindItem, FolderId, GetDelegate, GetItem,
-    ItemId, NewCalendarItem, Operation, RemoveDelegate, Reply, RequestContext,
-    SendMeetingCancellations, Settings, Step, TransportError, TransportErrorKind, UpdateDelegate,
-    UserId, X_ANCHOR_MAILBOX,
+    AddDelegate, Auth, BuilderParts, Builtin, Call, CreateItem, DelegateUser, DeleteItem,
+    DeleteType, EmailAddress, Error, FindItem, FolderId, GetDelegate, GetItem, ItemId,
+    NewCalendarItem, Operation, RemoveDelegate, Reply, RequestContext, SendMeetingCancellations,
+    Settings, Step, TransportError, TransportErrorKind, UpdateDelegate, UserId, X_ANCHOR_MAILBOX,
 };
 use tracing::Instrument as _;
 use tracing::field::Empty;
@@ -320,7 +319,7 @@ impl fmt::Debug for Client {
 /// Configures a [`Client`]. Start with [`Client::builder`].
 ///
 /// The settings, their meaning, defaults and validation are the core's
-/// ([`ClientConfig`], shared with `ews-blocking`; the table is in its module docs); this
+/// ([`ClientConfig`](ews_proto::ClientConfig), shared with `ews-blocking`; the table is in its module docs); this
 /// builder adds the async transport (default: the built-in
 /// [`HyperTransport`](crate::HyperTransport)) and token provider.
 ///
@@ -339,37 +338,15 @@ impl fmt::Debug for Client {
 /// # Ok::<(), ews_async::Error>(())
 /// ```
 pub struct ClientBuilder {
-    config: ClientConfig,
-    tokens: Option<Arc<dyn DynTokenProvider>>,
-    transport: Option<Arc<dyn DynTransport>>,
+    parts: BuilderParts<dyn DynTransport, dyn DynTokenProvider>,
 }
 
 impl ClientBuilder {
-    fn new(endpoint: &str) -> Self {
-        ClientBuilder {
-            config: ClientConfig::new(endpoint, DEFAULT_USER_AGENT),
-            tokens: None,
-            transport: None,
-        }
-    }
-
-    ews_proto::client_builder_setters!();
-
-    /// Bearer authentication with tokens from `provider` (asked before the first request
-    /// and once more after a 401; see [`TokenProvider`]).
-    pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
-        self.config = self.config.credentials(Credentials::Bearer);
-        self.tokens = Some(Arc::new(provider));
-        self
-    }
-
-    /// Replaces the built-in transport (the TLS and connect-timeout settings then do
-    /// not apply). It receives every request with its `User-Agent` and `Authorization`;
-    /// the client ends an exchange that has not finished by its deadline.
-    pub fn transport(mut self, transport: impl Transport) -> Self {
-        self.transport = Some(Arc::new(transport));
-        self
-    }
+    ews_proto::client_builder_setters!(
+        transport: Transport,
+        tokens: TokenProvider,
+        user_agent: DEFAULT_USER_AGENT
+    );
 
     /// The client.
     ///
@@ -381,17 +358,14 @@ impl ClientBuilder {
     /// header value, an `https` endpoint without the `rustls` feature, no transport
     /// without the `hyper` feature).
     pub fn build(self) -> Result<Client, Error> {
-        let custom = self.transport.is_some();
-        let tokens = self.tokens.is_some();
-        let settings = self.config.validate(Face::of(tokens, custom, BUILTIN))?;
-        let transport = self
-            .transport
-            .map_or_else(|| default_transport(&settings), Ok)?;
+        let (settings, tokens, transport) = self.parts.validate(BUILTIN)?;
+        let transport = transport.map_or_else(|| default_transport(&settings), Ok)?;
+        let auth = Mutex::new(settings.auth.clone());
         Ok(Client {
             inner: Arc::new(Inner {
-                auth: Mutex::new(settings.auth.clone()),
+                auth,
                 settings,
-                tokens: self.tokens,
+                tokens,
                 transport,
             }),
         })
@@ -423,10 +397,6 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The config's Debug shows the endpoint as the core read it (never user info)
         // and the user name, never a password.
-        f.debug_struct("ClientBuilder")
-            .field("config", &self.config)
-            .field("token_provider", &self.tokens.is_some())
-            .field("transport", &self.transport.as_ref().map(|t| t.name()))
-            .finish()
+        fmt::Debug::fmt(&self.parts, f)
     }
 }

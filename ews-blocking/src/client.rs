@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use ews_proto::{
-    AddDelegate, Auth, Builtin, Call, ClientConfig, CreateItem, Credentials, DelegateUser,
-    DeleteItem, DeleteType, EmailAddress, Error, Face, FindItem, FolderId, GetDelegate, GetItem,
-    ItemId, NewCalendarItem, Operation, RemoveDelegate, Reply, RequestContext, Secret,
+    AddDelegate, Auth, BuilderParts, Builtin, Call, CreateItem, DelegateUser, DeleteItem,
+    DeleteType, EmailAddress, Error, FindItem, FolderId, GetDelegate, GetItem, ItemId,
+    NewCalendarItem, Operation, RemoveDelegate, Reply, RequestContext, Secret,
     SendMeetingCancellations, Settings, Step, UpdateDelegate, UserId,
 };
 
@@ -17,7 +17,7 @@ use crate::transport::Transport;
 /// The error type a [`TokenProvider`] returns.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Where a client with [`Credentials::Bearer`] gets its OAuth2 tokens.
+/// Where a client with [`Credentials::Bearer`](ews_proto::Credentials::Bearer) gets its OAuth2 tokens.
 ///
 /// Called once before the first request and again with `refresh` set when the server
 /// answers 401 (at most once per operation); the driver keeps the token between calls.
@@ -67,65 +67,40 @@ const DEFAULT_USER_AGENT: &str = concat!("ews-blocking/", env!("CARGO_PKG_VERSIO
 /// Configures a [`Client`]. Made by [`Client::builder`].
 ///
 /// Every setting has a default; only the endpoint is required. The settings, their
-/// meaning and their validation are the core's ([`ClientConfig`], shared with
+/// meaning and their validation are the core's ([`ClientConfig`](ews_proto::ClientConfig), shared with
 /// `ews-async`); this builder adds the blocking transport and token provider. Errors (a
 /// bad endpoint, cleartext credentials, a bad `User-Agent`) surface in
 /// [`ClientBuilder::build`], a bad certificate in the method that got it.
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
-    config: ClientConfig,
-    tokens: Option<Arc<dyn TokenProvider>>,
-    transport: Option<Arc<dyn Transport>>,
+    parts: BuilderParts<dyn Transport, dyn TokenProvider>,
 }
 
 impl ClientBuilder {
-    fn new(endpoint: &str) -> Self {
-        Self {
-            config: ClientConfig::new(endpoint, DEFAULT_USER_AGENT),
-            tokens: None,
-            transport: None,
-        }
-    }
-
-    ews_proto::client_builder_setters!();
-
-    /// Authenticates with OAuth2 bearer tokens from `provider` (sets
-    /// [`Credentials::Bearer`]).
-    pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
-        self.config = self.config.credentials(Credentials::Bearer);
-        self.tokens = Some(Arc::new(provider));
-        self
-    }
-
-    /// Uses `transport` instead of the built-in one; the TLS and connect-timeout settings
-    /// then belong to that transport. It receives every request with its `User-Agent`
-    /// and `Authorization`, and its deadline as a [`Deadline`](ews_proto::Deadline) in
-    /// the request's extensions; it reads at most `max_body_bytes` of an answer.
-    pub fn transport(mut self, transport: impl Transport) -> Self {
-        self.transport = Some(Arc::new(transport));
-        self
-    }
+    ews_proto::client_builder_setters!(
+        transport: Transport,
+        tokens: TokenProvider,
+        user_agent: DEFAULT_USER_AGENT
+    );
 
     /// The client.
     ///
     /// # Errors
-    /// [`Error::Usage`] for any misconfiguration [`ClientConfig::validate`] finds (an
+    /// [`Error::Usage`] for any misconfiguration [`ClientConfig::validate`](ews_proto::ClientConfig::validate) finds (an
     /// endpoint that is not an absolute `http(s)` URL, credentials over `http://` to a
     /// host that is not a loopback address, `Bearer` credentials without a
     /// [`TokenProvider`], a `User-Agent` that cannot be a header value, `https` without
     /// the `rustls` feature, no transport).
     pub fn build(self) -> Result<Client, Error> {
-        let custom = self.transport.is_some();
-        let tokens = self.tokens.is_some();
-        let settings = self.config.validate(Face::of(tokens, custom, BUILTIN))?;
-        let transport = self
-            .transport
-            .map_or_else(|| default_transport(&settings), Ok)?;
+        let (settings, tokens, transport) = self.parts.validate(BUILTIN)?;
+        let transport = transport.map_or_else(|| default_transport(&settings), Ok)?;
+        let tokens = tokens.unwrap_or_else(|| Arc::new(NoTokenProvider));
+        let auth = Mutex::new(settings.auth.clone());
         Ok(Client {
             inner: Arc::new(Inner {
-                auth: Mutex::new(settings.auth.clone()),
+                auth,
                 settings,
-                tokens: self.tokens.unwrap_or_else(|| Arc::new(NoTokenProvider)),
+                tokens,
                 transport,
             }),
         })
@@ -155,11 +130,7 @@ fn default_transport(_: &Settings) -> Result<Arc<dyn Transport>, Error> {
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("config", &self.config)
-            .field("token_provider", &self.tokens.as_ref().map(|_| ".."))
-            .field("transport", &self.transport.as_ref().map(|t| t.name()))
-            .finish()
+        fmt::Debug::fmt(&self.parts, f)
     }
 }
 
@@ -360,7 +331,7 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use bytes::Bytes;
-    use ews_proto::{ServerError, TransportError};
+    use ews_proto::{Credentials, ServerError, TransportError};
 
     use super::*;
     use crate::FnTransport;

@@ -105,8 +105,9 @@ mod types;
 mod xml;
 
 pub use client::{
-    Auth, Builtin, Call, ClientConfig, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-    Deadline, Decision, Face, Proxy, ProxySetting, RetryPolicy, Secret, Settings, Step,
+    Auth, BuilderParts, Builtin, Call, ClientConfig, Credentials, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_TIMEOUT, Deadline, Decision, Face, Proxy, ProxySetting, RetryPolicy, Secret, Settings,
+    Step, Validated,
 };
 pub use error::{
     Error, Excerpt, InvalidToken, Limit, LogText, ServerError, TransportError, TransportErrorKind,

@@ -11,6 +11,7 @@
 //! (so a custom transport sends it too), the timeout becomes the deadline carried with
 //! each [`Step::Send`](crate::Step::Send), the body cap is `Limits::max_body_bytes`.
 
+use std::fmt;
 use std::time::Duration;
 
 use http::HeaderValue;
@@ -338,45 +339,133 @@ impl ClientConfig {
     }
 }
 
+/// What a driver's `ClientBuilder` holds: the shared [`ClientConfig`] and the face's own
+/// transport and token provider (`T`, `P`: the face's trait objects).
+#[derive(Clone)]
+pub struct BuilderParts<T: ?Sized, P: ?Sized> {
+    /// The settings.
+    pub config: ClientConfig,
+    tokens: Option<std::sync::Arc<P>>,
+    transport: Option<std::sync::Arc<T>>,
+}
+
+/// A validated [`BuilderParts`]: the settings, the token provider if any, the transport
+/// if the caller set one.
+pub type Validated<T, P> = (
+    Settings,
+    Option<std::sync::Arc<P>>,
+    Option<std::sync::Arc<T>>,
+);
+
+impl<T: ?Sized, P: ?Sized> BuilderParts<T, P> {
+    /// The parts for `endpoint`; `user_agent` is the face's default.
+    pub fn new(endpoint: &str, user_agent: &str) -> Self {
+        Self {
+            config: ClientConfig::new(endpoint, user_agent),
+            tokens: None,
+            transport: None,
+        }
+    }
+
+    /// Bearer authentication with tokens from `provider`.
+    pub fn set_tokens(&mut self, provider: std::sync::Arc<P>) {
+        let config = std::mem::replace(&mut self.config, ClientConfig::new("", ""));
+        self.config = config.credentials(Credentials::Bearer);
+        self.tokens = Some(provider);
+    }
+
+    /// The caller's transport instead of the built-in one.
+    pub fn set_transport(&mut self, transport: std::sync::Arc<T>) {
+        self.transport = Some(transport);
+    }
+
+    /// The name of the caller's transport, for `Debug`.
+    pub fn transport(&self) -> Option<&T> {
+        self.transport.as_deref()
+    }
+
+    /// Validates everything for a face whose built-in transport can do `builtin`.
+    ///
+    /// # Errors
+    /// As [`ClientConfig::validate`].
+    pub fn validate(self, builtin: Builtin) -> Result<Validated<T, P>, UsageError> {
+        let face = Face::of(self.tokens.is_some(), self.transport.is_some(), builtin);
+        let settings = self.config.validate(face)?;
+        Ok((settings, self.tokens, self.transport))
+    }
+}
+
+impl<T: ?Sized, P: ?Sized> fmt::Debug for BuilderParts<T, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .field("token_provider", &self.tokens.is_some())
+            .field("custom_transport", &self.transport.is_some())
+            .finish()
+    }
+}
+
 /// Generates the setters every driver's `ClientBuilder` shares, on a struct with a field
-/// `config: ClientConfig`: each forwards to [`ClientConfig`], so the settings, their
+/// `parts: BuilderParts<..>`: each forwards to [`ClientConfig`], so the settings, their
 /// documentation and their validation exist once. Used by `ews-blocking` and
 /// `ews-async`; not meant for other crates.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! client_builder_setters {
-    () => {
+    (transport: $transport:ident, tokens: $tokens:ident, user_agent: $ua:expr) => {
+        fn new(endpoint: &str) -> Self {
+            let parts = $crate::BuilderParts::new(endpoint, $ua);
+            Self { parts }
+        }
+
+        /// Bearer authentication (sets `Credentials::Bearer`) with tokens from
+        /// `provider`, asked before the first request and once more per call after a 401.
+        pub fn token_provider(mut self, provider: impl $tokens) -> Self {
+            self.parts.set_tokens(std::sync::Arc::new(provider));
+            self
+        }
+
+        /// Uses `transport` instead of the built-in one (the TLS, proxy and
+        /// connect-timeout settings then belong to it). It receives every request with
+        /// its `User-Agent` and `Authorization`, and the exchange's
+        /// [`Deadline`](ews_proto::Deadline) in the request's extensions; it should read
+        /// at most `max_body_bytes` of an answer.
+        pub fn transport(mut self, transport: impl $transport) -> Self {
+            self.parts.set_transport(std::sync::Arc::new(transport));
+            self
+        }
+
         /// How to authenticate. Default: [`Credentials::None`](ews_proto::Credentials).
         /// Basic or Bearer over plain `http://` is refused at `build` unless the host is a
         /// loopback address (see `danger_allow_credentials_over_http`).
         pub fn credentials(mut self, credentials: $crate::Credentials) -> Self {
-            self.config = self.config.credentials(credentials);
+            self.parts.config = self.parts.config.credentials(credentials);
             self
         }
 
         /// The `RequestServerVersion` sent. Default: the core's
         /// ([`ExchangeVersion::default`](ews_proto::ExchangeVersion)).
         pub fn version(mut self, version: $crate::ExchangeVersion) -> Self {
-            self.config = self.config.version(version);
+            self.parts.config = self.parts.config.version(version);
             self
         }
 
         /// Acts as another user (`ExchangeImpersonation`); the service account needs the
         /// ApplicationImpersonation role.
         pub fn impersonate(mut self, who: $crate::Impersonation) -> Self {
-            self.config = self.config.impersonate(who);
+            self.parts.config = self.parts.config.impersonate(who);
             self
         }
 
         /// The `MailboxCulture` header (the language of server-made text).
         pub fn culture(mut self, culture: $crate::MailboxCulture) -> Self {
-            self.config = self.config.culture(culture);
+            self.parts.config = self.parts.config.culture(culture);
             self
         }
 
         /// The `TimeZoneContext` header, sent with the operations the WSDL binds it to.
         pub fn time_zone(mut self, tz: $crate::TimeZoneId) -> Self {
-            self.config = self.config.time_zone(tz);
+            self.parts.config = self.parts.config.time_zone(tz);
             self
         }
 
@@ -384,7 +473,7 @@ macro_rules! client_builder_setters {
         /// crate's name and version. A value that cannot be a header value (CR, LF,
         /// other control characters) is refused by `build`.
         pub fn user_agent(mut self, user_agent: &str) -> Self {
-            self.config = self.config.user_agent(user_agent);
+            self.parts.config = self.parts.config.user_agent(user_agent);
             self
         }
 
@@ -393,7 +482,7 @@ macro_rules! client_builder_setters {
         /// [`TransportErrorKind::Connect`](ews_proto::TransportErrorKind): nothing was
         /// sent, so the request may be repeated.
         pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.config = self.config.connect_timeout(timeout);
+            self.parts.config = self.parts.config.connect_timeout(timeout);
             self
         }
 
@@ -404,7 +493,7 @@ macro_rules! client_builder_setters {
         /// which the server may have acted on the request), or `Connect` when it passed
         /// while still connecting.
         pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.config = self.config.timeout(timeout);
+            self.parts.config = self.parts.config.timeout(timeout);
             self
         }
 
@@ -414,21 +503,21 @@ macro_rules! client_builder_setters {
         /// [`ServerError::LimitExceeded`](ews_proto::ServerError::LimitExceeded).
         /// Default: 64 MiB.
         pub fn max_body_bytes(mut self, n: usize) -> Self {
-            self.config = self.config.max_body_bytes(n);
+            self.parts.config = self.parts.config.max_body_bytes(n);
             self
         }
 
         /// The decoding limits (body size, depth, item count); the body size is also the
         /// transport's cap.
         pub fn limits(mut self, limits: $crate::Limits) -> Self {
-            self.config = self.config.limits(limits);
+            self.parts.config = self.parts.config.limits(limits);
             self
         }
 
         /// When to send a failed request again. Default:
         /// [`RetryPolicy::default`](ews_proto::RetryPolicy).
         pub fn retry_policy(mut self, policy: $crate::RetryPolicy) -> Self {
-            self.config = self.config.retry_policy(policy);
+            self.parts.config = self.parts.config.retry_policy(policy);
             self
         }
 
@@ -440,7 +529,7 @@ macro_rules! client_builder_setters {
         /// [`Error::Usage`](ews_proto::Error) when `pem` holds no certificate or a
         /// malformed one.
         pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, $crate::Error> {
-            self.config = self.config.add_root_certificate_pem(pem)?;
+            self.parts.config = self.parts.config.add_root_certificate_pem(pem)?;
             Ok(self)
         }
 
@@ -456,7 +545,7 @@ macro_rules! client_builder_setters {
         #[doc = concat!("# let _ = client; Ok::<(), ", env!("CARGO_CRATE_NAME"), "::Error>(())")]
         /// ```
         pub fn trust_platform_roots(mut self, yes: bool) -> Self {
-            self.config = self.config.trust_platform_roots(yes);
+            self.parts.config = self.parts.config.trust_platform_roots(yes);
             self
         }
 
@@ -464,7 +553,7 @@ macro_rules! client_builder_setters {
         /// another name). Anyone on the path can then read the credentials. For
         /// throw-away test servers only. Default: `false`.
         pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
-            self.config = self.config.danger_accept_invalid_certs(accept);
+            self.parts.config = self.parts.config.danger_accept_invalid_certs(accept);
             self
         }
 
@@ -473,7 +562,7 @@ macro_rules! client_builder_setters {
         /// `false`: such an endpoint with credentials is a
         /// [`UsageError::CredentialsOverHttp`](ews_proto::UsageError) at `build`.
         pub fn danger_allow_credentials_over_http(mut self, allow: bool) -> Self {
-            self.config = self.config.danger_allow_credentials_over_http(allow);
+            self.parts.config = self.parts.config.danger_allow_credentials_over_http(allow);
             self
         }
 
@@ -490,7 +579,8 @@ macro_rules! client_builder_setters {
         #[doc = concat!("# let _ = client; Ok::<(), ", env!("CARGO_CRATE_NAME"), "::Error>(())")]
         /// ```
         pub fn proxy(mut self, url: &str) -> Self {
-            self.config = self
+            self.parts.config = self
+                .parts
                 .config
                 .proxy($crate::ProxySetting::Url(url.to_owned()));
             self
@@ -509,7 +599,7 @@ macro_rules! client_builder_setters {
         /// ```
         pub fn proxy_from_env(mut self) -> Self {
             let read = |name: &str| std::env::var(name).ok();
-            self.config = self.config.proxy($crate::ProxySetting::from_vars(read));
+            self.parts.config = self.parts.config.proxy($crate::ProxySetting::from_vars(read));
             self
         }
 
@@ -519,7 +609,7 @@ macro_rules! client_builder_setters {
         /// processed the request). Shows how a call copes with an unknown outcome.
         #[cfg(feature = "fault-injection")]
         pub fn fail_reads_after_sending(mut self, kind: std::io::ErrorKind) -> Self {
-            self.config = self.config.fail_reads_after_sending(kind);
+            self.parts.config = self.parts.config.fail_reads_after_sending(kind);
             self
         }
     };

@@ -14,7 +14,10 @@ mod secret;
 
 pub use auth::{Auth, Credentials};
 pub use call::{Call, Deadline, Step};
-pub use config::{Builtin, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Face, Settings};
+pub use config::{
+    BuilderParts, Builtin, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Face, Settings,
+    Validated,
+};
 pub use proxy::{Proxy, ProxySetting};
 pub use retry::{Decision, RetryPolicy};
 pub use secret::Secret;
