@@ -291,6 +291,10 @@ fn request_error(e: hyper_util::client::legacy::Error) -> TransportError {
         } else {
             TransportErrorKind::Connect
         }
+    } else if find::<hyper::Error>(&e).is_some_and(hyper::Error::is_user) {
+        // hyper refused the request itself (a header or URI it cannot send): nothing
+        // was sent, and repeating cannot help.
+        TransportErrorKind::InvalidRequest
     } else if find::<hyper::Error>(&e).is_some_and(hyper::Error::is_canceled) {
         // The pooled connection closed before the request began to be written (what
         // hyper-util would have retried by itself): nothing was sent.

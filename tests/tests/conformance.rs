@@ -109,6 +109,9 @@ trait ConformanceClient: Sized {
     /// Builds a client whose transport is `handler`.
     fn build_with(config: Config, handler: Handler) -> Result<Self, Error>;
 
+    /// The client's `Debug` output, and its builder's for `config`.
+    fn debug(&self, config: Config) -> String;
+
     /// Runs `op` to its end (retries, token refresh and all).
     fn send<O>(&self, op: &O) -> Result<Reply<O::Output>, Error>
     where
@@ -250,6 +253,10 @@ macro_rules! conformance {
                 scenarios::a_server_asking_for_too_long_a_wait_ends_the_call::<$client>();
             }
             #[test]
+            fn debug_output_never_shows_a_secret() {
+                scenarios::debug_output_never_shows_a_secret::<$client>();
+            }
+            #[test]
             fn a_proxy_tunnels_every_connection() {
                 scenarios::a_proxy_tunnels_every_connection::<$client>();
             }
@@ -300,6 +307,14 @@ impl ConformanceClient for Blocking {
             b = b.proxy(proxy);
         }
         b.build().map(Blocking)
+    }
+
+    fn debug(&self, c: Config) -> String {
+        let mut builder = ews_blocking::Client::builder(&c.url).credentials(c.credentials);
+        if let Some(proxy) = &c.proxy {
+            builder = builder.proxy(proxy);
+        }
+        format!("{:?} {builder:?}", self.0)
     }
 
     fn build_with(c: Config, handler: Handler) -> Result<Self, Error> {
@@ -373,6 +388,14 @@ impl ConformanceClient for Async {
             b.build()?
         };
         Ok(Async(client, rt))
+    }
+
+    fn debug(&self, c: Config) -> String {
+        let mut builder = ews_async::Client::builder(&c.url).credentials(c.credentials);
+        if let Some(proxy) = &c.proxy {
+            builder = builder.proxy(proxy);
+        }
+        format!("{:?} {builder:?}", self.0)
     }
 
     fn build_with(c: Config, handler: Handler) -> Result<Self, Error> {
@@ -1378,6 +1401,30 @@ mod scenarios {
             other => panic!("expected the busy fault, got {other:?}"),
         }
         assert_eq!(sim.requests().len(), 1);
+    }
+
+    pub(super) fn debug_output_never_shows_a_secret<C: ConformanceClient>() {
+        let sim = Simulator::start(SimConfig::seed());
+        let mut config = Config::basic(&sim, U1);
+        config.proxy = Some("http://proxyuser:Pr0xy-secret@127.0.0.1:9".to_owned());
+        let basic = client::<C>(config.clone());
+        let mut bearer = config.clone();
+        bearer.tokens = Some(Arc::new(|_| Ok(Secret::from("token-s3cret"))));
+        let bearer = client::<C>(bearer);
+        // One call each through the proxy fails (nothing listens on port 9), but the
+        // bearer client has fetched its token by then.
+        let _ = bearer.send(&GetDelegate::new(addr(U1)));
+        for shown in [basic.debug(config.clone()), bearer.debug(config)] {
+            assert!(shown.contains(U1), "{shown}");
+            for secret in [
+                "Passw0rd-1",
+                "token-s3cret",
+                "Pr0xy-secret",
+                "UGFzc3cwcmQtMQ",
+            ] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+        }
     }
 }
 
