@@ -358,6 +358,5 @@ pub fn schema_dir() -> Option<PathBuf> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     candidates.push(manifest.join("../../shared/ews-schema"));
     candidates.push(manifest.join("../shared/ews-schema"));
-    candidates.push(PathBuf::from("/work/shared/ews-schema"));
     candidates.into_iter().find(|p| p.join("examples").is_dir())
 }
