@@ -355,7 +355,9 @@ fn cancel_and_remove(
 }
 
 /// The first answer of a batch, or an error if the server sent none.
-fn first<T>(messages: Vec<ResponseMessage<T>>) -> Result<ResponseMessage<T>, Failure> {
+fn first<T>(
+    messages: impl IntoIterator<Item = ResponseMessage<T>>,
+) -> Result<ResponseMessage<T>, Failure> {
     messages
         .into_iter()
         .next()

@@ -135,19 +135,59 @@ pub trait Operation {
     }
 }
 
-/// The per-delegate answers of AddDelegate, UpdateDelegate and RemoveDelegate.
-pub type DelegateResults = Vec<ResponseMessage<Option<Delegate>>>;
+/// The answer of AddDelegate, UpdateDelegate and RemoveDelegate (and the delegates of
+/// GetDelegate): the outer status of the `*DelegateResponse` and one message per user, in
+/// request order. It dereferences to the messages (`results[0]`, `results.iter()`).
+///
+/// An outer `Error` never gets here: it is the call's `Err`
+/// ([`ServerError::Response`]), whatever per-user messages came with it. An outer
+/// `Warning` is kept in [`DelegateResults::status`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DelegateResults {
+    /// The outer `ResponseClass`, `ResponseCode` and `MessageText` (Success or Warning).
+    pub status: ResponseStatus,
+    /// One answer per user.
+    pub messages: Vec<ResponseMessage<Option<Delegate>>>,
+}
+
+impl std::ops::Deref for DelegateResults {
+    type Target = Vec<ResponseMessage<Option<Delegate>>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.messages
+    }
+}
+
+impl IntoIterator for DelegateResults {
+    type Item = ResponseMessage<Option<Delegate>>;
+    type IntoIter = std::vec::IntoIter<Self::Item>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.messages.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a DelegateResults {
+    type Item = &'a ResponseMessage<Option<Delegate>>;
+    type IntoIter = std::slice::Iter<'a, ResponseMessage<Option<Delegate>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.messages.iter()
+    }
+}
 
 /// Reads a `BaseDelegateResponseMessageType` answer: the top-level frame, the per-user
 /// `DelegateUserResponseMessageType` messages, and any further child through `extra`.
 ///
-/// A top-level `Error` without per-user messages is the failure of the whole request.
+/// A top-level `Error` is the failure of the whole request, with or without per-user
+/// messages.
 pub(crate) fn read_delegate_response<'a>(
     r: &mut BodyReader<'a>,
     e: &Element<'a>,
     mut extra: impl FnMut(&mut BodyReader<'a>, Element<'a>) -> Result<(), ServerError>,
 ) -> Result<DelegateResults, ServerError> {
-    let mut messages: Option<DelegateResults> = None;
+    let mut messages: Option<Vec<ResponseMessage<Option<Delegate>>>> = None;
     let top = ResponseStatus::read(r, e, |r, c| {
         if c.is(XmlNs::Messages, "ResponseMessages") {
             let list = messages.get_or_insert_with(Vec::new);
@@ -173,11 +213,14 @@ pub(crate) fn read_delegate_response<'a>(
             extra(r, c)
         }
     })?;
-    let messages = messages.unwrap_or_default();
-    if top.is_error() && messages.is_empty() {
+    if top.is_error() {
         return Err(ServerError::Response(Box::new(top)));
     }
-    finish_batch(messages)
+    let messages = finish_batch(messages.unwrap_or_default())?;
+    Ok(DelegateResults {
+        status: top,
+        messages,
+    })
 }
 
 /// Reads an item-operation answer (`CreateItemResponse`, `GetItemResponse`, ...):

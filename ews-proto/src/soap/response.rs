@@ -106,6 +106,19 @@ pub struct ResponseStatus {
     pub message_xml: MessageXml,
 }
 
+impl Default for ResponseStatus {
+    /// `Success` / `NoError`, nothing else.
+    fn default() -> Self {
+        ResponseStatus {
+            class: ResponseClass::Success,
+            code: ResponseCode::NoError,
+            text: None,
+            descriptive_link_key: None,
+            message_xml: MessageXml::default(),
+        }
+    }
+}
+
 impl ResponseStatus {
     /// Is the class `Error`?
     pub fn is_error(&self) -> bool {

@@ -1,0 +1,97 @@
+//! The outer status of a delegate answer is never lost: an outer Error is the call's
+//! error whatever per-user messages came with it; an outer Warning is readable. Answers
+//! written by hand.
+
+use bytes::Bytes;
+use ews_proto::{
+    AddDelegate, DelegateUser, GetDelegate, Operation, RemoveDelegate, ResponseClass, ResponseCode,
+    ServerError, UserId,
+};
+
+fn answer(op: &str, class: &str, code: &str, inner: &str) -> http::Response<Bytes> {
+    let body = format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
+<m:{op}Response ResponseClass="{class}"
+    xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"
+    xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">
+  <m:MessageText>outer text</m:MessageText>
+  <m:ResponseCode>{code}</m:ResponseCode>
+  <m:ResponseMessages>
+    <m:DelegateUserResponseMessageType ResponseClass="{inner}">
+      <m:ResponseCode>NoError</m:ResponseCode>
+    </m:DelegateUserResponseMessageType>
+  </m:ResponseMessages>
+</m:{op}Response></s:Body></s:Envelope>"#
+    );
+    http::Response::new(Bytes::from(body))
+}
+
+fn add() -> AddDelegate {
+    AddDelegate::new(
+        "user1@example.com".parse().unwrap(),
+        DelegateUser::new(UserId::smtp("user2@example.com".parse().unwrap())),
+    )
+}
+
+#[test]
+fn an_outer_error_with_per_user_successes_is_an_error() {
+    let e = add()
+        .decode(&answer(
+            "AddDelegate",
+            "Error",
+            "ErrorAccessDenied",
+            "Success",
+        ))
+        .unwrap_err();
+    match e {
+        ServerError::Response(status) => {
+            assert_eq!(status.code, ResponseCode::ErrorAccessDenied);
+            assert_eq!(status.text.as_deref(), Some("outer text"));
+        }
+        other => panic!("expected the outer error, got {other:?}"),
+    }
+    let remove = RemoveDelegate::new(
+        "user1@example.com".parse().unwrap(),
+        UserId::smtp("user2@example.com".parse().unwrap()),
+    );
+    let e = remove.decode(&answer(
+        "RemoveDelegate",
+        "Error",
+        "ErrorAccessDenied",
+        "Success",
+    ));
+    assert!(matches!(e, Err(ServerError::Response(_))), "{e:?}");
+    let get = GetDelegate::new("user1@example.com".parse().unwrap());
+    let e = get.decode(&answer(
+        "GetDelegate",
+        "Error",
+        "ErrorAccessDenied",
+        "Success",
+    ));
+    assert!(matches!(e, Err(ServerError::Response(_))), "{e:?}");
+}
+
+#[test]
+fn an_outer_warning_is_readable_with_the_messages() {
+    let reply = add()
+        .decode(&answer(
+            "AddDelegate",
+            "Warning",
+            "ErrorBatchProcessingStopped",
+            "Success",
+        ))
+        .unwrap();
+    assert_eq!(reply.body.status.class, ResponseClass::Warning);
+    assert_eq!(
+        reply.body.status.code,
+        ResponseCode::ErrorBatchProcessingStopped
+    );
+    assert_eq!(reply.body.len(), 1);
+    assert!(!reply.body[0].is_error());
+
+    let get = GetDelegate::new("user1@example.com".parse().unwrap());
+    let reply = get
+        .decode(&answer("GetDelegate", "Success", "NoError", "Success"))
+        .unwrap();
+    assert_eq!(reply.body.delegates.status.class, ResponseClass::Success);
+}
