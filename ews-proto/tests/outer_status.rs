@@ -2,6 +2,8 @@
 //! error whatever per-user messages came with it; an outer Warning is readable. Answers
 //! written by hand.
 
+#![allow(clippy::unwrap_used)] // a test: a panic is the failure report
+
 use bytes::Bytes;
 use ews_proto::{
     AddDelegate, DelegateUser, GetDelegate, Operation, RemoveDelegate, ResponseClass, ResponseCode,
