@@ -114,10 +114,11 @@ pub use error::{
     UsageError,
 };
 pub use ops::{
-    AddDelegate, AffectedTaskOccurrences, BaseShape, CreateItem, DelegateResults, DeleteItem,
-    DeleteType, FindItem, FindItemPage, GetDelegate, GetDelegateOutput, GetItem,
-    MessageDisposition, Operation, ReadBack, RemoveDelegate, Repeat, SendMeetingCancellations,
-    SendMeetingInvitations, Unconfirmed, UpdateDelegate, WriteCheck, WriteState, WriteTarget,
+    AddDelegate, AffectedTaskOccurrences, BaseShape, CreateItem, CreatedItem, CreatedKind,
+    DelegateResults, DeleteItem, DeleteType, FindItem, FindItemPage, GetDelegate,
+    GetDelegateOutput, GetItem, MessageDisposition, Operation, ReadBack, RemoveDelegate, Repeat,
+    SendMeetingCancellations, SendMeetingInvitations, Unconfirmed, UpdateDelegate, WriteCheck,
+    WriteState, WriteTarget,
 };
 pub use soap::{
     ExchangeVersion, Fault, Impersonation, MailboxCulture, MessageXml, NS_ERRORS, NS_MESSAGES,

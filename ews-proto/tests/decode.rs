@@ -318,13 +318,14 @@ fn create_item_seed_success() {
     let reply = create_item()
         .decode(&ok("CreateItem/success-seed.xml"))
         .expect("decodes");
-    let id = reply.body[0]
+    let created = reply.body[0]
         .clone()
         .into_result()
         .expect("success")
         .expect("id");
-    assert_eq!(id.id(), "AAMkADEzOGExample=");
-    assert_eq!(id.change_key(), Some("DwAAABYAAAExample"));
+    assert_eq!(created.kind, ews_proto::CreatedKind::CalendarItem);
+    assert_eq!(created.id.id(), "AAMkADEzOGExample=");
+    assert_eq!(created.id.change_key(), Some("DwAAABYAAAExample"));
 }
 
 #[test]
@@ -334,7 +335,7 @@ fn create_item_two_items_mixed() {
         .expect("decodes");
     assert_eq!(reply.body.len(), 2);
     assert_eq!(
-        reply.body[0].value.as_ref().map(ItemId::id),
+        reply.body[0].value.as_ref().map(|c| c.id.id()),
         Some("AAMkAD1=")
     );
     assert_eq!(reply.body[1].status.code, ResponseCode::ErrorAccessDenied);

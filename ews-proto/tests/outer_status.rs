@@ -97,3 +97,40 @@ fn an_outer_warning_is_readable_with_the_messages() {
         .unwrap();
     assert_eq!(reply.body.delegates.status.class, ResponseClass::Success);
 }
+
+#[test]
+fn create_item_names_the_kind_of_each_created_item() {
+    let body = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
+<m:CreateItemResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"
+    xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">
+  <m:ResponseMessages>
+    <m:CreateItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode>
+      <m:Items><t:MeetingRequest><t:ItemId Id="AAA=" ChangeKey="CK1"/></t:MeetingRequest></m:Items>
+    </m:CreateItemResponseMessage>
+    <m:CreateItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode>
+      <m:Items><t:Contact><t:ItemId Id="BBB=" ChangeKey="CK2"/></t:Contact></m:Items>
+    </m:CreateItemResponseMessage>
+  </m:ResponseMessages>
+</m:CreateItemResponse></s:Body></s:Envelope>"#;
+    let start = "2025-06-02T10:00:00Z".parse().unwrap();
+    let op = ews_proto::CreateItem::on_behalf_of(
+        "user1@example.com".parse().unwrap(),
+        ews_proto::NewCalendarItem::new("x", start, start),
+    );
+    let reply = op
+        .decode(&http::Response::new(Bytes::from_static(body.as_bytes())))
+        .unwrap();
+    let kinds: Vec<String> = reply
+        .body
+        .iter()
+        .map(|m| m.value.as_ref().unwrap().kind.to_string())
+        .collect();
+    assert_eq!(kinds, ["MeetingRequest", "Contact"]);
+    let first = reply.body[0].value.as_ref().unwrap();
+    assert_eq!(first.kind, ews_proto::CreatedKind::MeetingRequest);
+    assert_eq!(first.id.change_key(), Some("CK1"));
+    assert!(matches!(
+        reply.body[1].value.as_ref().unwrap().kind,
+        ews_proto::CreatedKind::Other(_)
+    ));
+}

@@ -194,10 +194,11 @@ impl Tour {
                 .body,
         )?;
         println!("   -> {}", created.status);
-        let meeting_id = created
+        let saved = created
             .into_result()?
             .ok_or("the server returned no item id")?;
-        println!("   saved in {user1}'s calendar");
+        println!("   saved in {user1}'s calendar as a {}", saved.kind);
+        let meeting_id = saved.id;
 
         println!("\n4. {user3} waits for the invitation (FindItem) and opens it (GetItem)");
         let id = self.wait_for(&attendee, &subject)?;

@@ -612,7 +612,9 @@ mod scenarios {
                 meeting("Delegate appointment"),
             ))
             .expect("CreateItem");
-        let id: ItemId = only(&created.body).expect("an item id");
+        let saved = only(&created.body).expect("an item id");
+        assert_eq!(saved.kind, ews_proto::CreatedKind::CalendarItem);
+        let id: ItemId = saved.id;
         assert_eq!(invitations(&sim, U3), 1);
         let saved = sim.item(id.id()).expect("the meeting is stored");
         assert_eq!(saved.owner, U1, "saved in the principal's calendar");
@@ -682,7 +684,7 @@ mod scenarios {
         let created = u2
             .send(&CreateItem::on_behalf_of(addr(U1), meeting("Anchored")))
             .expect("CreateItem");
-        let id: ItemId = only(&created.body).expect("id");
+        let id: ItemId = only(&created.body).expect("id").id;
         u2.send(&GetItem::new(id.clone()).in_mailbox(addr(U1)))
             .expect("GetItem");
         u2.send(

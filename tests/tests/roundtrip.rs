@@ -227,11 +227,14 @@ fn seed_story_end_to_end_through_ews_proto() {
     let reply = create
         .decode(&exchange(request, &as_user2))
         .expect("decode");
-    let id = reply.body[0]
+    let created = reply.body[0]
         .clone()
         .into_result()
         .expect("created")
         .expect("item id");
+    // The server says what it made: the meeting, in the principal's calendar.
+    assert_eq!(created.kind, ews_proto::CreatedKind::CalendarItem);
+    let id = created.id;
 
     // The meeting sits in user1's calendar, organised by user1.
     let get_item = GetItem::new(id.clone()).in_mailbox(addr("user1@example.com"));

@@ -4,8 +4,36 @@
 use crate::error::{ServerError, UsageError};
 use crate::ops::{Operation, Repeat, read_item_responses};
 use crate::soap::{RequestContext, ResponseMessage};
-use crate::types::{DistinguishedFolder, EmailAddress, FolderId, ItemId, NewCalendarItem};
+use crate::types::{
+    DistinguishedFolder, EmailAddress, FolderId, ItemId, NewCalendarItem, wire_enum,
+};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
+
+wire_enum! {
+    /// The kind of item the server created, as the element it answered with.
+    pub enum CreatedKind {
+        /// `t:CalendarItem` (an appointment or a meeting).
+        CalendarItem = "CalendarItem",
+        /// `t:Message`.
+        Message = "Message",
+        /// `t:MeetingRequest`.
+        MeetingRequest = "MeetingRequest",
+        /// `t:MeetingResponse`.
+        MeetingResponse = "MeetingResponse",
+        /// `t:MeetingCancellation`.
+        MeetingCancellation = "MeetingCancellation",
+    }
+}
+
+/// An item a `CreateItem` made: its kind and its id (with the change key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CreatedItem {
+    /// What was created.
+    pub kind: CreatedKind,
+    /// Its id and change key.
+    pub id: ItemId,
+}
 
 /// `MessageDisposition`: whether the item is saved, sent, or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -144,7 +172,7 @@ impl CreateItem {
 
 impl Operation for CreateItem {
     /// The id of each created item (none when the server keeps no copy), in request order.
-    type Output = Vec<ResponseMessage<Option<ItemId>>>;
+    type Output = Vec<ResponseMessage<Option<CreatedItem>>>;
     const NAME: &'static str = "CreateItem";
     const TIME_ZONE_CONTEXT: bool = true;
 
@@ -186,12 +214,17 @@ impl Operation for CreateItem {
         r: &mut BodyReader<'a>,
         e: &Element<'a>,
     ) -> Result<Self::Output, ServerError> {
-        read_item_responses(r, e, |r, c, id: &mut Option<ItemId>| {
+        read_item_responses(r, e, |r, c, created: &mut Option<CreatedItem>| {
             if c.is(XmlNs::Messages, "Items") {
                 r.children(&c, |r, item| {
+                    let kind = CreatedKind::from_wire(item.local_name());
                     r.children(&item, |_, f| {
-                        if f.is(XmlNs::Types, "ItemId") && id.is_none() {
-                            *id = Some(ItemId::read(&f)?);
+                        if f.is(XmlNs::Types, "ItemId") && created.is_none() {
+                            let id = ItemId::read(&f)?;
+                            *created = Some(CreatedItem {
+                                kind: kind.clone(),
+                                id,
+                            });
                         }
                         Ok::<_, ServerError>(())
                     })

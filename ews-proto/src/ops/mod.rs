@@ -16,7 +16,9 @@ mod update_delegate;
 use bytes::{Bytes, BytesMut};
 
 pub use add_delegate::AddDelegate;
-pub use create_item::{CreateItem, MessageDisposition, SendMeetingInvitations};
+pub use create_item::{
+    CreateItem, CreatedItem, CreatedKind, MessageDisposition, SendMeetingInvitations,
+};
 pub use delete_item::{AffectedTaskOccurrences, DeleteItem, DeleteType, SendMeetingCancellations};
 pub use find_item::{FindItem, FindItemPage};
 pub use get_delegate::{GetDelegate, GetDelegateOutput};
