@@ -61,7 +61,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
 /// assert_eq!(settings.timeout, Some(Duration::from_secs(30)));
 /// # Ok::<(), ews_proto::UsageError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use = "a configuration does nothing until it is validated"]
 pub struct ClientConfig {
     ctx: Result<RequestContext, UsageError>,
@@ -112,7 +112,7 @@ impl Face {
 }
 
 /// A validated [`ClientConfig`]: what a driver runs with.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Settings {
     /// The request context of every call (endpoint, version, headers).
@@ -140,6 +140,48 @@ pub struct Settings {
     /// Fault injection for tests: the built-in transport's connections fail their first
     /// read after a request was sent, with this kind (a face's `fault-injection` feature).
     pub fail_reads: Option<std::io::ErrorKind>,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Certificates as a count (their bytes say nothing in a log); credentials and
+        // proxies by their own Debug, which hides secrets.
+        f.debug_struct("ClientConfig")
+            .field("context", &self.ctx)
+            .field("credentials", &self.credentials)
+            .field("user_agent", &self.user_agent)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("limits", &self.limits)
+            .field("retry_policy", &self.policy)
+            .field("extra_roots", &self.roots.len())
+            .field("platform_roots", &self.platform_roots)
+            .field("danger_accept_invalid_certs", &self.accept_invalid_certs)
+            .field(
+                "danger_allow_credentials_over_http",
+                &self.allow_http_credentials,
+            )
+            .field("proxy", &self.proxy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("context", &self.ctx)
+            .field("auth", &self.auth)
+            .field("user_agent", &self.user_agent)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("limits", &self.limits)
+            .field("retry_policy", &self.policy)
+            .field("extra_roots", &self.roots.len())
+            .field("platform_roots", &self.platform_roots)
+            .field("danger_accept_invalid_certs", &self.accept_invalid_certs)
+            .field("proxy", &self.proxy)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientConfig {
@@ -650,6 +692,24 @@ mod tests {
                 .add_root_certificate_pem(b"no pem")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn debug_counts_certificates_and_hides_secrets() {
+        let pem = concat!(
+            "-----BEGIN CERTIFICATE-----\n",
+            "MIIBaDCCAQ6gAwIBAgIUAAAAAAAAAAAAAAAAAAAAAAAAAAAwCgYIKoZIzj0EAwIw\n",
+            "-----END CERTIFICATE-----\n"
+        );
+        let config = ClientConfig::new(URL, "ua")
+            .credentials(Credentials::basic("user@example.com", "Passw0rd-x"))
+            .proxy(ProxySetting::Url("http://u:Pr0xy@127.0.0.1:3128".into()));
+        let config = config.add_root_certificate_pem(pem.as_bytes()).unwrap();
+        let shown = format!("{config:?} {:?}", config.validate(FACE).unwrap());
+        assert!(shown.contains("extra_roots: 1"), "{shown}");
+        for secret in ["Passw0rd-x", "Pr0xy", "MIIB"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 
     #[test]
