@@ -333,6 +333,11 @@ mod tests {
                 K::BodyTooLarge,
             ),
             (ureq::Error::Tls("x"), Phase::Exchange, K::Tls),
+            (
+                ureq::Error::BadUri("no host".into()),
+                Phase::Exchange,
+                K::InvalidRequest,
+            ),
         ];
         for (error, phase, want) in cases {
             let shown = error.to_string();
