@@ -295,7 +295,7 @@ fn request_error(e: hyper_util::client::legacy::Error) -> TransportError {
         // hyper refused the request itself (a header or URI it cannot send): nothing
         // was sent, and repeating cannot help.
         TransportErrorKind::InvalidRequest
-    } else if find::<hyper::Error>(&e).is_some_and(hyper::Error::is_canceled) {
+    } else if handed_back(&e) {
         // The pooled connection closed before the request began to be written (what
         // hyper-util would have retried by itself): nothing was sent.
         TransportErrorKind::Connect
@@ -303,6 +303,15 @@ fn request_error(e: hyper_util::client::legacy::Error) -> TransportError {
         TransportErrorKind::Io
     };
     TransportError::new(kind, Chain::of(e))
+}
+
+/// Did hyper-util hand the request back unsent? Its error kind `Canceled` means exactly
+/// that (hyper returned the message: it never started to be written), but the kind is
+/// private and shows only in `Display`. A canceled hyper error inside any other kind may
+/// come after bytes went out, so only this one is `Connect`; if hyper-util ever changes its
+/// `Display`, the error falls back to `Io`: an unknown outcome, never a resend.
+fn handed_back(e: &hyper_util::client::legacy::Error) -> bool {
+    e.to_string() == "client error (Canceled)"
 }
 
 /// Maps an error while reading the body.
