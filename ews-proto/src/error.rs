@@ -11,6 +11,56 @@
 //!
 //! [`Error`] is the union the drivers return; it adds the failure of the application's
 //! token provider.
+//!
+//! # Which [`ServerError`] an answer is
+//!
+//! The HTTP status decides first, the body second; one rule holds at every status:
+//!
+//! * **401, 403, 429, 503**: [`ServerError::Unauthorized`], [`ServerError::Forbidden`],
+//!   [`ServerError::Throttled`], whatever the body holds.
+//! * **Any other status outside 2xx** (400, 404, 500, 502, ...): [`ServerError::Fault`] when
+//!   the body is a complete SOAP envelope whose `Body` holds a fault, and otherwise
+//!   [`ServerError::Status`] with an [`Excerpt`] of the body: an HTML page, plain text, an
+//!   empty body, XML that is not SOAP, a cut envelope, an envelope without a fault, a body
+//!   over [`Limits::max_body_bytes`](crate::Limits::max_body_bytes), all alike. A 500 with
+//!   an HTML page is `Status`, as a 400 or a 502 with one is.
+//! * **2xx**: the body must be the operation's answer. A fault is [`ServerError::Fault`], an
+//!   operation-level error [`ServerError::Response`], a body over a limit
+//!   [`ServerError::LimitExceeded`]; anything else that cannot be read as the answer is
+//!   [`ServerError::Malformed`], whose [`MalformedKind`] says how: [`MalformedKind::NotXml`]
+//!   for a body that is not XML (an HTML page, text, bytes that are not UTF-8),
+//!   [`MalformedKind::NotSoap`] for XML whose root is not a SOAP envelope,
+//!   [`MalformedKind::Truncated`] for one that stops early, and so on.
+//!
+//! So `Malformed` only ever describes a 2xx answer, and an error status is never
+//! `Malformed`: code that wants "the server answered with an HTTP error" matches
+//! [`ServerError::http_status`], which is `Some` for exactly the four status variants.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use ews_proto::error::MalformedKind;
+//! use ews_proto::{GetDelegate, Operation, ServerError};
+//!
+//! let op = GetDelegate::new("kim@contoso.com".parse()?);
+//! let page = |status| {
+//!     http::Response::builder()
+//!         .status(status)
+//!         .header("content-type", "text/html")
+//!         .body(Bytes::from_static(b"<html><body>Proxy error</body></html>"))
+//! };
+//! // At 500 as at 400: the status.
+//! for status in [400, 500] {
+//!     let err = op.decode(&page(status)?).unwrap_err();
+//!     assert!(matches!(err, ServerError::Status { .. }), "{err}");
+//!     assert_eq!(err.http_status().map(|s| s.as_u16()), Some(status));
+//! }
+//! // At 200 the page claims to be the answer, and is not.
+//! match op.decode(&page(200)?) {
+//!     Err(ServerError::Malformed(m)) => assert_eq!(m.kind(), MalformedKind::NotXml),
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 use std::time::Duration;
@@ -18,7 +68,11 @@ use std::time::Duration;
 use http::StatusCode;
 
 use crate::soap::ExchangeVersion;
-use crate::soap::{Fault, ResponseStatus};
+use crate::soap::ResponseStatus;
+
+// What the variants below carry, so that matching on an error needs only this module.
+pub use crate::ops::{Unconfirmed, WriteCheck, WriteState, WriteTarget};
+pub use crate::soap::{Fault, MessageXml, MessageXmlElement};
 
 /// Any error of an EWS exchange. See the [module docs](self) for the split.
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +158,7 @@ pub enum UsageError {
     #[error("invalid endpoint URL: {0}")]
     InvalidEndpoint(String),
     /// Credentials would travel in clear: `http://` to a host that is not a loopback
-    /// address, without [`crate::Auth::allow_credentials_over_http`].
+    /// address, without [`crate::driver::Auth::allow_credentials_over_http`].
     #[error(
         "credentials are not sent over plain http:// to {host:?} (use https://, or allow it explicitly)"
     )]
@@ -121,6 +175,15 @@ impl UsageError {
 }
 
 /// The server answered with an error, or with something that is not a valid EWS answer.
+///
+/// Which variant an answer is follows one rule at every HTTP status (spelt out in the
+/// [module docs](self#which-servererror-an-answer-is)): outside 2xx, a SOAP fault is
+/// [`Fault`](ServerError::Fault) and any other body, HTML page or not, leaves the status
+/// to decide ([`Unauthorized`](ServerError::Unauthorized),
+/// [`Forbidden`](ServerError::Forbidden), [`Throttled`](ServerError::Throttled),
+/// [`Status`](ServerError::Status); [`ServerError::http_status`] is `Some` for these
+/// four); at 2xx, a body that is not the answer is [`Malformed`](ServerError::Malformed),
+/// with a [`MalformedKind`].
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
@@ -156,7 +219,9 @@ pub enum ServerError {
         /// The start of the body.
         excerpt: Excerpt,
     },
-    /// Any other HTTP status that carried no SOAP answer.
+    /// Any other status outside 2xx whose body is not a SOAP fault (see the [module
+    /// docs](self#which-servererror-an-answer-is)): an HTML page on a 500 is this, as on a
+    /// 400 or a 502.
     #[error("HTTP {status}: {excerpt}")]
     Status {
         /// The status.
@@ -164,29 +229,11 @@ pub enum ServerError {
         /// The start of the body.
         excerpt: Excerpt,
     },
-    /// The body is not XML (an HTML error page from a proxy, a login form, ...).
-    #[error(
-        "not an XML answer (HTTP {status}, Content-Type {}): {excerpt}",
-        content_type.as_deref().map_or_else(|| "none".to_owned(), |c| format!("\"{}\"", Bounded(c)))
-    )]
-    NotXml {
-        /// The status.
-        status: StatusCode,
-        /// The `Content-Type` header, if any.
-        content_type: Option<String>,
-        /// The start of the body.
-        excerpt: Excerpt,
-    },
-    /// The XML is malformed, or not the answer the operation expects.
-    #[error("malformed answer at byte {offset}: {reason}")]
-    Malformed {
-        /// What is wrong. Built from server data (element names, values, codes) where that
-        /// helps, so it is kept short and printable: at most about 512 bytes, control
-        /// characters and line separators escaped, the full length noted when cut.
-        reason: String,
-        /// Byte offset in the body where it was noticed.
-        offset: u64,
-    },
+    /// A 2xx answer that is not a valid answer to the operation: not XML, not SOAP,
+    /// truncated, a refused DOCTYPE, an element or value the operation cannot read, ...
+    /// [`Malformed::kind`] says which.
+    #[error(transparent)]
+    Malformed(Malformed),
     /// The answer exceeds a decoding limit (see [`crate::Limits`]).
     #[error("answer exceeds the {limit} limit of {max}")]
     LimitExceeded {
@@ -209,16 +256,180 @@ impl ServerError {
         }
     }
 
-    /// A [`ServerError::Malformed`]; the reason is bounded and escaped here, once, because
-    /// it may quote the server (a 10 MiB element name, a value holding newlines).
-    pub(crate) fn malformed(reason: impl Into<String>, offset: u64) -> Self {
-        let reason = reason.into();
-        let reason = if reason.len() <= Bounded::MAX && !reason.chars().any(needs_escape) {
-            reason
+    /// The HTTP status, when the status decided the error: `Some` for
+    /// [`ServerError::Unauthorized`] (401), [`ServerError::Forbidden`] (403),
+    /// [`ServerError::Throttled`] and [`ServerError::Status`], `None` for errors read from a
+    /// body (a fault, an error response, a malformed answer, a limit).
+    ///
+    /// Every answer outside 2xx that carries no SOAP fault is one of the four (see the
+    /// [module docs](self#which-servererror-an-answer-is)), whatever its body, so this is
+    /// the one test for "an HTTP error status".
+    ///
+    /// ```
+    /// use ews_proto::ServerError;
+    /// use ews_proto::error::Excerpt;
+    /// let e = ServerError::Forbidden { excerpt: Excerpt::of(b"EWS is disabled") };
+    /// assert_eq!(e.http_status(), Some(http::StatusCode::FORBIDDEN));
+    /// ```
+    pub fn http_status(&self) -> Option<StatusCode> {
+        match self {
+            ServerError::Unauthorized { .. } => Some(StatusCode::UNAUTHORIZED),
+            ServerError::Forbidden { .. } => Some(StatusCode::FORBIDDEN),
+            ServerError::Throttled { status, .. } | ServerError::Status { status, .. } => {
+                Some(*status)
+            }
+            ServerError::Fault(_)
+            | ServerError::Response(_)
+            | ServerError::Malformed(_)
+            | ServerError::LimitExceeded { .. } => None,
+        }
+    }
+
+    /// A [`ServerError::Malformed`] of `kind` (see [`Malformed::new`]).
+    pub(crate) fn malformed(kind: MalformedKind, detail: impl Into<String>, offset: u64) -> Self {
+        ServerError::Malformed(Malformed::new(kind, detail, offset))
+    }
+}
+
+/// Why a 2xx answer could not be read: its [`MalformedKind`], the byte offset in the body
+/// where the decoder noticed, and a short text for people.
+///
+/// The kind is for code, the detail for logs. The detail may quote the server (an element
+/// name, a value, the start of the body), so it is bounded and escaped as all server text
+/// in this crate's errors is: at most about 512 bytes, control characters and line
+/// separators escaped, the full length noted when cut. It never holds a credential: a
+/// decoder sees only the answer.
+///
+/// ```
+/// use bytes::Bytes;
+/// use ews_proto::error::MalformedKind;
+/// use ews_proto::{GetDelegate, Operation, ServerError};
+///
+/// let op = GetDelegate::new("kim@contoso.com".parse()?);
+/// let cut = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>"#;
+/// let answer = http::Response::builder().status(200).body(Bytes::from_static(cut.as_bytes()))?;
+/// let Err(ServerError::Malformed(m)) = op.decode(&answer) else { panic!() };
+/// assert_eq!(m.kind(), MalformedKind::Truncated);
+/// assert_eq!(m.offset(), cut.len() as u64);
+/// assert_eq!(
+///     m.to_string(),
+///     format!("malformed answer at byte {} (truncated): unexpected end of document", cut.len())
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed answer at byte {offset} ({kind}): {detail}")]
+pub struct Malformed {
+    kind: MalformedKind,
+    offset: u64,
+    detail: String,
+}
+
+impl Malformed {
+    /// A malformed answer of `kind`, noticed at byte `offset` of the body. `detail` is
+    /// bounded and escaped here, once, because it may quote the server (a 10 MiB element
+    /// name, a value holding newlines).
+    pub fn new(kind: MalformedKind, detail: impl Into<String>, offset: u64) -> Self {
+        let detail = detail.into();
+        let detail = if detail.len() <= Bounded::MAX && !detail.chars().any(needs_escape) {
+            detail
         } else {
-            Bounded(&reason).to_string()
+            Bounded(&detail).to_string()
         };
-        ServerError::Malformed { reason, offset }
+        Malformed {
+            kind,
+            offset,
+            detail,
+        }
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> MalformedKind {
+        self.kind
+    }
+
+    /// The byte offset in the body where it was noticed (for a body that is not XML, 0),
+    /// counted after the UTF-8 byte-order mark when the body starts with one.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The text for people: bounded and escaped (see [`Malformed`]).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+impl From<Malformed> for ServerError {
+    fn from(m: Malformed) -> Self {
+        ServerError::Malformed(m)
+    }
+}
+
+/// What is wrong with a [`Malformed`] answer.
+///
+/// The first group says the body is not well-formed XML (XML 1.0 and Namespaces in XML),
+/// the second that it is XML but not the answer the operation expects. More kinds may be
+/// added; match with a wildcard arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MalformedKind {
+    /// The body is not XML at all: not UTF-8, no markup at its start (plain text, JSON),
+    /// or an HTML page (`<!DOCTYPE html>`, `<html>`). The detail holds the
+    /// `Content-Type` and the start of the body.
+    NotXml,
+    /// The document ends before it is complete: an element still open, a tag, comment,
+    /// CDATA section, attribute value or reference cut off, or no element at all.
+    Truncated,
+    /// The document holds a DOCTYPE. A SOAP message may not, and refusing it means no
+    /// entity can ever be declared or expanded.
+    DoctypeRefused,
+    /// A character XML 1.0 forbids (a control character other than tab, line feed and
+    /// carriage return, U+FFFE, U+FFFF), written raw or as a character reference
+    /// (`&#0;`), in text or in an attribute value.
+    ForbiddenCharacter,
+    /// A reference that is not one: to an undeclared entity (`&nbsp;`), a character
+    /// reference that names no character (`&#xZZ;`, `&#x110000;`), or an `&` that no
+    /// `;` ends.
+    BadReference,
+    /// A namespace prefix that is not declared (`<q:X/>` without `xmlns:q`), or a
+    /// declaration Namespaces in XML forbids (binding `xmlns`, rebinding `xml`).
+    Namespace,
+    /// Any other violation of XML syntax: an end tag that does not match its start tag,
+    /// a malformed attribute, a second root element, a bad XML declaration.
+    NotWellFormed,
+    /// Well-formed XML whose root element is not a SOAP `Envelope`.
+    NotSoap,
+    /// An element where the answer needs another: in the SOAP `Body`, anything but the
+    /// operation's `*Response` element or a fault (the answer to another operation, an
+    /// element in the wrong namespace).
+    UnexpectedElement,
+    /// A required element is absent: the SOAP `Body`, or a child the schema requires
+    /// (an attendee's `Mailbox`, a delegate's `UserId`).
+    MissingElement,
+    /// A required attribute is absent (`ResponseClass`, an id's `Id`).
+    MissingAttribute,
+    /// An element or attribute holds a value its type does not allow (`perhaps` for a
+    /// boolean, `Maybe` for `ResponseClass`, a version number that is not a number).
+    BadValue,
+}
+
+impl fmt::Display for MalformedKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MalformedKind::NotXml => "not XML",
+            MalformedKind::Truncated => "truncated",
+            MalformedKind::DoctypeRefused => "DOCTYPE refused",
+            MalformedKind::ForbiddenCharacter => "forbidden character",
+            MalformedKind::BadReference => "bad reference",
+            MalformedKind::Namespace => "namespace error",
+            MalformedKind::NotWellFormed => "not well-formed",
+            MalformedKind::NotSoap => "not SOAP",
+            MalformedKind::UnexpectedElement => "unexpected element",
+            MalformedKind::MissingElement => "missing element",
+            MalformedKind::MissingAttribute => "missing attribute",
+            MalformedKind::BadValue => "invalid value",
+        })
     }
 }
 
@@ -237,12 +448,24 @@ impl ServerError {
 ///
 /// The one rule for every piece of server text this crate prints: fault strings and
 /// codes, `MessageText`, `WWW-Authenticate` challenges, `Content-Type`, the server data in
-/// [`ServerError::Malformed`] reasons, version names; [`Excerpt`] applies it to bodies.
+/// [`Malformed`] details, version names; [`Excerpt`] applies it to bodies.
 pub(crate) struct Bounded<'a>(pub(crate) &'a str);
 
 impl Bounded<'_> {
     /// The most bytes of (escaped) text shown.
     pub(crate) const MAX: usize = 512;
+
+    /// `text` as [`Bounded`] shows it, but cut at `max` bytes: for a piece of server text
+    /// that shares one bounded message with others (the `Content-Type` of a body that is
+    /// not XML, beside its excerpt).
+    pub(crate) fn at_most(text: &str, max: usize) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        if !write_escaped(&mut out, text, max).unwrap_or(false) {
+            let _ = write_cut_note(&mut out, text.len());
+        }
+        out
+    }
 }
 
 impl fmt::Display for Bounded<'_> {
@@ -273,7 +496,7 @@ impl fmt::Debug for Bounded<'_> {
 /// drivers' `TRACE` output of the SOAP bodies). One answer can then not forge a log line.
 ///
 /// ```
-/// use ews_proto::LogText;
+/// use ews_proto::error::LogText;
 /// assert_eq!(LogText(b"<a>\r\nforged</a>").to_string(), "<a>\\r\\nforged</a>");
 /// ```
 #[derive(Clone, Copy)]
@@ -557,19 +780,31 @@ mod tests {
     fn malformed_reasons_are_bounded_once() {
         let name = "N".repeat(10 << 20);
         let text = format!("expected a SOAP Envelope, found {name}\r\nERROR x");
-        let e = ServerError::malformed(text.clone(), 7);
-        let ServerError::Malformed { reason, offset } = &e else {
+        let e = ServerError::malformed(MalformedKind::NotSoap, text.clone(), 7);
+        let ServerError::Malformed(m) = &e else {
             panic!("{e:?}")
         };
-        assert_eq!(*offset, 7);
-        assert!(reason.len() < 600, "{}", reason.len());
-        assert!(reason.starts_with("expected a SOAP Envelope, found NNN"));
-        assert!(reason.ends_with(&format!("… ({} bytes in all)", text.len())));
+        assert_eq!(m.offset(), 7);
+        assert_eq!(m.kind(), MalformedKind::NotSoap);
+        let detail = m.detail();
+        assert!(detail.len() < 600, "{}", detail.len());
+        assert!(detail.starts_with("expected a SOAP Envelope, found NNN"));
+        assert!(detail.ends_with(&format!("… ({} bytes in all)", text.len())));
         assert!(format!("{e:?}").len() < 700);
-        let short = ServerError::malformed("bad", 0);
-        assert_eq!(short.to_string(), "malformed answer at byte 0: bad");
-        let newline = ServerError::malformed("a\nb", 0);
-        assert_eq!(newline.to_string(), "malformed answer at byte 0: a\\nb");
+        let short = ServerError::malformed(MalformedKind::BadValue, "bad", 0);
+        assert_eq!(
+            short.to_string(),
+            "malformed answer at byte 0 (invalid value): bad"
+        );
+        let newline = Malformed::new(MalformedKind::Truncated, "a\nb", 3);
+        assert_eq!(
+            newline.to_string(),
+            "malformed answer at byte 3 (truncated): a\\nb"
+        );
+        assert_eq!(
+            ServerError::from(newline.clone()),
+            ServerError::Malformed(newline)
+        );
     }
 
     #[test]
@@ -588,24 +823,51 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains('\n') && !shown.contains('\r'));
-        let e = ServerError::NotXml {
-            status: StatusCode::OK,
-            content_type: Some("text/html\r\nSet-Cookie: x".into()),
-            excerpt: Excerpt::of(b"<p>hi</p>"),
-        };
         assert_eq!(
-            e.to_string(),
-            "not an XML answer (HTTP 200 OK, Content-Type \"text/html\\r\\nSet-Cookie: x\"): <p>hi</p>"
+            Bounded::at_most("text/html\r\nSet-Cookie: x", 100),
+            "text/html\\r\\nSet-Cookie: x"
         );
-        let e = ServerError::NotXml {
-            status: StatusCode::OK,
-            content_type: None,
-            excerpt: Excerpt::default(),
-        };
         assert_eq!(
-            e.to_string(),
-            "not an XML answer (HTTP 200 OK, Content-Type none): "
+            Bounded::at_most(&"é".repeat(100), 9),
+            "éééé… (200 bytes in all)"
         );
+    }
+
+    #[test]
+    fn http_status_is_some_for_exactly_the_status_variants() {
+        let excerpt = Excerpt::default;
+        let statuses = [
+            ServerError::Unauthorized {
+                challenges: vec![],
+                excerpt: excerpt(),
+            },
+            ServerError::Forbidden { excerpt: excerpt() },
+            ServerError::Throttled {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                retry_after: None,
+                excerpt: excerpt(),
+            },
+            ServerError::Status {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                excerpt: excerpt(),
+            },
+        ];
+        let got: Vec<_> = statuses
+            .iter()
+            .map(|e| e.http_status().map(|s| s.as_u16()))
+            .collect();
+        assert_eq!(got, [Some(401), Some(403), Some(429), Some(500)]);
+        for body in [
+            ServerError::Fault(Box::default()),
+            ServerError::Response(Box::default()),
+            ServerError::malformed(MalformedKind::NotXml, "x", 0),
+            ServerError::LimitExceeded {
+                limit: Limit::Depth,
+                max: 1,
+            },
+        ] {
+            assert_eq!(body.http_status(), None, "{body:?}");
+        }
     }
 
     #[test]

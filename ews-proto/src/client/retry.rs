@@ -26,7 +26,9 @@ use crate::soap::ResponseCode;
 ///
 /// ```
 /// use std::time::Duration;
-/// use ews_proto::{Decision, Repeat, RetryPolicy, ServerError};
+/// use ews_proto::driver::Decision;
+/// use ews_proto::ops::Repeat;
+/// use ews_proto::{RetryPolicy, ServerError};
 /// let policy = RetryPolicy::default();
 /// let busy = ServerError::Throttled {
 ///     status: http::StatusCode::SERVICE_UNAVAILABLE,
@@ -210,6 +212,88 @@ mod tests {
         }
     }
 
+    /// The decoded answer `body` with `status`, as the call would see it.
+    fn decoded(status: u16, body: &str) -> Error {
+        let op = crate::GetDelegate::new("a@b".parse().unwrap());
+        let resp = http::Response::builder()
+            .status(status)
+            .header("content-type", "text/html")
+            .body(bytes::Bytes::from(body.to_owned()))
+            .unwrap();
+        match crate::Operation::decode(&op, &resp) {
+            Err(e) => e.into(),
+            Ok(reply) => panic!("{reply:?}"),
+        }
+    }
+
+    #[test]
+    fn a_page_that_is_not_soap_is_judged_by_its_status_alone() {
+        let page = "<html><body><h1>Service Unavailable</h1></body></html>";
+        let p = RetryPolicy::default();
+        let first = Duration::from_millis(500);
+        // (status, for a safe operation, for one that sends messages)
+        let table = [
+            (500, Decision::GiveUp, Decision::GiveUp),
+            (400, Decision::GiveUp, Decision::GiveUp),
+            (502, Decision::RetryAfter(first), Decision::GiveUp),
+            (504, Decision::RetryAfter(first), Decision::GiveUp),
+            (
+                503,
+                Decision::RetryAfter(first),
+                Decision::RetryAfter(first),
+            ),
+            (
+                429,
+                Decision::RetryAfter(first),
+                Decision::RetryAfter(first),
+            ),
+        ];
+        for (status, safe, sends) in table {
+            let e = decoded(status, page);
+            assert_eq!(p.decide(1, Duration::ZERO, &e, Repeat::Safe), safe, "{e}");
+            assert_eq!(
+                p.decide(1, Duration::ZERO, &e, Repeat::SendsMessages),
+                sends,
+                "{e}"
+            );
+        }
+        // At 200 the page is a malformed answer: final.
+        let e = decoded(200, page);
+        assert!(
+            matches!(e, Error::Server(ServerError::Malformed(_))),
+            "{e:?}"
+        );
+        assert_eq!(
+            p.decide(1, Duration::ZERO, &e, Repeat::Safe),
+            Decision::GiveUp
+        );
+    }
+
+    #[test]
+    fn only_a_named_value_is_a_back_off() {
+        // `BackOffMilliseconds` as a bare element is not the named value EWS sends: the
+        // policy falls back to its own delay (2 s on the third attempt).
+        let fault = |detail: &str| {
+            decoded(
+                500,
+                &format!(
+                    "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><s:Fault><faultcode>a:ErrorServerBusy</faultcode><faultstring>busy</faultstring><detail><t:MessageXml xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\">{detail}</t:MessageXml></detail></s:Fault></s:Body></s:Envelope>"
+                ),
+            )
+        };
+        let p = RetryPolicy::default();
+        let e = fault("<t:BackOffMilliseconds>7000</t:BackOffMilliseconds>");
+        assert_eq!(
+            p.decide(3, Duration::ZERO, &e, Repeat::Safe),
+            Decision::RetryAfter(Duration::from_secs(2))
+        );
+        let e = fault("<t:Value Name=\"BackOffMilliseconds\">7000</t:Value>");
+        assert_eq!(
+            p.decide(3, Duration::ZERO, &e, Repeat::Safe),
+            Decision::RetryAfter(Duration::from_secs(7))
+        );
+    }
+
     fn transport(kind: TransportErrorKind) -> Error {
         TransportError::new(kind, std::io::Error::other("x")).into()
     }
@@ -312,7 +396,7 @@ mod tests {
                 excerpt: Excerpt::default(),
             }
             .into(),
-            ServerError::malformed("bad", 0).into(),
+            ServerError::malformed(crate::error::MalformedKind::Truncated, "bad", 0).into(),
             ServerError::Fault(Box::new(Fault {
                 fault_code: "a:ErrorSchemaValidation".into(),
                 ..Fault::default()

@@ -86,16 +86,18 @@ impl Fault {
             }
             Ok::<_, ServerError>(())
         })?;
+        // A schema fault names the place as elements of MessageXml, not as named values.
         let xml = &f.message_xml;
-        let number = |s: Option<&str>| s.and_then(|v| v.trim().parse().ok());
+        let element = |name| xml.element(XmlNs::Types, name);
+        let number = |s: Option<&str>| s.and_then(|v| v.parse().ok());
         if f.line_number.is_none() {
-            f.line_number = number(xml.get("LineNumber"));
+            f.line_number = number(element("LineNumber"));
         }
         if f.line_position.is_none() {
-            f.line_position = number(xml.get("LinePosition"));
+            f.line_position = number(element("LinePosition"));
         }
         if f.violation.is_none() {
-            f.violation = xml.get("Violation").map(str::to_owned);
+            f.violation = element("Violation").map(str::to_owned);
         }
         Ok(f)
     }

@@ -14,10 +14,10 @@ pub use code::ResponseCode;
 pub use context::{Impersonation, MailboxCulture, PrincipalName, RequestContext};
 pub use fault::Fault;
 pub(crate) use response::finish_batch;
-pub use response::{MessageXml, ResponseClass, ResponseMessage, ResponseStatus};
+pub use response::{MessageXml, MessageXmlElement, ResponseClass, ResponseMessage, ResponseStatus};
 pub use version::{ExchangeVersion, ServerVersionInfo, VersionName};
 
-use crate::error::{Excerpt, Limit, ServerError, UsageError};
+use crate::error::{Bounded, Excerpt, Limit, MalformedKind, ServerError, UsageError};
 use crate::ops::Operation;
 use crate::xml::{BodyReader, BodyWriter, Element, Limits, XmlNs};
 
@@ -186,59 +186,48 @@ pub(crate) fn decode<O: Operation + ?Sized>(
         }
         _ => {}
     }
+    // Outside 2xx the status decides unless the body is a SOAP fault; a 2xx body must be
+    // the answer (the rule is stated in the `error` module's docs).
+    let failed = !status.is_success();
+    let by_status = || ServerError::Status {
+        status,
+        excerpt: excerpt(),
+    };
     if body.len() > limits.max_body_bytes {
+        if failed {
+            return Err(by_status());
+        }
         return Err(ServerError::LimitExceeded {
             limit: Limit::BodySize,
             max: limits.max_body_bytes,
         });
     }
-    let content_type = || {
-        response
-            .headers()
-            .get(CONTENT_TYPE)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-    };
     let text = match xml_text(body) {
-        Some(text) => text,
-        None if status.is_success() || status == StatusCode::INTERNAL_SERVER_ERROR => {
-            return Err(ServerError::NotXml {
-                status,
-                content_type: content_type(),
-                excerpt: excerpt(),
-            });
-        }
-        None => {
-            return Err(ServerError::Status {
-                status,
-                excerpt: excerpt(),
-            });
-        }
+        Ok(text) => text,
+        Err(_) if failed => return Err(by_status()),
+        Err(why) => return Err(not_xml(why, response)),
     };
     let mut r = BodyReader::new(text, *limits);
     match read_envelope(op, &mut r) {
-        Ok(reply) if status.is_success() => Ok(reply),
-        // A non-2xx status with a well-formed, non-fault answer: trust the status.
-        Ok(_) => Err(ServerError::Status {
-            status,
-            excerpt: excerpt(),
-        }),
+        Ok(reply) if !failed => Ok(reply),
         Err(EnvelopeError::Fault(f)) => Err(ServerError::Fault(f)),
-        Err(EnvelopeError::Server(e)) if status.is_success() => Err(e),
-        Err(EnvelopeError::Server(_)) => Err(ServerError::Status {
-            status,
-            excerpt: excerpt(),
-        }),
+        Err(EnvelopeError::Server(e)) if !failed => Err(e),
+        // A body that is not a fault, readable or not, under an error status.
+        Ok(_) | Err(EnvelopeError::Server(_)) => Err(by_status()),
     }
 }
 
 /// The body as text if it looks like XML: valid UTF-8 (a BOM is dropped) whose first
-/// non-blank character opens markup that is not an HTML page.
-fn xml_text(body: &[u8]) -> Option<&str> {
+/// non-blank character opens markup that is not an HTML page. Otherwise why not.
+fn xml_text(body: &[u8]) -> Result<&str, &'static str> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let text = std::str::from_utf8(body).ok()?;
+    let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8")?;
     let start = text.trim_start();
+    if start.is_empty() {
+        return Err("the body is empty");
+    }
     if !start.starts_with('<') {
-        return None;
+        return Err("the body does not start with markup");
     }
     let head: String = start
         .chars()
@@ -246,9 +235,29 @@ fn xml_text(body: &[u8]) -> Option<&str> {
         .collect::<String>()
         .to_ascii_lowercase();
     if head.starts_with("<!doctype html") || head.starts_with("<html") {
-        return None;
+        return Err("the body is an HTML page");
     }
-    Some(text)
+    Ok(text)
+}
+
+/// The [`MalformedKind::NotXml`] error of a 2xx answer: why, the `Content-Type` and the
+/// start of the body, each bounded so that all three fit the detail.
+fn not_xml(why: &str, response: &http::Response<Bytes>) -> ServerError {
+    let content_type = match response.headers().get(CONTENT_TYPE) {
+        Some(v) => format!(
+            "\"{}\"",
+            Bounded::at_most(&String::from_utf8_lossy(v.as_bytes()), 128)
+        ),
+        None => "none".to_owned(),
+    };
+    ServerError::malformed(
+        MalformedKind::NotXml,
+        format!(
+            "{why} (Content-Type {content_type}): {}",
+            Excerpt::of(response.body())
+        ),
+        0,
+    )
 }
 
 enum EnvelopeError {
@@ -266,18 +275,25 @@ fn read_envelope<'a, O: Operation + ?Sized>(
     op: &O,
     r: &mut BodyReader<'a>,
 ) -> Result<Reply<O::Output>, EnvelopeError> {
-    let envelope = r
-        .next_element()?
-        .ok_or_else(|| ServerError::malformed("empty document", 0))?;
+    let envelope = r.next_element()?.ok_or_else(|| {
+        ServerError::malformed(
+            MalformedKind::Truncated,
+            "the document ends before its first element",
+            r.offset(),
+        )
+    })?;
     if !envelope.is(XmlNs::Soap, "Envelope") {
         return Err(envelope
-            .malformed(format!(
-                "expected a SOAP Envelope, found {}",
-                envelope.local_name()
-            ))
+            .malformed(
+                MalformedKind::NotSoap,
+                format!("expected a SOAP Envelope, found {}", envelope.local_name()),
+            )
             .into());
     }
     let mut server_version = None;
+    // The answer, or a fault; the rest of the document is still read, to see that it is
+    // whole. A body that cannot be read ends the read at once: once the reader has failed,
+    // what it reads on says nothing (a wrong end tag would read as a cut document).
     let mut outcome: Option<Result<O::Output, EnvelopeError>> = None;
     r.children(&envelope, |r, part| {
         if part.is(XmlNs::Soap, "Header") {
@@ -290,16 +306,35 @@ fn read_envelope<'a, O: Operation + ?Sized>(
         } else if part.is(XmlNs::Soap, "Body") && outcome.is_none() {
             r.children(&part, |r, e| {
                 if outcome.is_none() {
-                    outcome = Some(read_body_element(op, r, &e));
+                    match read_body_element(op, r, &e) {
+                        Err(EnvelopeError::Server(e)) => return Err(e),
+                        read => outcome = Some(read),
+                    }
                 }
                 Ok::<_, ServerError>(())
             })?;
         }
         Ok::<_, ServerError>(())
     })?;
-    // Whatever follows the envelope must still be well-formed (a truncated body is not).
-    while r.next_element()?.is_some() {}
-    let body = outcome.ok_or_else(|| envelope.malformed("the SOAP Body is missing or empty"))??;
+    // Nothing but comments, processing instructions and white space may follow the
+    // envelope, and those must be well-formed (a body cut in a comment is not).
+    if let Some(e) = r.next_element()? {
+        return Err(e
+            .malformed(
+                MalformedKind::NotWellFormed,
+                format!(
+                    "a second root element, {}, after the SOAP Envelope",
+                    e.local_name()
+                ),
+            )
+            .into());
+    }
+    let body = outcome.ok_or_else(|| {
+        envelope.malformed(
+            MalformedKind::MissingElement,
+            "the SOAP Body is missing or empty",
+        )
+    })??;
     Ok(Reply {
         server_version,
         body,
@@ -320,7 +355,10 @@ fn read_body_element<'a, O: Operation + ?Sized>(
         .is_some_and(|op_name| op_name == O::NAME);
     if e.ns() != XmlNs::Messages || !expected {
         return Err(e
-            .malformed(format!("expected m:{}Response, found {name}", O::NAME))
+            .malformed(
+                MalformedKind::UnexpectedElement,
+                format!("expected m:{}Response, found {name}", O::NAME),
+            )
             .into());
     }
     Ok(op.read_body(r, e)?)

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::error::{Bounded, ServerError};
+use crate::error::{Bounded, MalformedKind, ServerError};
 use crate::soap::ResponseCode;
 use crate::xml::{BodyReader, Element, XmlNs};
 
@@ -31,59 +31,139 @@ impl ResponseClass {
     }
 }
 
-/// The `MessageXml` of an answer or fault, flattened to name/value pairs.
+/// The `MessageXml` of an answer or fault: machine-readable details, as two lists that
+/// are never mixed.
 ///
-/// `<t:Value Name="BackOffMilliseconds">5000</t:Value>` becomes
-/// `("BackOffMilliseconds", "5000")`; any other leaf element `<t:LineNumber>2</t:LineNumber>`
-/// becomes `("LineNumber", "2")`.
+/// * [`MessageXml::values`]: the named values, `<t:Value Name="BackOffMilliseconds">5000</t:Value>`
+///   (a `Value` element of the EWS types namespace with a `Name` attribute), as
+///   `("BackOffMilliseconds", "5000")`. [`MessageXml::value`] looks one up by name.
+/// * [`MessageXml::elements`]: every other child element, such as
+///   `<t:LineNumber>2</t:LineNumber>` of a schema fault, by namespace and local name, with
+///   its text. [`MessageXml::element`] looks one up. An element with children keeps only
+///   its own text.
 ///
-/// Debug shows each name and value bounded (at most about 512 bytes, escaped).
+/// So a named value `LineNumber` and an element `t:LineNumber` are told apart. Texts are
+/// trimmed. Each child counts against [`Limits::max_items`](crate::Limits::max_items);
+/// Debug shows each name and text bounded (at most about 512 bytes, escaped).
+///
+/// ```
+/// use bytes::Bytes;
+/// use ews_proto::wire::XmlNs;
+/// use ews_proto::{GetDelegate, Operation, ServerError};
+///
+/// let body = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
+///   <s:Fault><faultcode>a:ErrorServerBusy</faultcode><faultstring>busy</faultstring>
+///     <detail><t:MessageXml xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">
+///       <t:Value Name="BackOffMilliseconds">5000</t:Value>
+///       <t:Policy>EWSMaxConcurrency</t:Policy>
+///     </t:MessageXml></detail></s:Fault></s:Body></s:Envelope>"#;
+/// let answer = http::Response::builder().status(500).body(Bytes::from(body))?;
+/// let op = GetDelegate::new("kim@contoso.com".parse()?);
+/// let Err(ServerError::Fault(fault)) = op.decode(&answer) else { panic!() };
+/// let xml = &fault.message_xml;
+/// assert_eq!(xml.value("BackOffMilliseconds"), Some("5000"));
+/// assert_eq!(xml.element(XmlNs::Types, "Policy"), Some("EWSMaxConcurrency"));
+/// assert_eq!(xml.value("Policy"), None);
+/// assert_eq!(xml.element(XmlNs::Types, "Value"), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct MessageXml {
-    entries: Vec<(String, String)>,
+    values: Vec<(String, String)>,
+    elements: Vec<MessageXmlElement>,
+}
+
+/// A child element of a [`MessageXml`] that is not a named value: its namespace, local
+/// name and (trimmed) text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MessageXmlElement {
+    ns: XmlNs,
+    local_name: String,
+    text: String,
+}
+
+impl MessageXmlElement {
+    /// The element's namespace.
+    pub fn ns(&self) -> XmlNs {
+        self.ns
+    }
+
+    /// The element's local name (without prefix).
+    pub fn local_name(&self) -> &str {
+        &self.local_name
+    }
+
+    /// The element's text, trimmed.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Is this `{ns}local`?
+    pub fn is(&self, ns: XmlNs, local_name: &str) -> bool {
+        self.ns == ns && self.local_name == local_name
+    }
 }
 
 impl MessageXml {
-    /// The first value named `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.entries
+    /// The first named value called `name` (`<t:Value Name="name">`).
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
 
-    /// All pairs, in document order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    /// The named values as `(name, value)`, in document order.
+    pub fn values(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
-    /// Is it empty?
+    /// The text of the first other element `{ns}local_name` (`<t:LineNumber>`).
+    pub fn element(&self, ns: XmlNs, local_name: &str) -> Option<&str> {
+        self.elements
+            .iter()
+            .find(|e| e.is(ns, local_name))
+            .map(MessageXmlElement::text)
+    }
+
+    /// The other elements, in document order.
+    pub fn elements(&self) -> impl Iterator<Item = &MessageXmlElement> {
+        self.elements.iter()
+    }
+
+    /// Is it empty (no value and no element)?
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.values.is_empty() && self.elements.is_empty()
     }
 
-    /// `BackOffMilliseconds` (sent with `ErrorServerBusy`), including 0.
+    /// The named value `BackOffMilliseconds` (sent with `ErrorServerBusy`), including 0.
     pub fn back_off(&self) -> Option<Duration> {
-        self.get("BackOffMilliseconds")?
-            .trim()
+        self.value("BackOffMilliseconds")?
             .parse::<u64>()
             .ok()
             .map(Duration::from_millis)
     }
 
     pub(crate) fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self, ServerError> {
-        let mut entries = Vec::new();
+        let mut xml = MessageXml::default();
         r.children(e, |r, c| {
             r.count_item()?;
-            let name = match c.attr("Name")? {
-                Some(n) if c.local_name() == "Value" => n.into_owned(),
-                _ => c.local_name().to_owned(),
+            let name = match c.is(XmlNs::Types, "Value") {
+                true => c.attr("Name")?.map(|n| n.into_owned()),
+                false => None,
             };
-            let value = r.text(&c)?.trim().to_owned();
-            entries.push((name, value));
+            let text = r.text(&c)?.trim().to_owned();
+            match name {
+                Some(name) => xml.values.push((name, text)),
+                None => xml.elements.push(MessageXmlElement {
+                    ns: c.ns(),
+                    local_name: c.local_name().to_owned(),
+                    text,
+                }),
+            }
             Ok::<_, ServerError>(())
         })?;
-        Ok(MessageXml { entries })
+        Ok(xml)
     }
 }
 
@@ -133,12 +213,20 @@ impl ResponseStatus {
     ) -> Result<Self, ServerError> {
         let class = match e.attr("ResponseClass")? {
             Some(c) => ResponseClass::from_wire(c.trim()).ok_or_else(|| {
-                e.malformed(format!(
-                    "unknown ResponseClass {:?}",
-                    c.chars().take(32).collect::<String>()
-                ))
+                e.malformed(
+                    MalformedKind::BadValue,
+                    format!(
+                        "unknown ResponseClass {:?}",
+                        c.chars().take(32).collect::<String>()
+                    ),
+                )
             })?,
-            None => return Err(e.malformed(format!("{} without ResponseClass", e.local_name()))),
+            None => {
+                return Err(e.malformed(
+                    MalformedKind::MissingAttribute,
+                    format!("{} without ResponseClass", e.local_name()),
+                ));
+            }
         };
         let mut status = ResponseStatus {
             class,
@@ -175,11 +263,11 @@ impl ResponseStatus {
     }
 }
 
-/// The derived form, with names and values bounded.
+/// The derived form, with names and texts bounded.
 impl fmt::Debug for MessageXml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Entries<'e>(&'e [(String, String)]);
-        impl fmt::Debug for Entries<'_> {
+        struct Values<'e>(&'e [(String, String)]);
+        impl fmt::Debug for Values<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_list()
                     .entries(self.0.iter().map(|(n, v)| (Bounded(n), Bounded(v))))
@@ -187,7 +275,19 @@ impl fmt::Debug for MessageXml {
             }
         }
         f.debug_struct("MessageXml")
-            .field("entries", &Entries(&self.entries))
+            .field("values", &Values(&self.values))
+            .field("elements", &self.elements)
+            .finish()
+    }
+}
+
+/// The derived form, with the name and text bounded.
+impl fmt::Debug for MessageXmlElement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MessageXmlElement")
+            .field("ns", &self.ns)
+            .field("local_name", &Bounded(&self.local_name))
+            .field("text", &Bounded(&self.text))
             .finish()
     }
 }
@@ -235,6 +335,16 @@ impl<T> ResponseMessage<T> {
             Err(self.status)
         } else {
             Ok(self.value)
+        }
+    }
+
+    /// `Ok(&value)` for Success and Warning, `Err(&status)` for Error: reads a message in
+    /// place, without taking it out of its batch.
+    pub fn as_result(&self) -> Result<&T, &ResponseStatus> {
+        if self.status.is_error() {
+            Err(&self.status)
+        } else {
+            Ok(&self.value)
         }
     }
 

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{Bounded, ServerError, UsageError};
+use crate::error::{Bounded, MalformedKind, ServerError, UsageError};
 use crate::types::Unrecognized;
 use crate::xml::Element;
 
@@ -135,7 +135,10 @@ impl ServerVersionInfo {
                     *slot = Some(n);
                     Ok(())
                 }
-                Err(_) => Err(e.malformed(format!("ServerVersionInfo/@{name} is not a number"))),
+                Err(_) => Err(e.malformed(
+                    MalformedKind::BadValue,
+                    format!("ServerVersionInfo/@{name} is not a number"),
+                )),
             };
             match name {
                 "MajorVersion" => number(&mut info.major_version),
