@@ -179,7 +179,7 @@ impl Clients {
             .blocking
             .send(&self.op)
             .unwrap_or_else(|e| panic!("{e}"));
-        reply.body.delegates.len()
+        reply.body.len()
     }
 
     /// ews-async: encode, send, decode. Returns the number of delegates.
@@ -188,6 +188,6 @@ impl Clients {
             .runtime
             .block_on(self.nonblocking.send(&self.op))
             .unwrap_or_else(|e| panic!("{e}"));
-        reply.body.delegates.len()
+        reply.body.len()
     }
 }

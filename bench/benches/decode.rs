@@ -90,11 +90,11 @@ fn get_delegate(c: &mut Criterion) {
 
     // Check what is measured.
     let reply = op.decode(&response).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(reply.body.delegates.len(), 10_000);
+    assert_eq!(reply.body.len(), 10_000);
     assert!(
         reply
             .body
-            .delegates
+            .messages
             .iter()
             .all(|d| d.value.as_ref().is_some_and(|d| d.permissions.is_some()))
     );

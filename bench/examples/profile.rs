@@ -88,7 +88,7 @@ fn main() {
             }
             "proto-getdelegate" => GetDelegate::new(principal.clone())
                 .decode(black_box(&response))
-                .map(|r| r.body.delegates.len())
+                .map(|r| r.body.len())
                 .unwrap_or_else(|e| panic!("{e}")),
             "proto-getitem" => GetItem::new(id.clone())
                 .decode(black_box(&response))

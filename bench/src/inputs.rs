@@ -70,6 +70,7 @@ pub fn create_item_on_behalf() -> CreateItem {
         }
     };
     let mut meeting = NewCalendarItem::new(SUBJECT, parse(START), parse(END))
+        .expect("start is not after end")
         .sensitivity(Sensitivity::Normal)
         .body(Body::html(html_body()))
         .reminder(15)

@@ -7,12 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use bytes::Bytes;
 #[cfg(not(feature = "hyper"))]
 use ews_proto::UsageError;
-use ews_proto::{
-    AddDelegate, Auth, BuilderParts, Builtin, Call, CreateItem, DelegateUser, DeleteItem,
-    DeleteType, EmailAddress, Error, FindItem, FolderId, GetDelegate, GetItem, ItemId,
-    NewCalendarItem, Operation, RemoveDelegate, Reply, RequestContext, SendMeetingCancellations,
-    Settings, Step, TransportError, TransportErrorKind, UpdateDelegate, UserId, X_ANCHOR_MAILBOX,
-};
+use ews_proto::driver::{Auth, BuilderParts, Builtin, Call, Settings, Step, X_ANCHOR_MAILBOX};
+use ews_proto::{Error, Operation, Reply, RequestContext, TransportError, TransportErrorKind};
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
@@ -27,7 +23,7 @@ const DEFAULT_USER_AGENT: &str = concat!("ews-async/", env!("CARGO_PKG_VERSION")
 /// current bearer token. Every method's future is `Send`, so calls can be spawned.
 ///
 /// Every protocol decision (encoding, authentication, retrying, decoding) is made by
-/// [`ews_proto::Call`]; this client runs its loop, sleeps with `tokio::time::sleep`
+/// [`ews_proto::driver::Call`]; this client runs its loop, sleeps with `tokio::time::sleep`
 /// when told to, and keeps the [`Auth`] state in a `std` mutex that is never held across
 /// an `.await`.
 ///
@@ -107,82 +103,7 @@ impl Client {
         self.inner.drive(op, ctx).instrument(span)
     }
 
-    /// AddDelegate: gives `delegate` access to `principal`'s folders.
-    pub async fn add_delegate(
-        &self,
-        principal: &EmailAddress,
-        delegate: DelegateUser,
-    ) -> Result<Reply<<AddDelegate as Operation>::Output>, Error> {
-        self.send(&AddDelegate::new(principal.clone(), delegate))
-            .await
-    }
-
-    /// GetDelegate: all of `principal`'s delegates, with their permissions.
-    pub async fn get_delegates(
-        &self,
-        principal: &EmailAddress,
-    ) -> Result<Reply<<GetDelegate as Operation>::Output>, Error> {
-        self.send(&GetDelegate::new(principal.clone())).await
-    }
-
-    /// UpdateDelegate: replaces the settings of an existing delegate of `principal`.
-    pub async fn update_delegate(
-        &self,
-        principal: &EmailAddress,
-        delegate: DelegateUser,
-    ) -> Result<Reply<<UpdateDelegate as Operation>::Output>, Error> {
-        self.send(&UpdateDelegate::new(principal.clone(), delegate))
-            .await
-    }
-
-    /// RemoveDelegate: takes `user`'s delegate access to `principal`'s mailbox away.
-    pub async fn remove_delegate(
-        &self,
-        principal: &EmailAddress,
-        user: UserId,
-    ) -> Result<Reply<<RemoveDelegate as Operation>::Output>, Error> {
-        self.send(&RemoveDelegate::new(principal.clone(), user))
-            .await
-    }
-
-    /// CreateItem into `principal`'s calendar, sending the invitations: the meeting a
-    /// delegate sends on behalf of the principal (attendees see From principal,
-    /// Sender delegate). Never repeated after an unknown outcome.
-    pub async fn send_meeting_on_behalf(
-        &self,
-        principal: &EmailAddress,
-        meeting: NewCalendarItem,
-    ) -> Result<Reply<<CreateItem as Operation>::Output>, Error> {
-        self.send(&CreateItem::on_behalf_of(principal.clone(), meeting))
-            .await
-    }
-
-    /// GetItem with all properties.
-    pub async fn get_item(
-        &self,
-        id: ItemId,
-    ) -> Result<Reply<<GetItem as Operation>::Output>, Error> {
-        self.send(&GetItem::new(id)).await
-    }
-
-    /// FindItem: the first page of `folder`'s items.
-    pub async fn find_items(
-        &self,
-        folder: FolderId,
-    ) -> Result<Reply<<FindItem as Operation>::Output>, Error> {
-        self.send(&FindItem::new(folder)).await
-    }
-
-    /// DeleteItem, moving the item to Deleted Items; for a meeting, `cancellations` says
-    /// whether the attendees are told.
-    pub async fn delete_item(
-        &self,
-        id: ItemId,
-        cancellations: SendMeetingCancellations,
-    ) -> Result<Reply<<DeleteItem as Operation>::Output>, Error> {
-        let op = DeleteItem::new(id, DeleteType::MoveToDeletedItems).cancellations(cancellations);
-        self.send(&op).await
-    }
+    ews_proto::client_operation_methods!(async);
 }
 
 impl Inner {
@@ -234,7 +155,7 @@ impl Inner {
         // Bodies only: headers (Authorization) are never logged.
         tracing::trace!(
             target: "ews::soap",
-            body = %ews_proto::LogText(request.body()),
+            body = %ews_proto::driver::LogText(request.body()),
             ">>> request"
         );
         let sending = self.transport.send_boxed(request);
@@ -256,12 +177,15 @@ impl Inner {
                 span.record("status", response.status().as_u16());
                 if let Some(id) = response.headers().get("request-id") {
                     // Server text: bounded and escaped.
-                    span.record("request_id", ews_proto::Excerpt::of(id.as_bytes()).as_str());
+                    span.record(
+                        "request_id",
+                        ews_proto::error::Excerpt::of(id.as_bytes()).as_str(),
+                    );
                 }
                 tracing::debug!(status = response.status().as_u16(), "answer");
                 tracing::trace!(
                     target: "ews::soap",
-                    body = %ews_proto::LogText(response.body()),
+                    body = %ews_proto::driver::LogText(response.body()),
                     "<<< response"
                 );
             }
@@ -319,7 +243,7 @@ impl fmt::Debug for Client {
 /// Configures a [`Client`]. Start with [`Client::builder`].
 ///
 /// The settings, their meaning, defaults and validation are the core's
-/// ([`ClientConfig`](ews_proto::ClientConfig), shared with `ews-blocking`; the table is in its module docs); this
+/// ([`ClientConfig`](ews_proto::driver::ClientConfig), shared with `ews-blocking`; the table is in its module docs); this
 /// builder adds the async transport (default: the built-in
 /// [`HyperTransport`](crate::HyperTransport)) and token provider.
 ///
@@ -352,7 +276,7 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// [`Error::Usage`] for any misconfiguration
-    /// [`ClientConfig::validate`](ews_proto::ClientConfig::validate) finds (an invalid
+    /// [`ClientConfig::validate`](ews_proto::driver::ClientConfig::validate) finds (an invalid
     /// endpoint, credentials over `http://` to a host that is not a loopback address,
     /// `Bearer` credentials without a token provider, a `User-Agent` that cannot be a
     /// header value, an `https` endpoint without the `rustls` feature, no transport

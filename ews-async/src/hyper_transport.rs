@@ -62,7 +62,10 @@ impl tower_service::Service<http::Uri> for Route {
 }
 
 /// The route for `proxy`.
-fn route(http: HttpConnector, proxy: Option<&ews_proto::Proxy>) -> Result<Route, crate::Error> {
+fn route(
+    http: HttpConnector,
+    proxy: Option<&ews_proto::driver::Proxy>,
+) -> Result<Route, crate::Error> {
     let Some(proxy) = proxy else {
         return Ok(Route::Direct(http));
     };
@@ -100,7 +103,7 @@ pub(crate) struct HyperOptions {
     pub(crate) platform_roots: bool,
     pub(crate) accept_invalid_certs: bool,
     /// The HTTP proxy to tunnel through.
-    pub(crate) proxy: Option<ews_proto::Proxy>,
+    pub(crate) proxy: Option<ews_proto::driver::Proxy>,
     /// Fault injection: connections fail their first read after a request was sent.
     #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
     pub(crate) fail_reads: Option<std::io::ErrorKind>,
@@ -141,7 +144,7 @@ pub(crate) struct HyperOptions {
 ///   "canceled"; the pool does not retry it by itself) → `Connect`;
 /// * the connector failed in the TLS handshake → `Tls`;
 /// * anything after a byte of the request may have been written → `Io`;
-/// * the request's [`Deadline`](ews_proto::Deadline) passed while still connecting (no
+/// * the request's [`Deadline`](ews_proto::driver::Deadline) passed while still connecting (no
 ///   connection was assigned to the request yet) → `Connect`; after that → `Timeout`;
 /// * the body ended before its announced length → `Truncated`;
 /// * the body exceeded `max_body_bytes` (announced or while reading) → `BodyTooLarge`.
@@ -157,11 +160,11 @@ pub struct HyperTransport {
 
 impl HyperTransport {
     /// A transport with verification on, the default roots,
-    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT), and the core's
+    /// [`DEFAULT_CONNECT_TIMEOUT`](ews_proto::driver::DEFAULT_CONNECT_TIMEOUT), and the core's
     /// default body cap ([`Limits::default`](ews_proto::Limits)).
     pub fn new() -> Result<Self, crate::Error> {
         Self::with_options(HyperOptions {
-            connect_timeout: Some(crate::DEFAULT_CONNECT_TIMEOUT),
+            connect_timeout: Some(ews_proto::driver::DEFAULT_CONNECT_TIMEOUT),
             max_body_bytes: ews_proto::Limits::default().max_body_bytes,
             ..HyperOptions::default()
         })
@@ -169,7 +172,7 @@ impl HyperTransport {
 
     /// The transport a [`ClientBuilder`](crate::ClientBuilder) builds from the core's
     /// validated settings: connect timeout, body cap, roots, verification.
-    pub(crate) fn with_settings(s: &ews_proto::Settings) -> Result<Self, crate::Error> {
+    pub(crate) fn with_settings(s: &ews_proto::driver::Settings) -> Result<Self, crate::Error> {
         Self::with_options(HyperOptions {
             connect_timeout: s.connect_timeout,
             max_body_bytes: s.limits.max_body_bytes,
@@ -227,12 +230,15 @@ fn connector(http: Route, _options: &HyperOptions) -> Result<Connector, crate::E
 impl Transport for HyperTransport {
     async fn send(&self, request: http::Request<Bytes>) -> TransportResult {
         let (parts, body) = request.into_parts();
-        let deadline = parts.extensions.get::<ews_proto::Deadline>().copied();
+        let deadline = parts
+            .extensions
+            .get::<ews_proto::driver::Deadline>()
+            .copied();
         let mut request = http::Request::from_parts(parts, Full::new(body));
         // Tells, if the deadline passes, whether the request had a connection yet.
         let connection = capture_connection(&mut request);
         let exchange = self.exchange(request);
-        let Some(ews_proto::Deadline(at)) = deadline else {
+        let Some(ews_proto::driver::Deadline(at)) = deadline else {
             return exchange.await;
         };
         match tokio::time::timeout_at(at.into(), exchange).await {

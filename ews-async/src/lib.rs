@@ -2,8 +2,8 @@
 //!
 //! This crate moves bytes and sleeps when the core says so; every protocol decision
 //! (what to send, whether to retry, how to authenticate) is made by `ews-proto`'s
-//! [`Call`](ews_proto::Call) state machine. The whole driver loop is one `match` on the
-//! core's [`Step`](ews_proto::Step): send through the [`Transport`], ask the
+//! [`Call`](ews_proto::driver::Call) state machine. The whole driver loop is one `match` on the
+//! core's [`Step`](ews_proto::driver::Step): send through the [`Transport`], ask the
 //! [`TokenProvider`], `tokio::time::sleep`, or return.
 //!
 //! It has the same surface as `ews-blocking`, with `async` methods: delegate management
@@ -29,7 +29,7 @@
 //!         "Delegate appointment",
 //!         "2025-06-02T15:00:00Z".parse()?,
 //!         "2025-06-02T16:00:00Z".parse()?,
-//!     )
+//!     )?
 //!     .required_attendee(Mailbox::new("user3@example.com".parse()?));
 //!     let reply = client
 //!         .send_meeting_on_behalf(&"user1@example.com".parse()?, meeting)
@@ -86,8 +86,8 @@ pub use transport::{FnTransport, Transport, TransportResult};
 /// The core, re-exported: operations, types, errors, policies.
 pub use ews_proto as proto;
 pub use ews_proto::{
-    Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Error, Reply, RequestContext,
-    RetryPolicy, Secret, TransportError, TransportErrorKind,
+    Credentials, Error, Reply, RequestContext, RetryPolicy, Secret, TransportError,
+    TransportErrorKind,
 };
 
 #[cfg(test)]

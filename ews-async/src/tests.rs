@@ -71,6 +71,7 @@ fn user1() -> ews_proto::EmailAddress {
 fn meeting() -> NewCalendarItem {
     let start: ews_proto::jiff::Timestamp = "2025-06-02T15:00:00Z".parse().unwrap();
     NewCalendarItem::new("x", start, start)
+        .expect("start is not after end")
         .required_attendee(Mailbox::new("user3@example.com".parse().unwrap()))
 }
 
@@ -86,7 +87,7 @@ async fn one_request_with_basic_auth_user_agent_and_anchor() {
         .user_agent("tour/1")
         .build()
         .unwrap();
-    let reply = client.get_delegates(&user1()).await.unwrap();
+    let reply = client.get_delegates(user1()).await.unwrap();
     assert_eq!(reply.server_version.unwrap().major_version, Some(15));
     assert_eq!(log.auths(), ["Basic YTpi"]);
     let headers = log.headers(0);
@@ -113,9 +114,9 @@ async fn bearer_token_is_fetched_once_then_refreshed_after_a_401() {
     })
     .build()
     .unwrap();
-    client.get_delegates(&user1()).await.unwrap();
+    client.get_delegates(user1()).await.unwrap();
     // The second call reuses the token, is refused, refreshes once and succeeds.
-    client.get_delegates(&user1()).await.unwrap();
+    client.get_delegates(user1()).await.unwrap();
     assert_eq!(*asked.lock().unwrap(), [false, true]);
     assert_eq!(
         log.auths(),
@@ -132,7 +133,7 @@ async fn a_failing_token_provider_ends_the_call_without_a_request() {
         .token_provider(|_| async { Err::<Secret<String>, _>("idp down") })
         .build()
         .unwrap();
-    let err = client.get_delegates(&user1()).await.unwrap_err();
+    let err = client.get_delegates(user1()).await.unwrap_err();
     assert!(matches!(&err, Error::TokenProvider(e) if e.to_string() == "idp down"));
     assert!(log.auths().is_empty());
 }
@@ -143,7 +144,7 @@ async fn throttling_sleeps_as_long_as_the_server_asks() {
     let client = scripted(&log, vec![answer(503, ""), answer(200, OK)])
         .build()
         .unwrap();
-    client.get_delegates(&user1()).await.unwrap();
+    client.get_delegates(user1()).await.unwrap();
     let times = log.times();
     assert_eq!(times.len(), 2);
     assert_eq!(times[1] - times[0], Duration::from_secs(5));
@@ -156,7 +157,7 @@ async fn a_server_asking_for_too_long_ends_the_call() {
         .retry_policy(RetryPolicy::default().max_total_wait(Duration::from_secs(1)))
         .build()
         .unwrap();
-    let err = client.get_delegates(&user1()).await.unwrap_err();
+    let err = client.get_delegates(user1()).await.unwrap_err();
     assert!(matches!(err, Error::Server(ServerError::Throttled { .. })));
     assert_eq!(log.times().len(), 1);
 }
@@ -275,7 +276,7 @@ fn client_and_futures_are_send() {
         .unwrap();
     let op = GetDelegate::new(user1());
     send(&client.send(&op));
-    send(&client.get_delegates(&user1()));
+    send(&client.get_delegates(user1()));
     send(&client.send_meeting_on_behalf(&user1(), meeting()));
     send(&client.remove_delegate(&user1(), ews_proto::UserId::smtp(user1())));
 }

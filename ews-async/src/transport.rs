@@ -31,7 +31,7 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// | DNS, refused or unreachable, timeout while connecting (no byte written yet) | `Connect` |
 /// | TLS handshake, untrusted certificate | `Tls` |
 /// | the request cannot be formed (a URI or header the HTTP library refuses) | `InvalidRequest` |
-/// | the [`Deadline`](ews_proto::Deadline) passed after the connection was up | `Timeout` |
+/// | the [`Deadline`](ews_proto::driver::Deadline) passed after the connection was up | `Timeout` |
 /// | answer body over the transport's cap | `BodyTooLarge` |
 /// | connection closed before the announced `Content-Length` | `Truncated` |
 /// | any other I/O failure once a byte may have been written, whatever its `io::ErrorKind` | `Io` |
@@ -132,7 +132,7 @@ impl<T: Transport> Transport for Arc<T> {
 ///     }))
 ///     .build()?;
 /// let reply = client.get_delegates(&"user1@example.com".parse()?).await?;
-/// assert!(reply.body.delegates.is_empty());
+/// assert!(reply.body.is_empty());
 /// # Ok(())
 /// # }
 /// ```

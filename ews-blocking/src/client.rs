@@ -4,12 +4,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use ews_proto::{
-    AddDelegate, Auth, BuilderParts, Builtin, Call, CreateItem, DelegateUser, DeleteItem,
-    DeleteType, EmailAddress, Error, FindItem, FolderId, GetDelegate, GetItem, ItemId,
-    NewCalendarItem, Operation, RemoveDelegate, Reply, RequestContext, Secret,
-    SendMeetingCancellations, Settings, Step, UpdateDelegate, UserId,
-};
+use ews_proto::driver::{Auth, BuilderParts, Builtin, Call, Settings, Step};
+use ews_proto::{Error, Operation, Reply, RequestContext, Secret};
 
 use crate::trace;
 use crate::transport::Transport;
@@ -67,7 +63,7 @@ const DEFAULT_USER_AGENT: &str = concat!("ews-blocking/", env!("CARGO_PKG_VERSIO
 /// Configures a [`Client`]. Made by [`Client::builder`].
 ///
 /// Every setting has a default; only the endpoint is required. The settings, their
-/// meaning and their validation are the core's ([`ClientConfig`](ews_proto::ClientConfig), shared with
+/// meaning and their validation are the core's ([`ClientConfig`](ews_proto::driver::ClientConfig), shared with
 /// `ews-async`); this builder adds the blocking transport and token provider. Errors (a
 /// bad endpoint, cleartext credentials, a bad `User-Agent`) surface in
 /// [`ClientBuilder::build`], a bad certificate in the method that got it.
@@ -86,7 +82,7 @@ impl ClientBuilder {
     /// The client.
     ///
     /// # Errors
-    /// [`Error::Usage`] for any misconfiguration [`ClientConfig::validate`](ews_proto::ClientConfig::validate) finds (an
+    /// [`Error::Usage`] for any misconfiguration [`ClientConfig::validate`](ews_proto::driver::ClientConfig::validate) finds (an
     /// endpoint that is not an absolute `http(s)` URL, credentials over `http://` to a
     /// host that is not a loopback address, `Bearer` credentials without a
     /// [`TokenProvider`], a `User-Agent` that cannot be a header value, `https` without
@@ -138,7 +134,7 @@ impl fmt::Debug for ClientBuilder {
 ///
 /// Cheap to clone (clones share the pool, the current bearer token and the settings) and
 /// usable from many threads at once. Every method runs one operation to its end through
-/// [`ews_proto::Call`], which makes every decision (authentication, retries, delays); the
+/// [`ews_proto::driver::Call`], which makes every decision (authentication, retries, delays); the
 /// client only moves bytes, sleeps and asks the [`TokenProvider`].
 ///
 /// Per-item outcomes are in the [`Reply`]: an `ErrorDelegateAlreadyExists` for one user
@@ -230,100 +226,7 @@ impl Client {
         trace::done(&span, result)
     }
 
-    /// Adds `delegate` to `principal`'s mailbox ([`AddDelegate`]).
-    ///
-    /// # Errors
-    /// See [`Client::send`]; a per-user refusal (`ErrorDelegateAlreadyExists`) is in the
-    /// reply.
-    pub fn add_delegate(
-        &self,
-        principal: &EmailAddress,
-        delegate: DelegateUser,
-    ) -> Result<Reply<<AddDelegate as Operation>::Output>, Error> {
-        self.send(&AddDelegate::new(principal.clone(), delegate))
-    }
-
-    /// Lists `principal`'s delegates with their permissions ([`GetDelegate`]).
-    ///
-    /// # Errors
-    /// See [`Client::send`].
-    pub fn get_delegates(
-        &self,
-        principal: &EmailAddress,
-    ) -> Result<Reply<<GetDelegate as Operation>::Output>, Error> {
-        self.send(&GetDelegate::new(principal.clone()))
-    }
-
-    /// Changes a delegate's permissions or options ([`UpdateDelegate`]).
-    ///
-    /// # Errors
-    /// See [`Client::send`]; a per-user refusal (`ErrorNotDelegate`) is in the reply.
-    pub fn update_delegate(
-        &self,
-        principal: &EmailAddress,
-        delegate: DelegateUser,
-    ) -> Result<Reply<<UpdateDelegate as Operation>::Output>, Error> {
-        self.send(&UpdateDelegate::new(principal.clone(), delegate))
-    }
-
-    /// Removes a delegate ([`RemoveDelegate`]).
-    ///
-    /// # Errors
-    /// See [`Client::send`]; a per-user refusal (`ErrorNotDelegate`) is in the reply.
-    pub fn remove_delegate(
-        &self,
-        principal: &EmailAddress,
-        user: UserId,
-    ) -> Result<Reply<<RemoveDelegate as Operation>::Output>, Error> {
-        self.send(&RemoveDelegate::new(principal.clone(), user))
-    }
-
-    /// Saves `meeting` in `principal`'s calendar and sends its invitations on the
-    /// principal's behalf ([`CreateItem::on_behalf_of`]). Never repeated after an
-    /// unknown outcome, so an attendee never gets the invitation twice.
-    ///
-    /// # Errors
-    /// See [`Client::send`]; `ErrorAccessDenied` (not a delegate) is in the reply.
-    pub fn send_meeting_on_behalf(
-        &self,
-        principal: &EmailAddress,
-        meeting: NewCalendarItem,
-    ) -> Result<Reply<<CreateItem as Operation>::Output>, Error> {
-        self.send(&CreateItem::on_behalf_of(principal.clone(), meeting))
-    }
-
-    /// Reads one item ([`GetItem`]).
-    ///
-    /// # Errors
-    /// See [`Client::send`].
-    pub fn get_item(&self, id: ItemId) -> Result<Reply<<GetItem as Operation>::Output>, Error> {
-        self.send(&GetItem::new(id))
-    }
-
-    /// Lists the first page of a folder ([`FindItem`]; use [`FindItem::next_page`] with
-    /// [`Client::send`] for the rest).
-    ///
-    /// # Errors
-    /// See [`Client::send`].
-    pub fn find_items(
-        &self,
-        folder: FolderId,
-    ) -> Result<Reply<<FindItem as Operation>::Output>, Error> {
-        self.send(&FindItem::new(folder))
-    }
-
-    /// Moves an item to Deleted Items; for a meeting, `cancellations` says whether the
-    /// attendees are told ([`DeleteItem`]).
-    ///
-    /// # Errors
-    /// See [`Client::send`].
-    pub fn delete_item(
-        &self,
-        id: ItemId,
-        cancellations: SendMeetingCancellations,
-    ) -> Result<Reply<<DeleteItem as Operation>::Output>, Error> {
-        self.send(&DeleteItem::new(id, DeleteType::MoveToDeletedItems).cancellations(cancellations))
-    }
+    ews_proto::client_operation_methods!();
 }
 
 #[cfg(test)]
@@ -331,7 +234,7 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use bytes::Bytes;
-    use ews_proto::{Credentials, ServerError, TransportError};
+    use ews_proto::{Credentials, EmailAddress, ServerError, TransportError};
 
     use super::*;
     use crate::FnTransport;
@@ -364,7 +267,7 @@ mod tests {
             .transport(FnTransport::new(|_| answer(200)))
             .build()
             .unwrap();
-        client.get_delegates(&principal()).unwrap();
+        client.get_delegates(principal()).unwrap();
         let shown = format!("{client:?} {:?}", Client::builder(URL));
         assert!(!shown.contains("token-xyz"), "{shown}");
     }
@@ -389,7 +292,7 @@ mod tests {
             }))
             .build()
             .unwrap();
-        client.get_delegates(&principal()).unwrap();
+        client.get_delegates(principal()).unwrap();
         assert_eq!(sent.load(Ordering::SeqCst), 3);
         assert_eq!(tokens.load(Ordering::SeqCst), 2);
     }
@@ -419,13 +322,13 @@ mod tests {
             .transport(FnTransport::new(|_| answer(200)))
             .build()
             .unwrap();
-        let e = client.get_delegates(&principal()).unwrap_err();
+        let e = client.get_delegates(principal()).unwrap_err();
         assert!(matches!(e, Error::TokenProvider(_)), "{e}");
         let unauthorized = Client::builder(URL)
             .transport(FnTransport::new(|_| answer(401)))
             .build()
             .unwrap()
-            .get_delegates(&principal())
+            .get_delegates(principal())
             .unwrap_err();
         assert!(matches!(
             unauthorized,

@@ -59,8 +59,8 @@ mod ureq_transport;
 pub use client::{BoxError, Client, ClientBuilder, TokenProvider};
 pub use ews_proto as proto;
 pub use ews_proto::{
-    Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Deadline, Error, Reply, RequestContext,
-    RetryPolicy, Secret, TransportError, TransportErrorKind,
+    Credentials, Error, Reply, RequestContext, RetryPolicy, Secret, TransportError,
+    TransportErrorKind,
 };
 pub use transport::{FnTransport, Transport};
 #[cfg(feature = "ureq")]

@@ -4,7 +4,8 @@
 //! few named ones (never `Authorization`).
 
 use bytes::Bytes;
-use ews_proto::{Error, Reply, TransportError, X_ANCHOR_MAILBOX};
+use ews_proto::driver::X_ANCHOR_MAILBOX;
+use ews_proto::{Error, Reply, TransportError};
 use tracing::Span;
 use tracing::field::Empty;
 
@@ -39,7 +40,7 @@ pub(crate) fn request(
     tracing::trace!(
         target: "ews::soap",
         uri = %request.uri(),
-        body = %ews_proto::LogText(request.body()),
+        body = %ews_proto::driver::LogText(request.body()),
         ">>> request",
     );
     request
@@ -55,12 +56,15 @@ pub(crate) fn response(
             span.record("status", response.status().as_u16());
             if let Some(id) = response.headers().get("request-id") {
                 // Server text: bounded and escaped.
-                span.record("request_id", ews_proto::Excerpt::of(id.as_bytes()).as_str());
+                span.record(
+                    "request_id",
+                    ews_proto::error::Excerpt::of(id.as_bytes()).as_str(),
+                );
             }
             tracing::trace!(
                 target: "ews::soap",
                 status = response.status().as_u16(),
-                body = %ews_proto::LogText(response.body()),
+                body = %ews_proto::driver::LogText(response.body()),
                 "<<< response",
             );
         }

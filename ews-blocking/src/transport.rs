@@ -20,13 +20,13 @@ use ews_proto::TransportError;
 /// | DNS, refused or unreachable, timeout while connecting (no byte written yet) | `Connect` |
 /// | TLS handshake, untrusted certificate | `Tls` |
 /// | the request cannot be formed (a URI or header the HTTP library refuses) | `InvalidRequest` |
-/// | the [`Deadline`](ews_proto::Deadline) passed after the connection was up | `Timeout` |
+/// | the [`Deadline`](ews_proto::driver::Deadline) passed after the connection was up | `Timeout` |
 /// | answer body over the transport's cap | `BodyTooLarge` |
 /// | connection closed before the announced `Content-Length` | `Truncated` |
 /// | any other I/O failure once a byte may have been written, whatever its `io::ErrorKind` | `Io` |
 ///
 /// The request comes with its `User-Agent`, `Authorization` and, in its extensions, the
-/// [`Deadline`](ews_proto::Deadline) by which the whole exchange must be over: a blocking
+/// [`Deadline`](ews_proto::driver::Deadline) by which the whole exchange must be over: a blocking
 /// transport applies it itself (the built-in one as ureq's per-request timeout).
 ///
 /// The built-in implementation is [`UreqTransport`](crate::UreqTransport) (feature
@@ -88,7 +88,7 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
 ///     }))
 ///     .build()?;
 /// let reply = client.get_delegates(&"user1@example.com".parse()?)?;
-/// assert!(reply.body.delegates.is_empty());
+/// assert!(reply.body.is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct FnTransport<F>(F);

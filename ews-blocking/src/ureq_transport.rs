@@ -6,7 +6,8 @@ use std::io;
 use std::time::Instant;
 
 use bytes::Bytes;
-use ews_proto::{Deadline, Settings, TransportError, TransportErrorKind};
+use ews_proto::driver::{Deadline, Settings};
+use ews_proto::{TransportError, TransportErrorKind};
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector};
 
@@ -66,7 +67,7 @@ impl UreqTransport {
 }
 
 /// The core's proxy as ureq's: `CONNECT` through an HTTP proxy, Basic credentials.
-fn ureq_proxy(p: &ews_proto::Proxy) -> Result<ureq::Proxy, ews_proto::Error> {
+fn ureq_proxy(p: &ews_proto::driver::Proxy) -> Result<ureq::Proxy, ews_proto::Error> {
     let mut b = ureq::Proxy::builder(ureq::ProxyProtocol::Http)
         .host(p.host())
         .port(p.port());

@@ -14,26 +14,38 @@
 //! [`RemoveDelegate`]) and meetings a delegate sends on behalf of a principal
 //! ([`CreateItem::on_behalf_of`], [`GetItem`], [`FindItem`], [`DeleteItem`]).
 //!
-//! # Layers
+//! # Where things are
 //!
-//! `xml` (our reader and writer over quick-xml; no quick-xml type is public) →
-//! `soap` (envelope, headers, faults, response frame) → `types` (the EWS data model) →
-//! `ops` (one file per operation) → `client` (the call state machine, retry policy and
-//! authentication state the drivers run). Arrows point down only.
+//! The root holds what an application writes every day: the operations and their options,
+//! the data model ([`DelegateUser`], [`NewCalendarItem`], [`Item`], ...), the
+//! [`RequestContext`], [`Reply`] and per-item [`ResponseMessage`]s, the errors, and
+//! [`Credentials`] and [`RetryPolicy`] for a client builder. The rest is in modules:
+//!
+//! | module | for |
+//! | --- | --- |
+//! | [`error`] | everything an error carries ([`error::Fault`], [`error::Unconfirmed`], [`error::MalformedKind`], ...) |
+//! | [`ops`] | the [`Operation`] trait's companions: [`ops::Repeat`], [`ops::ReadBack`], [`ops::DecodeAnswer`] |
+//! | [`driver`] | people writing a driver: [`driver::Call`], [`driver::Step`], [`driver::Auth`], the validated settings |
+//! | [`wire`] | people adding an operation: the body writer and reader, namespaces |
+//!
+//! Inside, the layers are `xml` (our reader and writer over quick-xml; no quick-xml type is
+//! public) → `soap` (envelope, headers, faults, response frame) → `types` (the EWS data
+//! model) → `ops` (one file per operation) → `client` (the call state machine, retry
+//! policy and authentication state the drivers run). Arrows point down only.
 //!
 //! # Design notes (where this differs from the suggested sketch, and why)
 //!
 //! * **The driver loop calls no policy.** The sketch had drivers call
-//!   `policy.decide(..)` on errors and handle 401 themselves. Here [`Call`] owns the whole
+//!   `policy.decide(..)` on errors and handle 401 themselves. Here [`Call`](driver::Call) owns the whole
 //!   sequence (token first use, encode, decode, 401 refresh, retry policy) and tells the
-//!   driver one [`Step`] at a time: send, fetch a token, sleep, or done. A driver's loop
+//!   driver one [`Step`](driver::Step) at a time: send, fetch a token, sleep, or done. A driver's loop
 //!   then has exactly one `match` and no `if`, and the blocking and async drivers cannot
-//!   drift apart in behaviour. [`Step`] is deliberately exhaustive so a new step breaks
+//!   drift apart in behaviour. [`Step`](driver::Step) is deliberately exhaustive so a new step breaks
 //!   every driver at compile time.
 //! * **Decoding is a method (`&self`).** [`Operation::decode`] takes the operation, so an
 //!   answer can be read in the light of its request (for example [`FindItem::next_page`]
 //!   computes paging from the request's offset), at no cost to the stateless ones.
-//! * **Repeatability has three values, not two.** [`Repeat::CreatesItems`] sits between
+//! * **Repeatability has three values, not two.** [`Repeat::CreatesItems`](ops::Repeat::CreatesItems) sits between
 //!   `Safe` and `SendsMessages`: saving an appointment twice sends no mail but still
 //!   duplicates it, so it is not repeated after an unknown outcome either.
 //! * **A batch in which every item is `ErrorServerBusy` is an error of the request.**
@@ -99,40 +111,58 @@
 
 mod client;
 pub mod error;
-mod ops;
+pub mod ops;
 mod soap;
 mod types;
 mod xml;
 
-pub use client::{
-    Auth, BuilderParts, Builtin, Call, ClientConfig, Credentials, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_TIMEOUT, Deadline, Decision, Face, Proxy, ProxySetting, RetryPolicy, Secret, Settings,
-    Step, Validated,
-};
-pub use error::{
-    Error, Excerpt, InvalidToken, Limit, LogText, ServerError, TransportError, TransportErrorKind,
-    UsageError,
-};
+// What an application writes every day: operations and their options, the data model,
+// the request context, replies and errors, credentials and the retry policy.
+pub use client::{Credentials, RetryPolicy, Secret};
+pub use error::{Error, ServerError, TransportError, TransportErrorKind, UsageError};
 pub use ops::{
-    AddDelegate, AffectedTaskOccurrences, BaseShape, CreateItem, CreatedItem, CreatedKind,
-    DelegateResults, DeleteItem, DeleteType, FindItem, FindItemPage, GetDelegate,
-    GetDelegateOutput, GetItem, MessageDisposition, Operation, ReadBack, RemoveDelegate, Repeat,
-    SendMeetingCancellations, SendMeetingInvitations, Unconfirmed, UpdateDelegate, WriteCheck,
-    WriteState, WriteTarget,
+    AddDelegate, AffectedTaskOccurrences, BaseShape, CreateItem, CreatedItem, DelegateResults,
+    DeleteItem, DeleteType, FieldUri, FindItem, FindItemPage, GetDelegate, GetItem,
+    MessageDisposition, Operation, RemoveDelegate, SendMeetingCancellations,
+    SendMeetingInvitations, UpdateDelegate,
 };
 pub use soap::{
-    ExchangeVersion, Fault, Impersonation, MailboxCulture, MessageXml, NS_ERRORS, NS_MESSAGES,
-    NS_SOAP, NS_TYPES, PrincipalName, Reply, RequestContext, ResponseClass, ResponseCode,
-    ResponseMessage, ResponseStatus, ServerVersionInfo, VersionName, X_ANCHOR_MAILBOX,
+    ExchangeVersion, Impersonation, MailboxCulture, PrincipalName, Reply, RequestContext,
+    ResponseClass, ResponseCode, ResponseMessage, ResponseStatus, ServerVersionInfo, VersionName,
 };
 pub use types::{
     Attendee, AttendeeResponse, Body, BodyKind, CalendarItem, Delegate, DelegateFolder,
     DelegatePermissions, DelegateUser, DeliverMeetingRequests, DistinguishedFolder,
     DistinguishedUser, EmailAddress, FolderId, GrantedPermissions, Importance, Item, ItemId,
-    LegacyFreeBusyStatus, Mailbox, Message, MessageKind, NewCalendarItem, Permission,
+    ItemKind, LegacyFreeBusyStatus, Mailbox, Message, MessageKind, NewCalendarItem, Permission,
     PermissionLevel, Sensitivity, Sid, TimeZoneId, Unrecognized, UserId,
 };
-pub use xml::{BodyReader, BodyWriter, Element, Limits, Ns, XmlNs};
+pub use xml::Limits;
+
+pub mod driver {
+    //! For people writing a driver (the blocking and async clients are two): the [`Call`]
+    //! state machine a driver runs for each operation, the [`Auth`] state it keeps, the
+    //! settings a client builder validates ([`ClientConfig`] into [`Settings`]), and the
+    //! retry policy's [`Decision`]s.
+    //!
+    //! An application never needs this module: it builds a client of `ews-blocking` or
+    //! `ews-async` and calls its methods.
+    pub use crate::client::{
+        Auth, BuilderParts, Builtin, Call, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+        Deadline, Decision, Face, Proxy, ProxySetting, Settings, Step, Validated,
+    };
+    pub use crate::error::{InvalidToken, LogText};
+    pub use crate::soap::X_ANCHOR_MAILBOX;
+}
+
+pub mod wire {
+    //! For people adding an operation: the body writer and reader an [`Operation`]
+    //! implementation uses, the namespaces, and the parsed [`Element`].
+    //!
+    //! [`Operation`]: crate::Operation
+    pub use crate::soap::{NS_ERRORS, NS_MESSAGES, NS_SOAP, NS_TYPES};
+    pub use crate::xml::{BodyReader, BodyWriter, Element, Limits, Ns, XmlNs};
+}
 
 /// The date-time crate of this API's [`jiff::Timestamp`] fields, re-exported so callers
 /// use the same version.

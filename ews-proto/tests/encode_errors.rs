@@ -7,7 +7,7 @@ use ews_proto::*;
 fn ctx(version: ExchangeVersion) -> RequestContext {
     RequestContext::new("https://mail.example.com/EWS/Exchange.asmx")
         .expect("endpoint")
-        .version(version)
+        .with_version(version)
 }
 
 fn addr(s: &str) -> EmailAddress {
@@ -52,7 +52,9 @@ fn no_forward_needs_exchange_2010_sp1() {
 #[test]
 fn forbidden_characters_name_the_field() {
     let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse().expect("ts");
-    let item = NewCalendarItem::new("ok", start, start).location("Room\u{7}1");
+    let item = NewCalendarItem::new("ok", start, start)
+        .expect("start is not after end")
+        .location("Room\u{7}1");
     let op = CreateItem::on_behalf_of(addr("user1@example.com"), item);
     assert_refused(
         &op,
@@ -76,37 +78,28 @@ fn forbidden_characters_name_the_field() {
 }
 
 #[test]
-fn end_before_start_is_refused() {
+fn end_before_start_cannot_be_built() {
     let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse().expect("ts");
     let end: jiff::Timestamp = "2025-06-02T09:00:00Z".parse().expect("ts");
-    let op = CreateItem::on_behalf_of(
-        addr("user1@example.com"),
-        NewCalendarItem::new("x", start, end),
-    );
-    assert_refused(
-        &op,
-        &ctx(ExchangeVersion::default()),
-        &UsageError::InvalidValue {
+    assert_eq!(
+        NewCalendarItem::new("x", start, end).unwrap_err(),
+        UsageError::InvalidValue {
             kind: "calendar item",
             reason: "End is before Start",
-        },
+        }
     );
+    // Equal is an item without duration: allowed.
+    assert!(NewCalendarItem::new("x", start, start).is_ok());
 }
 
 #[test]
-fn an_empty_folder_id_is_refused() {
-    let folder = FolderId::Id {
-        id: String::new(),
-        change_key: None,
-    };
-    let op = FindItem::new(folder);
-    assert_refused(
-        &op,
-        &ctx(ExchangeVersion::default()),
-        &UsageError::InvalidValue {
+fn an_empty_folder_id_cannot_be_built() {
+    assert_eq!(
+        FolderId::new("", None).unwrap_err(),
+        UsageError::InvalidValue {
             kind: "folder id",
             reason: "must not be empty",
-        },
+        }
     );
 }
 

@@ -95,7 +95,7 @@ fn an_outer_warning_is_readable_with_the_messages() {
     let reply = get
         .decode(&answer("GetDelegate", "Success", "NoError", "Success"))
         .unwrap();
-    assert_eq!(reply.body.delegates.status.class, ResponseClass::Success);
+    assert_eq!(reply.body.status.class, ResponseClass::Success);
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn create_item_names_the_kind_of_each_created_item() {
     let start = "2025-06-02T10:00:00Z".parse().unwrap();
     let op = ews_proto::CreateItem::on_behalf_of(
         "user1@example.com".parse().unwrap(),
-        ews_proto::NewCalendarItem::new("x", start, start),
+        ews_proto::NewCalendarItem::new("x", start, start).expect("start is not after end"),
     );
     let reply = op
         .decode(&http::Response::new(Bytes::from_static(body.as_bytes())))
@@ -127,10 +127,10 @@ fn create_item_names_the_kind_of_each_created_item() {
         .collect();
     assert_eq!(kinds, ["MeetingRequest", "Contact"]);
     let first = reply.body[0].value.as_ref().unwrap();
-    assert_eq!(first.kind, ews_proto::CreatedKind::MeetingRequest);
+    assert_eq!(first.kind, ews_proto::ItemKind::MeetingRequest);
     assert_eq!(first.id.change_key(), Some("CK1"));
     assert!(matches!(
         reply.body[1].value.as_ref().unwrap().kind,
-        ews_proto::CreatedKind::Other(_)
+        ews_proto::ItemKind::Other(_)
     ));
 }

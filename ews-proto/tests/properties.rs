@@ -53,7 +53,7 @@ proptest! {
         html in any::<bool>(),
     ) {
         let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse().expect("ts");
-        let item = NewCalendarItem::new(subject.clone(), start, start)
+        let item = NewCalendarItem::new(subject.clone(), start, start).expect("start is not after end")
             .body(if html { Body::html(body.clone()) } else { Body::text(body.clone()) })
             .location(location.clone())
             .category(category.clone())
@@ -118,7 +118,7 @@ proptest! {
     #[test]
     fn an_encode_error_leaves_the_callers_buffer_as_it_was(subject in any::<String>()) {
         let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse().expect("ts");
-        let op = CreateItem::on_behalf_of("user1@example.com".parse().expect("addr"), NewCalendarItem::new(subject.clone(), start, start));
+        let op = CreateItem::on_behalf_of("user1@example.com".parse().expect("addr"), NewCalendarItem::new(subject.clone(), start, start).expect("start is not after end"));
         let mut buf = bytes::BytesMut::from(&b"prefix"[..]);
         let result = op.encode_into(&ctx(), &mut buf);
         prop_assert_eq!(result.is_ok(), xml_can_carry(&subject));
@@ -171,8 +171,11 @@ fn decode_all(status: u16, body: Bytes) {
     let _ = GetDelegate::new(a.clone()).decode(&response);
     let _ = UpdateDelegate::new(a.clone(), DelegateUser::new(u.clone())).decode(&response);
     let _ = RemoveDelegate::new(a.clone(), u).decode(&response);
-    let _ = CreateItem::on_behalf_of(a.clone(), NewCalendarItem::new("s", start, start))
-        .decode(&response);
+    let _ = CreateItem::on_behalf_of(
+        a.clone(),
+        NewCalendarItem::new("s", start, start).expect("start is not after end"),
+    )
+    .decode(&response);
     let _ = GetItem::new(id.clone()).decode(&response);
     let _ = DeleteItem::new(id, DeleteType::HardDelete).decode(&response);
     let _ = FindItem::new(FolderId::of(DistinguishedFolder::Inbox, a)).decode(&response);
@@ -257,9 +260,9 @@ proptest! {
                 _ => Impersonation::SmtpAddress(a.parse().expect("addr")),
             };
             let ctx = ctx()
-                .impersonate(imp)
-                .culture(c.parse().expect("culture"))
-                .time_zone(TimeZoneId::new(z).expect("tz"));
+                .with_impersonation(imp)
+                .with_culture(c.parse().expect("culture"))
+                .with_time_zone(TimeZoneId::new(z).expect("tz"));
             let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse().expect("ts");
             let add = AddDelegate::new(
                 p.parse().expect("addr"),
@@ -271,8 +274,8 @@ proptest! {
             );
             let get = GetDelegate::new(p.parse().expect("addr")).user(UserId::sid(s.parse().expect("sid")));
             let create = CreateItem::new(
-                Some(FolderId::Id { id: f.to_owned(), change_key: Some(k.to_owned()) }),
-                NewCalendarItem::new(n, start, start)
+                Some(FolderId::new(f, Some(k.to_owned())).expect("non-empty id")),
+                NewCalendarItem::new(n, start, start).expect("start is not after end")
                     .required_attendee(Mailbox::new(a.parse().expect("addr")).with_name(n))
                     .time_zone(TimeZoneId::new(z).expect("tz")),
                 SendMeetingInvitations::SendToNone,

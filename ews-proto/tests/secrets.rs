@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use ews_proto::driver::{Auth, Call, Step};
 use ews_proto::*;
 
 const PASSWORD: &str = "pa55-w0rd-XYZZY";
@@ -21,7 +22,7 @@ fn leaks(s: &str) -> bool {
 fn ctx() -> RequestContext {
     RequestContext::new("https://mail.example.com/EWS/Exchange.asmx")
         .expect("endpoint")
-        .impersonate(Impersonation::PrimarySmtpAddress(
+        .with_impersonation(Impersonation::PrimarySmtpAddress(
             "user1@example.com".parse().expect("addr"),
         ))
 }

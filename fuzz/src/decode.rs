@@ -5,7 +5,8 @@
 use std::fmt::Debug;
 
 use bytes::Bytes;
-use ews_proto::{Limit, Limits, Operation, ServerError, VersionName};
+use ews_proto::error::Limit;
+use ews_proto::{Limits, Operation, ServerError, VersionName};
 
 /// One operation of each kind, built the way a client builds them.
 pub mod ops {
@@ -39,7 +40,10 @@ pub mod ops {
     /// A CreateItem.
     pub fn create_item() -> CreateItem {
         let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse().expect("timestamp");
-        CreateItem::on_behalf_of(addr(), NewCalendarItem::new("s", start, start))
+        CreateItem::on_behalf_of(
+            addr(),
+            NewCalendarItem::new("s", start, start).expect("start is not after end"),
+        )
     }
     /// A GetItem.
     pub fn get_item() -> GetItem {

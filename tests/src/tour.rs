@@ -5,7 +5,9 @@
 //! 1. user1 (the principal) adds user2 as delegate: Calendar Author, Contacts Reviewer,
 //!    meeting requests to DelegatesAndMe;
 //! 2. adding user2 again reports `ErrorDelegateAlreadyExists`, so the tour falls back to
-//!    GetDelegate + UpdateDelegate, as the EWS reference advises;
+//!    GetDelegate + UpdateDelegate, as the EWS reference advises (the delegate as read,
+//!    changed, written back), then changes only where meeting requests go and reads that
+//!    back without permissions;
 //! 3. user2 creates and sends a meeting on behalf of user1 to user3, with a subject
 //!    unique to the run;
 //! 4. user3 waits for the invitation (FindItem, polled until a deadline: servers deliver
@@ -184,7 +186,7 @@ impl Tour {
             subject.as_str(),
             "2025-06-02T15:00:00Z".parse()?,
             "2025-06-02T16:00:00Z".parse()?,
-        )
+        )?
         .body(Body::text("This is the text of the delegate appointment."))
         .free_busy(LegacyFreeBusyStatus::Busy)
         .required_attendee(Mailbox::new(user3.clone()));
@@ -270,7 +272,7 @@ fn add_and_update(
         )
         .receive_copies_of_meeting_messages(false)
         .view_private_items(false);
-    let add = AddDelegate::new(user1.clone(), delegate_user.clone())
+    let add = AddDelegate::new(user1.clone(), delegate_user)
         .deliver_meeting_requests(DeliverMeetingRequests::DelegatesAndMe);
     let reply = principal.send(&add)?;
     if let Some(v) = &reply.server_version {
@@ -298,27 +300,54 @@ fn add_and_update(
         .into());
     }
     println!("   already a delegate: GetDelegate, then UpdateDelegate (the reference's advice)");
-    let got = principal.send(&GetDelegate::new(user1.clone()).user(UserId::smtp(user2.clone())))?;
-    for m in got.body.delegates {
-        let d = m.into_result()?.ok_or("GetDelegate returned no delegate")?;
-        let level = |folder| {
-            d.permissions
-                .as_ref()
-                .and_then(|p| p.level(folder).map(ToString::to_string))
-                .unwrap_or_else(|| "None".to_owned())
-        };
-        println!(
-            "   current: {} Calendar={} Contacts={}",
-            d.user_id.primary_smtp_address().unwrap_or("?"),
-            level(DelegateFolder::Calendar),
-            level(DelegateFolder::Contacts)
-        );
-    }
-    let update = UpdateDelegate::new(user1.clone(), delegate_user)
-        .deliver_meeting_requests(DeliverMeetingRequests::DelegatesAndMe);
-    let updated = first(principal.send(&update)?.body)?;
+    let user2_id = UserId::smtp(user2.clone());
+    let got = principal.send(&GetDelegate::new(user1.clone()).user(user2_id.clone()))?;
+    let current = got
+        .body
+        .delegate(&user2_id)
+        .ok_or("GetDelegate did not report the delegate")?;
+    let level = |folder| {
+        current
+            .permissions
+            .as_ref()
+            .and_then(|p| p.level(folder).map(ToString::to_string))
+            .unwrap_or_else(|| "None".to_owned())
+    };
+    println!(
+        "   current: {} Calendar={} Contacts={}",
+        current.user_id.primary_smtp_address().unwrap_or("?"),
+        level(DelegateFolder::Calendar),
+        level(DelegateFolder::Contacts)
+    );
+    // The delegate as read, changed where the tour wants it: folders the server reports
+    // `Custom` stay as they are.
+    let wanted = DelegateUser::from(current)
+        .permissions_set(DelegateFolder::Calendar, Permission::Author)
+        .permissions_set(DelegateFolder::Contacts, Permission::Reviewer);
+    let updated = first(
+        principal
+            .send(&UpdateDelegate::new(user1.clone(), wanted))?
+            .body,
+    )?;
     println!("   UpdateDelegate -> {}", updated.status);
     updated.into_result()?;
+
+    println!(
+        "   meeting requests to the delegates, information to {user1} (UpdateDelegate, delivery only)"
+    );
+    let deliver = DeliverMeetingRequests::DelegatesAndSendInformationToMe;
+    let changed = principal.send(&UpdateDelegate::deliver_only(
+        user1.clone(),
+        deliver.clone(),
+    ))?;
+    println!("   -> {}", changed.body.status);
+    let now = principal.send(&GetDelegate::new(user1.clone()).include_permissions(false))?;
+    match &now.body.deliver_meeting_requests {
+        Some(d) if *d == deliver => println!("   GetDelegate: DeliverMeetingRequests={d}"),
+        other => {
+            return Err(format!("expected DeliverMeetingRequests {deliver}, got {other:?}").into());
+        }
+    }
     Ok(())
 }
 

@@ -17,14 +17,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ews_proto::error::{Limit, MalformedKind, WriteState};
 use ews_proto::{
     AddDelegate, CreateItem, Credentials, DelegateFolder, DelegatePermissions, DelegateUser,
     DeleteItem, DeleteType, DeliverMeetingRequests, DistinguishedFolder, EmailAddress, Error,
     ExchangeVersion, FindItem, FolderId, GetDelegate, GetItem, Impersonation, Item, ItemId,
-    LegacyFreeBusyStatus, Limit, Mailbox, NewCalendarItem, Operation, Permission, RemoveDelegate,
-    Reply, ResponseCode, ResponseMessage, RetryPolicy, Secret, SendMeetingCancellations,
-    ServerError, TransportError, TransportErrorKind, UpdateDelegate, UsageError, UserId,
-    WriteState,
+    LegacyFreeBusyStatus, Mailbox, NewCalendarItem, Operation, Permission, RemoveDelegate, Reply,
+    ResponseCode, ResponseMessage, RetryPolicy, Secret, SendMeetingCancellations, ServerError,
+    TransportError, TransportErrorKind, UpdateDelegate, UsageError, UserId,
 };
 use ews_tests::{DelegateSnapshot, Fault, PermissionLevel, Permissions, SimConfig, Simulator};
 
@@ -473,6 +473,7 @@ fn meeting(subject: &str) -> NewCalendarItem {
         "2025-06-02T15:00:00Z".parse().expect("start"),
         "2025-06-02T16:00:00Z".parse().expect("end"),
     )
+    .expect("start is not after end")
     .free_busy(LegacyFreeBusyStatus::Busy)
     .required_attendee(Mailbox::new(addr(U3)))
 }
@@ -530,7 +531,7 @@ mod scenarios {
         let got = u1
             .send(&GetDelegate::new(addr(U1)).user(UserId::smtp(addr(U2))))
             .expect("GetDelegate");
-        let d = only(&got.body.delegates).expect("a delegate");
+        let d = only(&got.body).expect("a delegate");
         assert_eq!(d.user_id.primary_smtp_address(), Some(U2));
         let calendar = d
             .permissions
@@ -580,7 +581,7 @@ mod scenarios {
         assert_eq!(codes(&again.body), ["ErrorNotDelegate"]);
         assert!(sim.mailbox(U1).expect("mailbox").delegates.is_empty());
         let none = u1.send(&GetDelegate::new(addr(U1))).expect("GetDelegate");
-        assert!(none.body.delegates.is_empty());
+        assert!(none.body.is_empty());
     }
 
     pub(super) fn only_the_owner_manages_delegates<C: ConformanceClient>() {
@@ -613,7 +614,7 @@ mod scenarios {
             ))
             .expect("CreateItem");
         let saved = only(&created.body).expect("an item id");
-        assert_eq!(saved.kind, ews_proto::CreatedKind::CalendarItem);
+        assert_eq!(saved.kind, ews_proto::ItemKind::CalendarItem);
         let id: ItemId = saved.id;
         assert_eq!(invitations(&sim, U3), 1);
         let saved = sim.item(id.id()).expect("the meeting is stored");
@@ -901,7 +902,7 @@ mod scenarios {
         let u1 = client::<C>(Config::basic(&sim, U1));
         sim.inject(Some("GetDelegate"), Fault::CloseAfterProcessing, 1);
         let got = u1.send(&GetDelegate::new(addr(U1))).expect("retried");
-        assert_eq!(got.body.delegates.len(), 1);
+        assert_eq!(got.body.len(), 1);
         assert_eq!(sim.requests_for("GetDelegate").len(), 2);
     }
 
@@ -955,7 +956,7 @@ mod scenarios {
         sim.inject(Some("GetDelegate"), Fault::TruncatedXml, 1);
         let e = u1.send(&GetDelegate::new(addr(U1)));
         assert!(
-            matches!(e, Err(Error::Server(ServerError::Malformed { .. }))),
+            matches!(e, Err(Error::Server(ServerError::Malformed(ref m))) if m.kind() == MalformedKind::Truncated),
             "{e:?}"
         );
         assert_eq!(sim.requests_for("GetDelegate").len(), 1);
@@ -967,15 +968,12 @@ mod scenarios {
         sim.inject(None, Fault::HtmlErrorPage, 1);
         let e = u1.send(&GetDelegate::new(addr(U1)));
         match e {
-            Err(Error::Server(ServerError::NotXml {
-                status,
-                content_type,
-                ..
-            })) => {
-                assert_eq!(status, 200);
-                assert!(content_type.is_some_and(|c| c.starts_with("text/html")));
+            // A 200 whose body is an HTML page: a malformed answer, not XML.
+            Err(Error::Server(ServerError::Malformed(m))) => {
+                assert_eq!(m.kind(), MalformedKind::NotXml);
+                assert!(m.detail().contains("Content-Type \"text/html"), "{m}");
             }
-            other => panic!("expected NotXml, got {other:?}"),
+            other => panic!("expected Malformed(NotXml), got {other:?}"),
         }
         assert_eq!(sim.requests().len(), 1);
     }
@@ -1149,7 +1147,7 @@ mod scenarios {
         let e = client::<C>(config).send(&GetDelegate::new(addr(U1)));
         match e {
             Err(Error::TokenProvider(inner)) => {
-                assert!(inner.is::<ews_proto::InvalidToken>(), "{inner}");
+                assert!(inner.is::<ews_proto::driver::InvalidToken>(), "{inner}");
             }
             other => panic!("expected a token error, got {other:?}"),
         }

@@ -23,7 +23,7 @@ pub enum Credentials {
         password: Secret<String>,
     },
     /// OAuth2 bearer tokens supplied by the application's token provider, which the driver
-    /// calls when [`crate::Step::FetchToken`] says so (once at first use, and once more
+    /// calls when [`crate::driver::Step::FetchToken`] says so (once at first use, and once more
     /// with `refresh` set after a 401).
     Bearer,
 }
@@ -41,7 +41,7 @@ impl Credentials {
 /// What a client remembers about authentication across calls: the credentials and the
 /// current bearer token.
 ///
-/// Call order (driven by [`crate::Call`]): a `Bearer` client starts without a token, so
+/// Call order (driven by [`crate::driver::Call`]): a `Bearer` client starts without a token, so
 /// the first call yields `Step::FetchToken { refresh: false }`; the driver asks the
 /// application for a token and hands it to [`Auth::set_token`]. A 401 yields
 /// `Step::FetchToken { refresh: true }` once per call; a second 401 ends the call with

@@ -63,6 +63,7 @@ pub enum Step<T> {
 /// ```
 /// # use std::time::Instant;
 /// # use ews_proto::*;
+/// use ews_proto::driver::{Auth, Call, Step};
 /// # fn transport_send(_: http::Request<bytes::Bytes>) -> Result<http::Response<bytes::Bytes>, TransportError> {
 /// #     Ok(http::Response::builder().status(503).header("retry-after", "0").body(bytes::Bytes::new()).unwrap())
 /// # }
@@ -366,7 +367,7 @@ impl<'a, O: Operation> Call<'a, O> {
 
     /// Hands over what the token provider answered after [`Step::FetchToken`]: a token is
     /// stored in `auth` (one that cannot be a header value ends the call with
-    /// [`Error::TokenProvider`] holding [`InvalidToken`](crate::InvalidToken), and is
+    /// [`Error::TokenProvider`] holding [`InvalidToken`](crate::driver::InvalidToken), and is
     /// never sent); a failure ends the call with [`Error::TokenProvider`].
     pub fn token_fetched<E>(&mut self, auth: &mut Auth, fetched: Result<Secret<String>, E>)
     where
@@ -405,7 +406,8 @@ mod tests {
     use super::*;
     use crate::client::{Credentials, Secret};
     use crate::error::TransportErrorKind;
-    use crate::{CreateItem, GetDelegate, NewCalendarItem, Repeat};
+    use crate::ops::Repeat;
+    use crate::{CreateItem, GetDelegate, NewCalendarItem};
 
     const OK: &str = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:GetDelegateResponse ResponseClass="Success" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><m:ResponseCode>NoError</m:ResponseCode></m:GetDelegateResponse></s:Body></s:Envelope>"#;
 
@@ -579,6 +581,7 @@ mod tests {
         let op = CreateItem::on_behalf_of(
             "user1@example.com".parse().unwrap(),
             NewCalendarItem::new("x", start, start)
+                .expect("start is not after end")
                 .required_attendee(crate::Mailbox::new("user3@example.com".parse().unwrap())),
         );
         assert_eq!(op.repeat(), Repeat::SendsMessages);
@@ -613,7 +616,7 @@ mod tests {
         let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse().unwrap();
         let op = CreateItem::on_behalf_of(
             "user1@example.com".parse().unwrap(),
-            NewCalendarItem::new("bad\u{1}", start, start),
+            NewCalendarItem::new("bad\u{1}", start, start).expect("start is not after end"),
         );
         let c = ctx();
         let mut auth = Auth::new(Credentials::None);
@@ -691,7 +694,7 @@ mod tests {
         let Err(Error::Unconfirmed(u)) = r else {
             panic!("expected Unconfirmed, got {r:?}");
         };
-        assert_eq!(u.checks[0].state, crate::WriteState::NotApplied);
+        assert_eq!(u.checks[0].state, crate::error::WriteState::NotApplied);
     }
 
     #[test]
@@ -704,7 +707,7 @@ mod tests {
         let Err(Error::Unconfirmed(u)) = r else {
             panic!("expected Unconfirmed, got {r:?}");
         };
-        assert_eq!(u.checks[0].state, crate::WriteState::Unknown);
+        assert_eq!(u.checks[0].state, crate::error::WriteState::Unknown);
         assert!(u.read_back_error.is_some());
     }
 
@@ -748,7 +751,7 @@ mod tests {
         let Err(Error::TokenProvider(e)) = r else {
             panic!("expected a token error, got {r:?}");
         };
-        assert!(e.is::<crate::InvalidToken>());
+        assert!(e.is::<crate::driver::InvalidToken>());
     }
 
     #[test]

@@ -7,9 +7,9 @@
 //! its transport and its token provider. `build()` calls [`ClientConfig::validate`],
 //! which turns every misconfiguration into a [`UsageError`] and yields the [`Settings`]
 //! the driver runs with. The core then applies them to each call
-//! ([`Call::configured`](crate::Call::configured)): the User-Agent goes on every request
+//! ([`Call::configured`](crate::driver::Call::configured)): the User-Agent goes on every request
 //! (so a custom transport sends it too), the timeout becomes the deadline carried with
-//! each [`Step::Send`](crate::Step::Send), the body cap is `Limits::max_body_bytes`.
+//! each [`Step::Send`](crate::driver::Step::Send), the body cap is `Limits::max_body_bytes`.
 
 use std::fmt;
 use std::time::Duration;
@@ -51,7 +51,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
 ///
 /// ```
 /// use std::time::Duration;
-/// use ews_proto::{ClientConfig, Credentials, Face};
+/// use ews_proto::Credentials;
+/// use ews_proto::driver::{ClientConfig, Face};
 ///
 /// let settings = ClientConfig::new("https://mail.example.com/EWS/Exchange.asmx", "my-app/1.0")
 ///     .credentials(Credentials::basic("user2@example.com", "Passw0rd-2"))
@@ -225,22 +226,22 @@ impl ClientConfig {
 
     /// `RequestServerVersion`.
     pub fn version(self, version: ExchangeVersion) -> Self {
-        self.context(|c| c.version(version))
+        self.context(|c| c.with_version(version))
     }
 
     /// `ExchangeImpersonation`.
     pub fn impersonate(self, who: Impersonation) -> Self {
-        self.context(|c| c.impersonate(who))
+        self.context(|c| c.with_impersonation(who))
     }
 
     /// `MailboxCulture`.
     pub fn culture(self, culture: MailboxCulture) -> Self {
-        self.context(|c| c.culture(culture))
+        self.context(|c| c.with_culture(culture))
     }
 
     /// `TimeZoneContext`.
     pub fn time_zone(self, tz: TimeZoneId) -> Self {
-        self.context(|c| c.time_zone(tz))
+        self.context(|c| c.with_time_zone(tz))
     }
 
     /// The `User-Agent`.
@@ -456,7 +457,7 @@ impl<T: ?Sized, P: ?Sized> fmt::Debug for BuilderParts<T, P> {
 macro_rules! client_builder_setters {
     (transport: $transport:ident, tokens: $tokens:ident, user_agent: $ua:expr) => {
         fn new(endpoint: &str) -> Self {
-            let parts = $crate::BuilderParts::new(endpoint, $ua);
+            let parts = $crate::driver::BuilderParts::new(endpoint, $ua);
             Self { parts }
         }
 
@@ -624,7 +625,7 @@ macro_rules! client_builder_setters {
             self.parts.config = self
                 .parts
                 .config
-                .proxy($crate::ProxySetting::Url(url.to_owned()));
+                .proxy($crate::driver::ProxySetting::Url(url.to_owned()));
             self
         }
 
@@ -641,7 +642,7 @@ macro_rules! client_builder_setters {
         /// ```
         pub fn proxy_from_env(mut self) -> Self {
             let read = |name: &str| std::env::var(name).ok();
-            self.parts.config = self.parts.config.proxy($crate::ProxySetting::from_vars(read));
+            self.parts.config = self.parts.config.proxy($crate::driver::ProxySetting::from_vars(read));
             self
         }
 

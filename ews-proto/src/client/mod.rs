@@ -8,6 +8,7 @@
 mod auth;
 mod call;
 mod config;
+mod methods;
 mod proxy;
 mod retry;
 mod secret;

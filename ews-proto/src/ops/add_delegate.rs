@@ -2,7 +2,8 @@
 
 use crate::error::{ServerError, UsageError};
 use crate::ops::{
-    DelegateResults, Operation, ReadBack, Repeat, read_delegate_response, write_delegate_change,
+    DecodeAnswer, DelegateResults, Operation, ReadBack, Repeat, read_delegate_response,
+    write_delegate_change,
 };
 use crate::soap::RequestContext;
 use crate::types::{DelegateUser, DeliverMeetingRequests, EmailAddress};
@@ -95,7 +96,7 @@ impl Operation for AddDelegate {
             &self.principal,
             &self.delegates,
             self.deliver_meeting_requests.as_ref(),
-            ctx.server_version(),
+            ctx.version(),
         )
     }
 
@@ -103,7 +104,16 @@ impl Operation for AddDelegate {
         &self,
         r: &mut BodyReader<'a>,
         e: &Element<'a>,
-    ) -> Result<DelegateResults, ServerError> {
+    ) -> Result<Self::Output, ServerError> {
+        Self::read_answer(r, e)
+    }
+}
+
+impl DecodeAnswer for AddDelegate {
+    fn read_answer<'a>(
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<Self::Output, ServerError> {
         read_delegate_response(r, e, |_, _| Ok(()))
     }
 }

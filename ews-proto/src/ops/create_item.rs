@@ -2,35 +2,19 @@
 //! principal.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{Operation, Repeat, read_item_responses};
+use crate::ops::{DecodeAnswer, Operation, Repeat, read_item_responses};
 use crate::soap::{RequestContext, ResponseMessage};
 use crate::types::{
-    DistinguishedFolder, EmailAddress, FolderId, ItemId, NewCalendarItem, wire_enum,
+    DistinguishedFolder, EmailAddress, FolderId, ItemId, ItemKind, NewCalendarItem,
 };
 use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
-
-wire_enum! {
-    /// The kind of item the server created, as the element it answered with.
-    pub enum CreatedKind {
-        /// `t:CalendarItem` (an appointment or a meeting).
-        CalendarItem = "CalendarItem",
-        /// `t:Message`.
-        Message = "Message",
-        /// `t:MeetingRequest`.
-        MeetingRequest = "MeetingRequest",
-        /// `t:MeetingResponse`.
-        MeetingResponse = "MeetingResponse",
-        /// `t:MeetingCancellation`.
-        MeetingCancellation = "MeetingCancellation",
-    }
-}
 
 /// An item a `CreateItem` made: its kind and its id (with the change key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CreatedItem {
     /// What was created.
-    pub kind: CreatedKind,
+    pub kind: ItemKind,
     /// Its id and change key.
     pub id: ItemId,
 }
@@ -92,7 +76,7 @@ impl SendMeetingInvitations {
 ///                 RequestContext};
 /// let ctx = RequestContext::new("https://mail.example.com/EWS/Exchange.asmx")?;
 /// let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse()?;
-/// let meeting = NewCalendarItem::new("Delegate appointment", start, "2025-06-02T11:00:00Z".parse()?)
+/// let meeting = NewCalendarItem::new("Delegate appointment", start, "2025-06-02T11:00:00Z".parse()?)?
 ///     .free_busy(LegacyFreeBusyStatus::Busy)
 ///     .required_attendee(Mailbox::new("user3@example.com".parse()?));
 /// let op = CreateItem::on_behalf_of("user1@example.com".parse()?, meeting);
@@ -200,9 +184,15 @@ impl Operation for CreateItem {
             folder.write(w)?;
             w.close(Ns::Messages, "SavedItemFolderId");
         }
+        if ctx.time_zone().is_none() && self.items.iter().any(NewCalendarItem::is_wall_clock) {
+            return Err(UsageError::invalid(
+                "calendar item",
+                "wall-clock Start/End need the request's time zone (RequestContext::with_time_zone)",
+            ));
+        }
         w.open(Ns::Messages, "Items");
         for item in &self.items {
-            item.write(w, ctx.server_version())?;
+            item.write(w, ctx.version())?;
         }
         w.close(Ns::Messages, "Items");
         w.close(Ns::Messages, "CreateItem");
@@ -214,10 +204,19 @@ impl Operation for CreateItem {
         r: &mut BodyReader<'a>,
         e: &Element<'a>,
     ) -> Result<Self::Output, ServerError> {
+        Self::read_answer(r, e)
+    }
+}
+
+impl DecodeAnswer for CreateItem {
+    fn read_answer<'a>(
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<Self::Output, ServerError> {
         read_item_responses(r, e, |r, c, created: &mut Option<CreatedItem>| {
             if c.is(XmlNs::Messages, "Items") {
                 r.children(&c, |r, item| {
-                    let kind = CreatedKind::from_wire(item.local_name());
+                    let kind = ItemKind::from_wire(item.local_name());
                     r.children(&item, |_, f| {
                         if f.is(XmlNs::Types, "ItemId") && created.is_none() {
                             let id = ItemId::read(&f)?;

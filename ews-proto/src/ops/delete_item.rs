@@ -1,7 +1,7 @@
 //! `DeleteItem`, with meeting cancellations so a delegate can cancel what it sent.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{Operation, Repeat, read_item_responses, write_item_ids};
+use crate::ops::{DecodeAnswer, Operation, Repeat, read_item_responses, write_item_ids};
 use crate::soap::{RequestContext, ResponseMessage};
 use crate::types::{EmailAddress, ItemId};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns};
@@ -150,6 +150,15 @@ impl Operation for DeleteItem {
 
     fn read_body<'a>(
         &self,
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<Self::Output, ServerError> {
+        Self::read_answer(r, e)
+    }
+}
+
+impl DecodeAnswer for DeleteItem {
+    fn read_answer<'a>(
         r: &mut BodyReader<'a>,
         e: &Element<'a>,
     ) -> Result<Self::Output, ServerError> {

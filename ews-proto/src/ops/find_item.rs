@@ -1,6 +1,6 @@
 //! `FindItem`: lists the items of a folder, a page at a time.
 
-use crate::error::{ServerError, UsageError};
+use crate::error::{MalformedKind, ServerError, UsageError};
 use crate::ops::{BaseShape, Operation, read_item_responses};
 use crate::soap::{RequestContext, ResponseMessage};
 use crate::types::{EmailAddress, FolderId, Item};
@@ -81,6 +81,13 @@ impl FindItem {
     }
 }
 
+impl From<FolderId> for FindItem {
+    /// The first page of the folder.
+    fn from(folder: FolderId) -> Self {
+        FindItem::new(folder)
+    }
+}
+
 impl Operation for FindItem {
     /// One answer per folder (one here).
     type Output = Vec<ResponseMessage<Option<FindItemPage>>>;
@@ -95,7 +102,7 @@ impl Operation for FindItem {
         w.open_start(Ns::Messages, "FindItem");
         w.attr("Traversal", "Shallow")?;
         w.open_end();
-        self.shape.write(w);
+        self.shape.write(w)?;
         w.open_start(Ns::Messages, "IndexedPageItemView");
         w.attr("MaxEntriesReturned", &self.page_size.to_string())?;
         w.attr("Offset", &self.offset.to_string())?;
@@ -120,11 +127,12 @@ impl Operation for FindItem {
             let number = |name: &str| -> Result<Option<u32>, ServerError> {
                 match c.attr(name)? {
                     None => Ok(None),
-                    Some(v) => v
-                        .trim()
-                        .parse()
-                        .map(Some)
-                        .map_err(|_| c.malformed(format!("RootFolder/@{name} is not a count"))),
+                    Some(v) => v.trim().parse().map(Some).map_err(|_| {
+                        c.malformed(
+                            MalformedKind::BadValue,
+                            format!("RootFolder/@{name} is not a count"),
+                        )
+                    }),
                 }
             };
             let mut page = FindItemPage {
@@ -132,11 +140,12 @@ impl Operation for FindItem {
                 total_items_in_view: number("TotalItemsInView")?,
                 includes_last_item_in_range: match c.attr("IncludesLastItemInRange")?.as_deref() {
                     None => None,
-                    Some(v) => {
-                        Some(crate::types::parse_bool(v.trim()).ok_or_else(|| {
-                            c.malformed("IncludesLastItemInRange is not a boolean")
-                        })?)
-                    }
+                    Some(v) => Some(crate::types::parse_bool(v.trim()).ok_or_else(|| {
+                        c.malformed(
+                            MalformedKind::BadValue,
+                            "IncludesLastItemInRange is not a boolean",
+                        )
+                    })?),
                 },
                 indexed_paging_offset: number("IndexedPagingOffset")?,
             };

@@ -1,7 +1,9 @@
 //! `GetDelegate`: lists a principal's delegates and its meeting-request delivery.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{DelegateResults, Operation, read_delegate_response, write_principal};
+use crate::ops::{
+    DecodeAnswer, DelegateResults, Operation, read_delegate_response, write_principal,
+};
 use crate::soap::RequestContext;
 use crate::types::{DeliverMeetingRequests, EmailAddress, UserId};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
@@ -23,17 +25,6 @@ pub struct GetDelegate {
     principal: EmailAddress,
     include_permissions: bool,
     users: Vec<UserId>,
-}
-
-/// What [`GetDelegate`] returns.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct GetDelegateOutput {
-    /// One answer per delegate (or per named user), in the server's order. Empty when the
-    /// principal has no delegates.
-    pub delegates: DelegateResults,
-    /// Where the principal's meeting requests go.
-    pub deliver_meeting_requests: Option<DeliverMeetingRequests>,
 }
 
 impl GetDelegate {
@@ -59,8 +50,22 @@ impl GetDelegate {
     }
 }
 
+impl From<EmailAddress> for GetDelegate {
+    /// All delegates of the principal, with their permissions.
+    fn from(principal: EmailAddress) -> Self {
+        GetDelegate::new(principal)
+    }
+}
+
+impl From<&EmailAddress> for GetDelegate {
+    /// All delegates of the principal, with their permissions.
+    fn from(principal: &EmailAddress) -> Self {
+        GetDelegate::new(principal.clone())
+    }
+}
+
 impl Operation for GetDelegate {
-    type Output = GetDelegateOutput;
+    type Output = DelegateResults;
     const NAME: &'static str = "GetDelegate";
 
     fn anchor_mailbox(&self) -> Option<&str> {
@@ -94,17 +99,24 @@ impl Operation for GetDelegate {
         &self,
         r: &mut BodyReader<'a>,
         e: &Element<'a>,
-    ) -> Result<GetDelegateOutput, ServerError> {
+    ) -> Result<Self::Output, ServerError> {
+        Self::read_answer(r, e)
+    }
+}
+
+impl DecodeAnswer for GetDelegate {
+    fn read_answer<'a>(
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<Self::Output, ServerError> {
         let mut deliver = None;
-        let delegates = read_delegate_response(r, e, |r, c| {
+        let mut results = read_delegate_response(r, e, |r, c| {
             if c.is(XmlNs::Messages, "DeliverMeetingRequests") {
                 deliver = Some(DeliverMeetingRequests::from_wire(r.text(&c)?.trim()));
             }
             Ok(())
         })?;
-        Ok(GetDelegateOutput {
-            delegates,
-            deliver_meeting_requests: deliver,
-        })
+        results.deliver_meeting_requests = deliver;
+        Ok(results)
     }
 }

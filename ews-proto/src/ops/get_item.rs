@@ -1,7 +1,7 @@
 //! `GetItem`: reads calendar items and messages by id.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{Operation, read_item_responses, write_item_ids};
+use crate::ops::{DecodeAnswer, Operation, read_item_responses, write_item_ids};
 use crate::soap::{RequestContext, ResponseMessage};
 use crate::types::{EmailAddress, Item, ItemId};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
@@ -27,11 +27,107 @@ impl BaseShape {
         }
     }
 
-    pub(crate) fn write(self, w: &mut BodyWriter<'_>) {
-        w.open(Ns::Messages, "ItemShape");
-        w.token(Ns::Types, "BaseShape", self.as_str());
-        w.close(Ns::Messages, "ItemShape");
+    pub(crate) fn write(self, w: &mut BodyWriter<'_>) -> Result<(), UsageError> {
+        write_shape(w, self, &[])
     }
+}
+
+/// Writes `<m:ItemShape>`: `BaseShape`, then (when any) `AdditionalProperties`, last in
+/// the schema's `ItemResponseShapeType`.
+pub(crate) fn write_shape(
+    w: &mut BodyWriter<'_>,
+    shape: BaseShape,
+    extra: &[FieldUri],
+) -> Result<(), UsageError> {
+    w.open(Ns::Messages, "ItemShape");
+    w.token(Ns::Types, "BaseShape", shape.as_str());
+    if !extra.is_empty() {
+        w.open(Ns::Types, "AdditionalProperties");
+        for f in extra {
+            w.open_start(Ns::Types, "FieldURI");
+            w.attr("FieldURI", f.as_str())?;
+            w.empty_end();
+        }
+        w.close(Ns::Types, "AdditionalProperties");
+    }
+    w.close(Ns::Messages, "ItemShape");
+    Ok(())
+}
+
+macro_rules! field_uris {
+    ($($(#[$m:meta])* $variant:ident = $wire:literal,)*) => {
+        /// A property to ask for beyond the base shape (`t:FieldURI`, a value of the
+        /// schema's `UnindexedFieldURIType`): the ones this crate's read model decodes.
+        ///
+        /// Exchange leaves some properties out of a shape unless they are named: a
+        /// meeting's attendees, for one, come with `calendar:RequiredAttendees`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum FieldUri {
+            $($(#[$m])* $variant,)*
+        }
+
+        impl FieldUri {
+            /// Every property this enum names, in declaration order.
+            pub const ALL: &'static [FieldUri] = &[$(FieldUri::$variant),*];
+
+            /// The value on the wire (`calendar:RequiredAttendees`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(FieldUri::$variant => $wire,)*
+                }
+            }
+        }
+    };
+}
+
+field_uris! {
+    /// `item:Subject`.
+    Subject = "item:Subject",
+    /// `item:Body`.
+    Body = "item:Body",
+    /// `item:ItemClass`.
+    ItemClass = "item:ItemClass",
+    /// `item:Categories`.
+    Categories = "item:Categories",
+    /// `item:Importance`.
+    Importance = "item:Importance",
+    /// `item:Sensitivity`.
+    Sensitivity = "item:Sensitivity",
+    /// `item:DateTimeSent`.
+    DateTimeSent = "item:DateTimeSent",
+    /// `item:DateTimeReceived`.
+    DateTimeReceived = "item:DateTimeReceived",
+    /// `message:From` (the principal, on a message sent on its behalf).
+    From = "message:From",
+    /// `message:Sender` (the delegate who sent it).
+    Sender = "message:Sender",
+    /// `message:ToRecipients`.
+    ToRecipients = "message:ToRecipients",
+    /// `message:CcRecipients`.
+    CcRecipients = "message:CcRecipients",
+    /// `message:IsRead`.
+    IsRead = "message:IsRead",
+    /// `calendar:Start`.
+    Start = "calendar:Start",
+    /// `calendar:End`.
+    End = "calendar:End",
+    /// `calendar:Location`.
+    Location = "calendar:Location",
+    /// `calendar:LegacyFreeBusyStatus`.
+    LegacyFreeBusyStatus = "calendar:LegacyFreeBusyStatus",
+    /// `calendar:Organizer`.
+    Organizer = "calendar:Organizer",
+    /// `calendar:RequiredAttendees`.
+    RequiredAttendees = "calendar:RequiredAttendees",
+    /// `calendar:OptionalAttendees`.
+    OptionalAttendees = "calendar:OptionalAttendees",
+    /// `calendar:Resources`.
+    Resources = "calendar:Resources",
+    /// `calendar:MyResponseType`.
+    MyResponseType = "calendar:MyResponseType",
+    /// `calendar:IsCancelled`.
+    IsCancelled = "calendar:IsCancelled",
 }
 
 /// Gets items by id: calendar items with organizer and attendees, messages and meeting
@@ -48,6 +144,7 @@ impl BaseShape {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetItem {
     shape: BaseShape,
+    extra: Vec<FieldUri>,
     ids: Vec<ItemId>,
     anchor: Option<EmailAddress>,
 }
@@ -57,6 +154,7 @@ impl GetItem {
     pub fn new(id: ItemId) -> Self {
         Self {
             shape: BaseShape::AllProperties,
+            extra: Vec::new(),
             ids: vec![id],
             anchor: None,
         }
@@ -74,11 +172,26 @@ impl GetItem {
         self
     }
 
+    /// Also asks for `property` (see [`FieldUri`]; named twice, it is sent once).
+    pub fn property(mut self, property: FieldUri) -> Self {
+        if !self.extra.contains(&property) {
+            self.extra.push(property);
+        }
+        self
+    }
+
     /// Names the mailbox the items live in, for `X-AnchorMailbox` routing (item ids do
     /// not say).
     pub fn in_mailbox(mut self, mailbox: EmailAddress) -> Self {
         self.anchor = Some(mailbox);
         self
+    }
+}
+
+impl From<ItemId> for GetItem {
+    /// The item with all properties.
+    fn from(id: ItemId) -> Self {
+        GetItem::new(id)
     }
 }
 
@@ -94,7 +207,7 @@ impl Operation for GetItem {
 
     fn write_body(&self, w: &mut BodyWriter<'_>, _ctx: &RequestContext) -> Result<(), UsageError> {
         w.open(Ns::Messages, "GetItem");
-        self.shape.write(w);
+        write_shape(w, self.shape, &self.extra)?;
         write_item_ids(w, &self.ids)?;
         w.close(Ns::Messages, "GetItem");
         Ok(())
@@ -102,6 +215,15 @@ impl Operation for GetItem {
 
     fn read_body<'a>(
         &self,
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<Self::Output, ServerError> {
+        Self::read_answer(r, e)
+    }
+}
+
+impl DecodeAnswer for GetItem {
+    fn read_answer<'a>(
         r: &mut BodyReader<'a>,
         e: &Element<'a>,
     ) -> Result<Self::Output, ServerError> {

@@ -16,20 +16,18 @@ mod update_delegate;
 use bytes::{Bytes, BytesMut};
 
 pub use add_delegate::AddDelegate;
-pub use create_item::{
-    CreateItem, CreatedItem, CreatedKind, MessageDisposition, SendMeetingInvitations,
-};
+pub use create_item::{CreateItem, CreatedItem, MessageDisposition, SendMeetingInvitations};
 pub use delete_item::{AffectedTaskOccurrences, DeleteItem, DeleteType, SendMeetingCancellations};
 pub use find_item::{FindItem, FindItemPage};
-pub use get_delegate::{GetDelegate, GetDelegateOutput};
-pub use get_item::{BaseShape, GetItem};
+pub use get_delegate::GetDelegate;
+pub use get_item::{BaseShape, FieldUri, GetItem};
 pub use read_back::{ReadBack, Unconfirmed, WriteCheck, WriteState, WriteTarget};
 pub use remove_delegate::RemoveDelegate;
 pub use update_delegate::UpdateDelegate;
 
 use crate::error::{ServerError, UsageError};
 use crate::soap::{self, Reply, RequestContext, ResponseMessage, ResponseStatus, finish_batch};
-use crate::types::Delegate;
+use crate::types::{Delegate, DeliverMeetingRequests, UserId};
 use crate::xml::{BodyReader, BodyWriter, Element, Limits, XmlNs};
 
 /// Whether a request may be sent again when it is unknown whether the server acted on it.
@@ -137,13 +135,120 @@ pub trait Operation {
     }
 }
 
-/// The answer of AddDelegate, UpdateDelegate and RemoveDelegate (and the delegates of
-/// GetDelegate): the outer status of the `*DelegateResponse` and one message per user, in
-/// request order. It dereferences to the messages (`results[0]`, `results.iter()`).
+/// Operations whose answer reads the same whatever the request held, so that an answer can
+/// be decoded without building a request first (a logged answer, a test fixture). Every
+/// operation of this crate but [`FindItem`] (whose pages are computed from the request's
+/// offset) implements it.
+///
+/// ```
+/// use bytes::Bytes;
+/// use ews_proto::{CreateItem, ops::DecodeAnswer};
+/// let logged = http::Response::new(Bytes::from_static(br#"<s:Envelope
+///   xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
+///   <m:CreateItemResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"
+///       xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">
+///     <m:ResponseMessages>
+///       <m:CreateItemResponseMessage ResponseClass="Success">
+///         <m:ResponseCode>NoError</m:ResponseCode>
+///         <m:Items><t:CalendarItem><t:ItemId Id="AAMk" ChangeKey="DwAA"/></t:CalendarItem></m:Items>
+///       </m:CreateItemResponseMessage>
+///     </m:ResponseMessages>
+///   </m:CreateItemResponse></s:Body></s:Envelope>"#));
+/// let reply = CreateItem::decode_answer(&logged)?;
+/// let created = reply.body[0].as_result().map_err(Clone::clone)?.as_ref().ok_or("no item")?;
+/// assert_eq!(created.kind, ews_proto::ItemKind::CalendarItem);
+/// assert_eq!(created.id.change_key(), Some("DwAA"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait DecodeAnswer: Operation + Sized {
+    /// Reads the operation's response element; what [`Operation::read_body`] does for
+    /// every value of the operation.
+    fn read_answer<'a>(
+        r: &mut BodyReader<'a>,
+        response: &Element<'a>,
+    ) -> Result<Self::Output, ServerError>;
+
+    /// Decodes an answer with the default [`Limits`], without a request.
+    fn decode_answer(response: &http::Response<Bytes>) -> Result<Reply<Self::Output>, ServerError> {
+        Self::decode_answer_with(response, &Limits::default())
+    }
+
+    /// Decodes an answer with explicit [`Limits`], without a request.
+    fn decode_answer_with(
+        response: &http::Response<Bytes>,
+        limits: &Limits,
+    ) -> Result<Reply<Self::Output>, ServerError> {
+        soap::decode(
+            &AnswerOf::<Self>(std::marker::PhantomData),
+            response,
+            limits,
+        )
+    }
+}
+
+/// Stands in for a `DecodeAnswer` operation where the decoder wants an operation value:
+/// same name, reads through `read_answer`, writes nothing.
+struct AnswerOf<O>(std::marker::PhantomData<fn() -> O>);
+
+impl<O: DecodeAnswer> Operation for AnswerOf<O> {
+    type Output = O::Output;
+    const NAME: &'static str = O::NAME;
+    const TIME_ZONE_CONTEXT: bool = O::TIME_ZONE_CONTEXT;
+
+    fn write_body(&self, _: &mut BodyWriter<'_>, _: &RequestContext) -> Result<(), UsageError> {
+        Err(UsageError::invalid(
+            "operation",
+            "an answer reader has no request to write",
+        ))
+    }
+
+    fn read_body<'a>(
+        &self,
+        r: &mut BodyReader<'a>,
+        response: &Element<'a>,
+    ) -> Result<Self::Output, ServerError> {
+        O::read_answer(r, response)
+    }
+}
+
+/// The answer of all four delegate operations (AddDelegate, GetDelegate, UpdateDelegate,
+/// RemoveDelegate): the outer status of the `*DelegateResponse`, one message per user, and
+/// (GetDelegate only) where the principal's meeting requests go. It dereferences to the
+/// messages (`results[0]`, `results.iter()`).
 ///
 /// An outer `Error` never gets here: it is the call's `Err`
 /// ([`ServerError::Response`]), whatever per-user messages came with it. An outer
 /// `Warning` is kept in [`DelegateResults::status`].
+///
+/// ```
+/// use bytes::Bytes;
+/// use ews_proto::{DelegateUser, DeliverMeetingRequests, GetDelegate, UserId};
+/// use ews_proto::ops::DecodeAnswer;
+/// let answer = http::Response::new(Bytes::from_static(br#"<s:Envelope
+///   xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
+///   <m:GetDelegateResponse ResponseClass="Success"
+///       xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"
+///       xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">
+///     <m:ResponseCode>NoError</m:ResponseCode>
+///     <m:ResponseMessages>
+///       <m:DelegateUserResponseMessageType ResponseClass="Success">
+///         <m:ResponseCode>NoError</m:ResponseCode>
+///         <m:DelegateUser>
+///           <t:UserId><t:PrimarySmtpAddress>user2@example.com</t:PrimarySmtpAddress></t:UserId>
+///         </m:DelegateUser>
+///       </m:DelegateUserResponseMessageType>
+///     </m:ResponseMessages>
+///     <m:DeliverMeetingRequests>DelegatesAndMe</m:DeliverMeetingRequests>
+///   </m:GetDelegateResponse></s:Body></s:Envelope>"#));
+/// let results = GetDelegate::decode_answer(&answer)?.body;
+/// assert_eq!(results.deliver_meeting_requests, Some(DeliverMeetingRequests::DelegatesAndMe));
+/// let user2 = UserId::smtp("user2@example.com".parse()?);
+/// let delegate = results.delegate(&user2).ok_or("not a delegate")?;
+/// // Read, change, write back: folders reported `Custom` stay as they are.
+/// let update = DelegateUser::from(delegate).view_private_items(true);
+/// assert_eq!(update.user_id(), &user2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DelegateResults {
@@ -151,6 +256,26 @@ pub struct DelegateResults {
     pub status: ResponseStatus,
     /// One answer per user.
     pub messages: Vec<ResponseMessage<Option<Delegate>>>,
+    /// GetDelegate's `DeliverMeetingRequests` (`None` in the other three answers, which do
+    /// not carry it, and from servers that leave it out).
+    pub deliver_meeting_requests: Option<DeliverMeetingRequests>,
+}
+
+impl DelegateResults {
+    /// The delegates the answer reports (messages with an error status or without a
+    /// delegate skipped).
+    pub fn delegates(&self) -> impl Iterator<Item = &Delegate> {
+        self.messages.iter().filter_map(|m| match m.as_result() {
+            Ok(Some(d)) => Some(d),
+            _ => None,
+        })
+    }
+
+    /// The reported delegate that is `user` (matched by SMTP address, case-insensitively, or
+    /// by SID), if any.
+    pub fn delegate(&self, user: &UserId) -> Option<&Delegate> {
+        self.delegates().find(|d| d.user_id.same_user(user))
+    }
 }
 
 impl std::ops::Deref for DelegateResults {
@@ -222,6 +347,7 @@ pub(crate) fn read_delegate_response<'a>(
     Ok(DelegateResults {
         status: top,
         messages,
+        deliver_meeting_requests: None,
     })
 }
 

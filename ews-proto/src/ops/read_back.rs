@@ -4,7 +4,7 @@
 //! show. When such a request may have been processed but its answer was lost (a broken
 //! connection, a timeout, a 502), resending it is wrong both ways: an AddDelegate that
 //! worked would come back `ErrorDelegateAlreadyExists`, a RemoveDelegate
-//! `ErrorNotDelegate`, a false failure for a write that succeeded. So [`crate::Call`]
+//! `ErrorNotDelegate`, a false failure for a write that succeeded. So [`crate::driver::Call`]
 //! sends the operation's [`ReadBack`] query instead and reports each write as
 //! [`WriteState::Applied`], [`WriteState::NotApplied`] or [`WriteState::Unknown`] in an
 //! [`Unconfirmed`] error. It never resends the write: a write that is still in progress
@@ -13,7 +13,7 @@
 use std::fmt;
 
 use crate::error::Error;
-use crate::ops::{GetDelegate, GetDelegateOutput};
+use crate::ops::{DelegateResults, GetDelegate};
 use crate::types::{
     DelegateFolder, DelegateUser, DeliverMeetingRequests, EmailAddress, PermissionLevel, UserId,
 };
@@ -171,7 +171,7 @@ impl ReadBack {
     }
 
     /// Judges every write by the read-back's answer.
-    pub fn judge(&self, observed: &GetDelegateOutput) -> Vec<WriteCheck> {
+    pub fn judge(&self, observed: &DelegateResults) -> Vec<WriteCheck> {
         self.expect.iter().map(|e| judge(e, observed)).collect()
     }
 
@@ -195,7 +195,7 @@ fn target(e: &Expect) -> WriteTarget {
     }
 }
 
-fn judge(e: &Expect, observed: &GetDelegateOutput) -> WriteCheck {
+fn judge(e: &Expect, observed: &DelegateResults) -> WriteCheck {
     let state = match e {
         Expect::Present(want) => match find(observed, want.user_id()) {
             Found::Yes(have) if matches(want, have) => WriteState::Applied,
@@ -226,12 +226,11 @@ enum Found<'a> {
     CannotTell,
 }
 
-fn find<'a>(observed: &'a GetDelegateOutput, user: &UserId) -> Found<'a> {
+fn find<'a>(observed: &'a DelegateResults, user: &UserId) -> Found<'a> {
     if user.primary_smtp_address().is_none() && user.sid_str().is_none() {
         return Found::CannotTell;
     }
     observed
-        .delegates
         .iter()
         .filter_map(|m| m.value.as_ref())
         .find(|d| d.user_id.same_user(user))
@@ -285,7 +284,7 @@ mod tests {
         <m:DeliverMeetingRequests>DelegatesAndMe</m:DeliverMeetingRequests>
       </m:GetDelegateResponse></s:Body></s:Envelope>"#;
 
-    fn observed() -> GetDelegateOutput {
+    fn observed() -> DelegateResults {
         let response = http::Response::new(bytes::Bytes::from_static(ANSWER.as_bytes()));
         GetDelegate::new(addr("user1@example.com"))
             .decode(&response)

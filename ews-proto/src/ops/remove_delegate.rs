@@ -2,7 +2,8 @@
 
 use crate::error::{ServerError, UsageError};
 use crate::ops::{
-    DelegateResults, Operation, ReadBack, Repeat, read_delegate_response, write_principal,
+    DecodeAnswer, DelegateResults, Operation, ReadBack, Repeat, read_delegate_response,
+    write_principal,
 };
 use crate::soap::RequestContext;
 use crate::types::{EmailAddress, UserId};
@@ -72,7 +73,16 @@ impl Operation for RemoveDelegate {
         &self,
         r: &mut BodyReader<'a>,
         e: &Element<'a>,
-    ) -> Result<DelegateResults, ServerError> {
+    ) -> Result<Self::Output, ServerError> {
+        Self::read_answer(r, e)
+    }
+}
+
+impl DecodeAnswer for RemoveDelegate {
+    fn read_answer<'a>(
+        r: &mut BodyReader<'a>,
+        e: &Element<'a>,
+    ) -> Result<Self::Output, ServerError> {
         read_delegate_response(r, e, |_, _| Ok(()))
     }
 }

@@ -40,6 +40,38 @@ macro_rules! response_codes {
                 }
             }
 
+            /// A code the schema does not list, by name, for matching what servers send
+            /// outside it (Exchange answers some delegate calls with
+            /// `ErrorDelegateNotFound`, for one). Define it once as a constant and compare:
+            ///
+            /// ```
+            /// use ews_proto::ResponseCode;
+            /// const DELEGATE_NOT_FOUND: ResponseCode =
+            ///     ResponseCode::nonstandard("ErrorDelegateNotFound");
+            ///
+            /// let received = ResponseCode::from_wire("ErrorDelegateNotFound");
+            /// assert_eq!(received, DELEGATE_NOT_FOUND);
+            /// assert!(!DELEGATE_NOT_FOUND.is_standard());
+            /// ```
+            ///
+            /// A schema code given here would never equal the decoded one (that decodes to
+            /// its own variant): [`ResponseCode::is_standard`] on the constant tells, for
+            /// a test of the application's own.
+            pub const fn nonstandard(name: &'static str) -> Self {
+                ResponseCode::Other(Unrecognized::from_static(name))
+            }
+
+            /// Is this a code of the schema (not [`ResponseCode::Other`]), or a
+            /// [`ResponseCode::nonstandard`] constant whose name is in fact one?
+            pub fn is_standard(&self) -> bool {
+                match self {
+                    ResponseCode::Other(u) => {
+                        !matches!(ResponseCode::from_wire(u.as_str()), ResponseCode::Other(_))
+                    }
+                    _ => true,
+                }
+            }
+
             /// Maps wire text to a code; unknown text becomes [`ResponseCode::Other`].
             pub fn from_wire(s: &str) -> Self {
                 match s {

@@ -16,9 +16,9 @@ use crate::xml::{BodyWriter, Ns};
 /// ```
 /// use ews_proto::{ExchangeVersion, Impersonation, RequestContext};
 /// let ctx = RequestContext::new("https://mail.example.com/EWS/Exchange.asmx")?
-///     .version(ExchangeVersion::Exchange2010_SP2)
-///     .impersonate(Impersonation::PrimarySmtpAddress("user1@example.com".parse()?))
-///     .culture("en-US".parse()?);
+///     .with_version(ExchangeVersion::Exchange2010_SP2)
+///     .with_impersonation(Impersonation::PrimarySmtpAddress("user1@example.com".parse()?))
+///     .with_culture("en-US".parse()?);
 /// assert_eq!(ctx.endpoint().host(), Some("mail.example.com"));
 /// # Ok::<(), ews_proto::UsageError>(())
 /// ```
@@ -72,33 +72,33 @@ impl RequestContext {
     }
 
     /// Sets `RequestServerVersion`.
-    pub fn version(mut self, version: ExchangeVersion) -> Self {
+    pub fn with_version(mut self, version: ExchangeVersion) -> Self {
         self.version = version;
         self
     }
 
     /// Acts as another user (`ExchangeImpersonation`); the caller's account needs the
     /// ApplicationImpersonation right.
-    pub fn impersonate(mut self, who: Impersonation) -> Self {
+    pub fn with_impersonation(mut self, who: Impersonation) -> Self {
         self.impersonation = Some(who);
         self
     }
 
     /// Stops impersonating.
-    pub fn no_impersonation(mut self) -> Self {
+    pub fn without_impersonation(mut self) -> Self {
         self.impersonation = None;
         self
     }
 
     /// Sets `MailboxCulture`.
-    pub fn culture(mut self, culture: MailboxCulture) -> Self {
+    pub fn with_culture(mut self, culture: MailboxCulture) -> Self {
         self.culture = Some(culture);
         self
     }
 
     /// Sets `TimeZoneContext` (sent only with operations that accept it: `CreateItem`,
     /// `GetItem`, `FindItem`, ...).
-    pub fn time_zone(mut self, tz: TimeZoneId) -> Self {
+    pub fn with_time_zone(mut self, tz: TimeZoneId) -> Self {
         self.time_zone = Some(tz);
         self
     }
@@ -109,7 +109,7 @@ impl RequestContext {
     }
 
     /// The requested server version.
-    pub fn server_version(&self) -> ExchangeVersion {
+    pub fn version(&self) -> ExchangeVersion {
         self.version
     }
 
@@ -119,12 +119,12 @@ impl RequestContext {
     }
 
     /// The mailbox culture, if any.
-    pub fn mailbox_culture(&self) -> Option<&MailboxCulture> {
+    pub fn culture(&self) -> Option<&MailboxCulture> {
         self.culture.as_ref()
     }
 
     /// The time zone, if any.
-    pub fn time_zone_context(&self) -> Option<&TimeZoneId> {
+    pub fn time_zone(&self) -> Option<&TimeZoneId> {
         self.time_zone.as_ref()
     }
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::error::{ServerError, UsageError};
+use crate::error::{MalformedKind, ServerError, UsageError};
 use crate::soap::ExchangeVersion;
 use crate::types::{Unrecognized, UserId};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
@@ -220,6 +220,20 @@ impl GrantedPermissions {
         self.levels[folder.index()].as_ref()
     }
 
+    /// The levels a client can write back: every folder reported at a level of
+    /// [`Permission`]; folders reported `Custom` (or with a value this crate does not know)
+    /// are left unset, so writing the result leaves them as they are. The reference: a
+    /// custom level can be read, not set.
+    pub fn settable(&self) -> DelegatePermissions {
+        let mut out = DelegatePermissions::new();
+        for folder in DelegateFolder::ALL {
+            if let Some(level) = self.level(folder).and_then(PermissionLevel::permission) {
+                out = out.set(folder, level);
+            }
+        }
+        out
+    }
+
     fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self, ServerError> {
         let mut p = GrantedPermissions::default();
         r.children(e, |r, c| {
@@ -267,6 +281,12 @@ impl DelegateUser {
     /// Sets the folder permissions.
     pub fn permissions(mut self, permissions: DelegatePermissions) -> Self {
         self.permissions = permissions;
+        self
+    }
+
+    /// Sets the level on one folder, keeping the others.
+    pub fn permissions_set(mut self, folder: DelegateFolder, level: Permission) -> Self {
+        self.permissions = self.permissions.set(folder, level);
         self
     }
 
@@ -332,6 +352,38 @@ pub struct Delegate {
     pub view_private_items: Option<bool>,
 }
 
+/// A delegate as read, ready to be changed and written back with UpdateDelegate: the same
+/// user, the settable folder levels ([`GrantedPermissions::settable`]: `Custom` folders
+/// left as they are) and both flags as reported.
+///
+/// ```
+/// use ews_proto::{Delegate, DelegateUser, Permission};
+/// # fn change(current: &Delegate) -> DelegateUser {
+/// let update = DelegateUser::from(current)
+///     .permissions_set(ews_proto::DelegateFolder::Calendar, Permission::Editor);
+/// # update }
+/// ```
+impl From<&Delegate> for DelegateUser {
+    fn from(d: &Delegate) -> Self {
+        DelegateUser {
+            user_id: d.user_id.clone(),
+            permissions: d
+                .permissions
+                .as_ref()
+                .map(GrantedPermissions::settable)
+                .unwrap_or_default(),
+            receive_copies_of_meeting_messages: d.receive_copies_of_meeting_messages,
+            view_private_items: d.view_private_items,
+        }
+    }
+}
+
+impl From<Delegate> for DelegateUser {
+    fn from(d: Delegate) -> Self {
+        DelegateUser::from(&d)
+    }
+}
+
 impl Delegate {
     pub(crate) fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self, ServerError> {
         let mut user_id = None;
@@ -352,7 +404,9 @@ impl Delegate {
             Ok::<_, ServerError>(())
         })?;
         Ok(Delegate {
-            user_id: user_id.ok_or_else(|| e.malformed("DelegateUser without UserId"))?,
+            user_id: user_id.ok_or_else(|| {
+                e.malformed(MalformedKind::MissingElement, "DelegateUser without UserId")
+            })?,
             permissions,
             receive_copies_of_meeting_messages: receive,
             view_private_items: private,

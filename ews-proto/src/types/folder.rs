@@ -1,6 +1,6 @@
 //! Where: item ids, folder ids and distinguished folders.
 
-use crate::error::{ServerError, UsageError};
+use crate::error::{MalformedKind, ServerError, UsageError};
 use crate::types::EmailAddress;
 use crate::xml::{BodyWriter, Element, Ns};
 
@@ -50,7 +50,12 @@ impl ItemId {
         let id = e
             .attr("Id")?
             .filter(|id| !id.is_empty())
-            .ok_or_else(|| e.malformed(format!("{} without Id", e.local_name())))?
+            .ok_or_else(|| {
+                e.malformed(
+                    MalformedKind::MissingAttribute,
+                    format!("{} without Id", e.local_name()),
+                )
+            })?
             .into_owned();
         let change_key = e.attr("ChangeKey")?.map(|c| c.into_owned());
         Ok(Self { id, change_key })
@@ -99,57 +104,94 @@ impl DistinguishedFolder {
 }
 
 /// A folder: by id, or a well-known folder of the caller's or another user's mailbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FolderId {
-    /// A folder by its id.
+///
+/// Built valid: an id is never empty.
+///
+/// ```
+/// use ews_proto::{DistinguishedFolder, FolderId};
+/// let theirs = FolderId::of(DistinguishedFolder::Calendar, "user1@example.com".parse()?);
+/// assert_eq!(theirs.mailbox().map(|m| m.as_str()), Some("user1@example.com"));
+/// assert!(FolderId::new("", None).is_err());
+/// # Ok::<(), ews_proto::UsageError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FolderId(Folder);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Folder {
     Id {
-        /// The `Id`.
         id: String,
-        /// The `ChangeKey`, if known.
         change_key: Option<String>,
     },
-    /// A well-known folder; with `mailbox`, the one of that mailbox (delegate access).
     Distinguished {
-        /// Which folder.
         folder: DistinguishedFolder,
-        /// Whose; `None` for the caller's own (or the impersonated user's).
         mailbox: Option<EmailAddress>,
     },
 }
 
 impl FolderId {
+    /// A folder by its `Id` (and `ChangeKey`, if known), as a server returned it. Fails on
+    /// an empty id.
+    pub fn new(id: impl Into<String>, change_key: Option<String>) -> Result<Self, UsageError> {
+        let id = id.into();
+        if id.is_empty() {
+            return Err(UsageError::invalid("folder id", "must not be empty"));
+        }
+        Ok(FolderId(Folder::Id { id, change_key }))
+    }
+
     /// The caller's own well-known `folder`.
     pub fn own(folder: DistinguishedFolder) -> Self {
-        FolderId::Distinguished {
+        FolderId(Folder::Distinguished {
             folder,
             mailbox: None,
-        }
+        })
     }
 
     /// The well-known `folder` of `mailbox`.
     pub fn of(folder: DistinguishedFolder, mailbox: EmailAddress) -> Self {
-        FolderId::Distinguished {
+        FolderId(Folder::Distinguished {
             folder,
             mailbox: Some(mailbox),
-        }
+        })
     }
 
     /// The mailbox this id addresses explicitly, if any.
     pub fn mailbox(&self) -> Option<&EmailAddress> {
-        match self {
-            FolderId::Distinguished { mailbox, .. } => mailbox.as_ref(),
-            FolderId::Id { .. } => None,
+        match &self.0 {
+            Folder::Distinguished { mailbox, .. } => mailbox.as_ref(),
+            Folder::Id { .. } => None,
+        }
+    }
+
+    /// The well-known folder, for a distinguished id.
+    pub fn distinguished(&self) -> Option<DistinguishedFolder> {
+        match &self.0 {
+            Folder::Distinguished { folder, .. } => Some(*folder),
+            Folder::Id { .. } => None,
+        }
+    }
+
+    /// The `Id`, for a folder given by id.
+    pub fn id(&self) -> Option<&str> {
+        match &self.0 {
+            Folder::Id { id, .. } => Some(id),
+            Folder::Distinguished { .. } => None,
+        }
+    }
+
+    /// The `ChangeKey`, for a folder given by id with one.
+    pub fn change_key(&self) -> Option<&str> {
+        match &self.0 {
+            Folder::Id { change_key, .. } => change_key.as_deref(),
+            Folder::Distinguished { .. } => None,
         }
     }
 
     /// Writes `<t:FolderId/>` or `<t:DistinguishedFolderId>`.
     pub(crate) fn write(&self, w: &mut BodyWriter<'_>) -> Result<(), UsageError> {
-        match self {
-            FolderId::Id { id, change_key } => {
-                if id.is_empty() {
-                    return Err(UsageError::invalid("folder id", "must not be empty"));
-                }
+        match &self.0 {
+            Folder::Id { id, change_key } => {
                 w.open_start(Ns::Types, "FolderId");
                 w.attr("Id", id)?;
                 if let Some(ck) = change_key {
@@ -157,7 +199,7 @@ impl FolderId {
                 }
                 w.empty_end();
             }
-            FolderId::Distinguished { folder, mailbox } => {
+            Folder::Distinguished { folder, mailbox } => {
                 w.open_start(Ns::Types, "DistinguishedFolderId");
                 w.attr("Id", folder.as_str())?;
                 match mailbox {

@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 
-use crate::error::{ServerError, UsageError};
+use crate::error::{MalformedKind, ServerError, UsageError};
 use crate::soap::ExchangeVersion;
 use crate::types::{ItemId, Mailbox, parse_bool, wire_enum};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
@@ -181,7 +181,7 @@ impl std::str::FromStr for TimeZoneId {
 /// ```
 /// use ews_proto::{Body, LegacyFreeBusyStatus, Mailbox, NewCalendarItem};
 /// let start: jiff::Timestamp = "2025-06-02T10:00:00Z".parse()?;
-/// let meeting = NewCalendarItem::new("Delegate appointment", start, start + jiff::SignedDuration::from_hours(1))
+/// let meeting = NewCalendarItem::new("Delegate appointment", start, start + jiff::SignedDuration::from_hours(1))?
 ///     .body(Body::text("This is the text of the delegate appointment."))
 ///     .free_busy(LegacyFreeBusyStatus::Busy)
 ///     .required_attendee(Mailbox::new("user3@example.com".parse()?));
@@ -195,8 +195,7 @@ pub struct NewCalendarItem {
     categories: Vec<String>,
     importance: Option<Importance>,
     reminder_minutes: Option<Option<u32>>,
-    start: Timestamp,
-    end: Timestamp,
+    times: Times,
     is_all_day: Option<bool>,
     free_busy: Option<LegacyFreeBusyStatus>,
     location: Option<String>,
@@ -207,17 +206,67 @@ pub struct NewCalendarItem {
 }
 
 impl NewCalendarItem {
-    /// An item titled `subject` from `start` to `end`.
-    pub fn new(subject: impl Into<String>, start: Timestamp, end: Timestamp) -> Self {
+    /// An item titled `subject` from `start` to `end`, two instants (written in UTC).
+    ///
+    /// # Errors
+    /// [`UsageError::InvalidValue`] when `end` is before `start` (equal is an item of no
+    /// duration, which Exchange accepts).
+    pub fn new(
+        subject: impl Into<String>,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Self, UsageError> {
+        if end < start {
+            return Err(END_BEFORE_START);
+        }
+        Ok(Self::with_times(
+            subject.into(),
+            Times::Instants { start, end },
+        ))
+    }
+
+    /// An item titled `subject` from `start` to `end` on the wall clock: written without
+    /// an offset, so the server reads them in the request's time zone
+    /// ([`RequestContext::with_time_zone`](crate::RequestContext::with_time_zone), the
+    /// `TimeZoneContext` header), as Microsoft's CreateItem example does. A request
+    /// without a time zone refuses such an item (it would be read as UTC).
+    ///
+    /// ```
+    /// use ews_proto::NewCalendarItem;
+    /// let planning = NewCalendarItem::wall_clock(
+    ///     "Planning",
+    ///     "2025-06-02T10:00:00".parse()?,
+    ///     "2025-06-02T11:00:00".parse()?,
+    /// )?;
+    /// # let _ = planning;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`UsageError::InvalidValue`] when `end` is before `start`.
+    pub fn wall_clock(
+        subject: impl Into<String>,
+        start: jiff::civil::DateTime,
+        end: jiff::civil::DateTime,
+    ) -> Result<Self, UsageError> {
+        if end < start {
+            return Err(END_BEFORE_START);
+        }
+        Ok(Self::with_times(
+            subject.into(),
+            Times::WallClock { start, end },
+        ))
+    }
+
+    fn with_times(subject: String, times: Times) -> Self {
         Self {
-            subject: subject.into(),
+            subject,
             sensitivity: None,
             body: None,
             categories: Vec::new(),
             importance: None,
             reminder_minutes: None,
-            start,
-            end,
+            times,
             is_all_day: None,
             free_busy: None,
             location: None,
@@ -226,6 +275,11 @@ impl NewCalendarItem {
             resources: Vec::new(),
             time_zone: None,
         }
+    }
+
+    /// Are Start and End wall-clock times (read in the request's time zone)?
+    pub fn is_wall_clock(&self) -> bool {
+        matches!(self.times, Times::WallClock { .. })
     }
 
     /// Sets the body.
@@ -311,9 +365,6 @@ impl NewCalendarItem {
         w: &mut BodyWriter<'_>,
         version: ExchangeVersion,
     ) -> Result<(), UsageError> {
-        if self.end < self.start {
-            return Err(UsageError::invalid("calendar item", "End is before Start"));
-        }
         w.open(Ns::Types, "CalendarItem");
         w.leaf(Ns::Types, "Subject", &self.subject)?;
         if let Some(s) = &self.sensitivity {
@@ -342,8 +393,12 @@ impl NewCalendarItem {
                 );
             }
         }
-        w.token(Ns::Types, "Start", &format_timestamp(self.start));
-        w.token(Ns::Types, "End", &format_timestamp(self.end));
+        let (start, end) = match &self.times {
+            Times::Instants { start, end } => (format_timestamp(*start), format_timestamp(*end)),
+            Times::WallClock { start, end } => (format_civil(*start), format_civil(*end)),
+        };
+        w.token(Ns::Types, "Start", &start);
+        w.token(Ns::Types, "End", &end);
         if let Some(v) = self.is_all_day {
             w.bool(Ns::Types, "IsAllDayEvent", v);
         }
@@ -385,6 +440,26 @@ impl NewCalendarItem {
         w.close(Ns::Types, "CalendarItem");
         Ok(())
     }
+}
+
+/// When a new item starts and ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Times {
+    /// Two instants, written in UTC.
+    Instants { start: Timestamp, end: Timestamp },
+    /// Two wall-clock times, written without offset.
+    WallClock {
+        start: jiff::civil::DateTime,
+        end: jiff::civil::DateTime,
+    },
+}
+
+const END_BEFORE_START: UsageError = UsageError::invalid("calendar item", "End is before Start");
+
+/// Formats a wall-clock time as `xs:dateTime` without offset (`2025-06-02T10:00:00`),
+/// whole seconds.
+fn format_civil(t: jiff::civil::DateTime) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
 /// Formats an instant as `xs:dateTime` in UTC (`2025-06-02T10:00:00Z`).
@@ -435,7 +510,9 @@ impl Attendee {
                 }
                 Ok::<_, ServerError>(())
             })?;
-            let mailbox = mailbox.ok_or_else(|| a.malformed("Attendee without Mailbox"))?;
+            let mailbox = mailbox.ok_or_else(|| {
+                a.malformed(MalformedKind::MissingElement, "Attendee without Mailbox")
+            })?;
             list.push(Attendee { mailbox, response });
             Ok::<_, ServerError>(())
         })?;
@@ -492,6 +569,23 @@ pub struct CalendarItem {
     pub optional_attendees: Vec<Attendee>,
     /// `Resources`.
     pub resources: Vec<Attendee>,
+}
+
+wire_enum! {
+    /// The kind of an item, as the element a server answered with (`CreateItem`, `GetItem`,
+    /// `FindItem`).
+    pub enum ItemKind {
+        /// `t:CalendarItem` (an appointment or a meeting).
+        CalendarItem = "CalendarItem",
+        /// `t:Message`.
+        Message = "Message",
+        /// `t:MeetingRequest`.
+        MeetingRequest = "MeetingRequest",
+        /// `t:MeetingResponse`.
+        MeetingResponse = "MeetingResponse",
+        /// `t:MeetingCancellation`.
+        MeetingCancellation = "MeetingCancellation",
+    }
 }
 
 /// The kind of a [`Message`].
@@ -575,6 +669,20 @@ impl Item {
             Item::Calendar(c) => c.item_id.as_ref(),
             Item::Message(m) => m.item_id.as_ref(),
             Item::Other { item_id, .. } => item_id.as_ref(),
+        }
+    }
+
+    /// What kind of item it is (the element the server sent).
+    pub fn kind(&self) -> ItemKind {
+        match self {
+            Item::Calendar(_) => ItemKind::CalendarItem,
+            Item::Message(m) => match m.kind {
+                MessageKind::Message => ItemKind::Message,
+                MessageKind::MeetingRequest => ItemKind::MeetingRequest,
+                MessageKind::MeetingResponse => ItemKind::MeetingResponse,
+                MessageKind::MeetingCancellation => ItemKind::MeetingCancellation,
+            },
+            Item::Other { element, .. } => ItemKind::from_wire(element),
         }
     }
 

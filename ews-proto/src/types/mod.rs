@@ -15,37 +15,79 @@ pub use delegate::{
 };
 pub use folder::{DistinguishedFolder, FolderId, ItemId};
 pub use item::{
-    Attendee, AttendeeResponse, Body, BodyKind, CalendarItem, Importance, Item,
+    Attendee, AttendeeResponse, Body, BodyKind, CalendarItem, Importance, Item, ItemKind,
     LegacyFreeBusyStatus, Message, MessageKind, NewCalendarItem, Sensitivity, TimeZoneId,
 };
 
 /// A value a server sent that this crate does not know, kept as text.
 ///
-/// Only the decoder makes these (there is no public constructor), so an enum's `Other`
-/// variant can never be built by hand with a typo in it.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Unrecognized(Box<str>);
+/// The decoder makes these; the one public way to make one is a named constant for a
+/// non-standard code ([`ResponseCode::nonstandard`](crate::ResponseCode::nonstandard)),
+/// so an enum's `Other` variant is never built by hand with a typo in a match arm.
+/// Equality, ordering and hashing are by text.
+#[derive(Clone)]
+pub struct Unrecognized(Text);
+
+/// Decoded text, or a `'static` name given by the application.
+#[derive(Clone)]
+enum Text {
+    Owned(Box<str>),
+    Static(&'static str),
+}
 
 impl Unrecognized {
     pub(crate) fn new(s: &str) -> Self {
-        Unrecognized(s.into())
+        Unrecognized(Text::Owned(s.into()))
+    }
+
+    pub(crate) const fn from_static(s: &'static str) -> Self {
+        Unrecognized(Text::Static(s))
     }
 
     /// The value as sent.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Text::Owned(s) => s,
+            Text::Static(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Unrecognized {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Unrecognized {}
+
+impl std::hash::Hash for Unrecognized {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for Unrecognized {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Unrecognized {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
     }
 }
 
 impl fmt::Debug for Unrecognized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl fmt::Display for Unrecognized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
