@@ -1,14 +1,20 @@
 //! Golden requests: every operation, every header alone and together, and the seed
 //! scenarios, byte-compared with `tests/golden/**.request.xml`.
 //!
-//! The same files are validated against Microsoft's schema in CI
-//! (`../shared/ews-schema/validate.sh`). To regenerate after an intended change, run
-//! `EWS_BLESS=1 cargo test -p ews-proto --test golden` and review the diff.
+//! The same files are validated against Microsoft's schema inside `cargo test`
+//! (`tests/tests/xsd.rs`, through `../shared/ews-schema/validate.sh`), and the seed
+//! requests are compared with Microsoft's examples (`tests/tests/seeds.rs`): blessing
+//! writes what the code produces, those tests hold it to truth the code did not write.
+//!
+//! To regenerate after an intended change, run
+//! `EWS_BLESS=1 cargo test -p ews-proto --test golden`: it rewrites only the files that
+//! change and prints a unified diff (one tag per line) of each to stderr. Review it.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use ews_proto::driver::X_ANCHOR_MAILBOX;
 use ews_proto::*;
 use jiff::Timestamp;
 
@@ -25,7 +31,7 @@ fn ts(s: &str) -> Timestamp {
 fn ctx(version: ExchangeVersion) -> RequestContext {
     RequestContext::new(ENDPOINT)
         .expect("endpoint is valid")
-        .version(version)
+        .with_version(version)
 }
 
 /// One golden case: the file, the encoded request, the expected `X-AnchorMailbox`.
@@ -56,6 +62,7 @@ fn seed_meeting() -> NewCalendarItem {
         ts("2025-06-02T15:00:00Z"),
         ts("2025-06-02T16:00:00Z"),
     )
+    .expect("start is not after end")
     .body(Body::text("This is the text of the delegate appointment."))
     .free_busy(LegacyFreeBusyStatus::Busy)
     .required_attendee(Mailbox::new(addr("user3@example.com")))
@@ -67,6 +74,7 @@ fn full_meeting() -> NewCalendarItem {
         ts("2025-06-02T08:00:00Z"),
         ts("2025-06-02T09:30:00Z"),
     )
+    .expect("start is not after end")
     .sensitivity(Sensitivity::Private)
     .body(Body::html("<p>Agenda: \"numbers\" &amp; <b>plans</b></p>"))
     .category("Work")
@@ -237,6 +245,7 @@ fn cases() -> Vec<Case> {
                     ts("2025-06-03T07:00:00Z"),
                     ts("2025-06-03T08:00:00Z"),
                 )
+                .expect("start is not after end")
                 .free_busy(LegacyFreeBusyStatus::Oof)
                 .no_reminder(),
                 SendMeetingInvitations::SendToNone,
@@ -247,6 +256,7 @@ fn cases() -> Vec<Case> {
                     ts("2025-06-04T00:00:00Z"),
                     ts("2025-06-05T00:00:00Z"),
                 )
+                .expect("start is not after end")
                 .all_day(true)
                 .free_busy(LegacyFreeBusyStatus::Free),
             )
@@ -351,26 +361,33 @@ fn cases() -> Vec<Case> {
         ),
     ];
     for (file, who, anchor) in impersonations {
-        out.push(case(file, &get, &v2013.clone().impersonate(who), anchor));
+        out.push(case(
+            file,
+            &get,
+            &v2013.clone().with_impersonation(who),
+            anchor,
+        ));
     }
     out.push(case(
         "headers/mailbox-culture.request.xml",
         &get,
-        &v2013.clone().culture("ja-JP".parse().expect("culture")),
+        &v2013
+            .clone()
+            .with_culture("ja-JP".parse().expect("culture")),
         Some("user1@example.com"),
     ));
     let tz = TimeZoneId::new("Tokyo Standard Time").expect("tz");
     out.push(case(
         "headers/time-zone-context.request.xml",
         &CreateItem::on_behalf_of(addr("user1@example.com"), seed_meeting()),
-        &v2013.clone().time_zone(tz.clone()),
+        &v2013.clone().with_time_zone(tz.clone()),
         Some("user1@example.com"),
     ));
     // TimeZoneContext is not bound to GetDelegate: the context's zone is left out.
     out.push(case(
         "headers/time-zone-not-bound.request.xml",
         &get,
-        &v2013.clone().time_zone(tz.clone()),
+        &v2013.clone().with_time_zone(tz.clone()),
         Some("user1@example.com"),
     ));
     // ... and all together.
@@ -379,9 +396,9 @@ fn cases() -> Vec<Case> {
         &CreateItem::on_behalf_of(addr("user1@example.com"), seed_meeting()),
         &v2013
             .clone()
-            .impersonate(Impersonation::PrimarySmtpAddress(addr("user2@example.com")))
-            .culture("en-US".parse().expect("culture"))
-            .time_zone(tz),
+            .with_impersonation(Impersonation::PrimarySmtpAddress(addr("user2@example.com")))
+            .with_culture("en-US".parse().expect("culture"))
+            .with_time_zone(tz),
         Some("user2@example.com"),
     ));
     // --- RequestServerVersion: every ExchangeVersionType value.
@@ -401,30 +418,161 @@ fn golden_dir() -> PathBuf {
 fn requests_match_golden_files() {
     let bless = std::env::var_os("EWS_BLESS").is_some();
     let mut failures = Vec::new();
+    let mut report = String::new();
+    let (mut rewritten, mut unchanged) = (0, 0);
     for c in cases() {
         let path = golden_dir().join(c.file);
-        let body = c.request.body();
+        let body = String::from_utf8_lossy(c.request.body()).into_owned();
+        let old = std::fs::read(&path)
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
         if bless {
+            if old.as_deref() == Some(body.as_str()) {
+                unchanged += 1;
+                continue;
+            }
             std::fs::create_dir_all(path.parent().expect("golden files live in a folder"))
                 .expect("create folder");
-            std::fs::write(&path, body).expect("write golden file");
+            std::fs::write(&path, &body).expect("write golden file");
+            rewritten += 1;
+            report.push_str(&unified_diff(c.file, old.as_deref(), &body));
             continue;
         }
-        match std::fs::read(&path) {
-            Ok(expected) if expected == body.as_ref() => {}
-            Ok(expected) => failures.push(format!(
-                "{}: differs\n  expected: {}\n  actual:   {}",
+        match old {
+            Some(expected) if expected == body => {}
+            Some(expected) => failures.push(format!(
+                "{}: differs from the golden file (EWS_BLESS=1 rewrites it after an intended \
+                 change):\n{}",
                 c.file,
-                String::from_utf8_lossy(&expected),
-                String::from_utf8_lossy(body)
+                unified_diff(c.file, Some(&expected), &body)
             )),
-            Err(e) => failures.push(format!(
-                "{}: {e} (run with EWS_BLESS=1 to create it)",
+            None => failures.push(format!(
+                "{}: missing (run with EWS_BLESS=1 to create it)",
                 c.file
             )),
         }
     }
+    if bless {
+        // Straight to the process's stderr, past the test harness's capture: whoever
+        // blesses sees every change written.
+        use std::io::Write;
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "{report}EWS_BLESS: {rewritten} golden file(s) rewritten, {unchanged} unchanged"
+        );
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The XML as one tag (or text run) per line: golden bodies are a single line, so a diff
+/// by physical lines would show the whole body twice.
+fn diff_units(xml: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for line in xml.lines() {
+        let mut start = 0;
+        for (i, ch) in line.char_indices() {
+            let cut = match ch {
+                '>' => Some(i + 1),
+                '<' if i > start => Some(i),
+                _ => None,
+            };
+            if let Some(end) = cut {
+                out.push(&line[start..end]);
+                start = end;
+            }
+        }
+        if start < line.len() {
+            out.push(&line[start..]);
+        }
+    }
+    out
+}
+
+/// A unified diff (three units of context) from `old` (`None`: a new file) to `new`.
+fn unified_diff(file: &str, old: Option<&str>, new: &str) -> String {
+    let a = old.map(diff_units).unwrap_or_default();
+    let b = diff_units(new);
+    // Longest common subsequence, from the end: lcs[i][j] for a[i..], b[j..].
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    // The edit script: (' ' | '-' | '+', old index, new index, text).
+    let mut ops = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            ops.push((' ', i, j, a[i]));
+            i += 1;
+            j += 1;
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            ops.push(('-', i, j, a[i]));
+            i += 1;
+        } else {
+            ops.push(('+', i, j, b[j]));
+            j += 1;
+        }
+    }
+    let mut out = format!(
+        "--- a/ews-proto/tests/golden/{file}{}\n+++ b/ews-proto/tests/golden/{file} (one tag per line)\n",
+        if old.is_none() { " (new file)" } else { "" }
+    );
+    const CONTEXT: usize = 3;
+    let changed: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].0 != ' ').collect();
+    let mut k = 0;
+    while k < changed.len() {
+        // A hunk: changes closer than twice the context share one.
+        let first = changed[k];
+        let mut last = first;
+        while k + 1 < changed.len() && changed[k + 1] <= last + 2 * CONTEXT + 1 {
+            k += 1;
+            last = changed[k];
+        }
+        k += 1;
+        let from = first.saturating_sub(CONTEXT);
+        let to = (last + CONTEXT + 1).min(ops.len());
+        let hunk = &ops[from..to];
+        let old_len = hunk.iter().filter(|o| o.0 != '+').count();
+        let new_len = hunk.iter().filter(|o| o.0 != '-').count();
+        let (_, old_at, new_at, _) = hunk[0];
+        out.push_str(&format!(
+            "@@ -{},{old_len} +{},{new_len} @@\n",
+            old_at + usize::from(old_len > 0),
+            new_at + usize::from(new_len > 0)
+        ));
+        for (tag, _, _, text) in hunk {
+            out.push_str(&format!("{tag}{text}\n"));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_bless_diff_shows_exactly_the_change() {
+    let old = r#"<a><b x="1">text</b><c/><d/><e/><f/><g/><h/><i/></a>"#;
+    let new = r#"<a><b x="2">text</b><c/><d/><e/><f/><g/><h/><i/><j/></a>"#;
+    let diff = unified_diff("X/y.request.xml", Some(old), new);
+    assert_eq!(
+        diff,
+        "--- a/ews-proto/tests/golden/X/y.request.xml\n\
+         +++ b/ews-proto/tests/golden/X/y.request.xml (one tag per line)\n\
+         @@ -1,5 +1,5 @@\n <a>\n-<b x=\"1\">\n+<b x=\"2\">\n text\n </b>\n <c/>\n\
+         @@ -9,4 +9,5 @@\n <g/>\n <h/>\n <i/>\n+<j/>\n </a>\n"
+    );
+    let created = unified_diff("n.xml", None, "<a>t</a>");
+    assert!(created.contains("(new file)"), "{created}");
+    assert!(
+        created.ends_with("@@ -0,0 +1,3 @@\n+<a>\n+t\n+</a>\n"),
+        "{created}"
+    );
+    assert_eq!(unified_diff("same.xml", Some(old), old).lines().count(), 2);
 }
 
 #[test]

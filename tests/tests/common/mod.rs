@@ -4,7 +4,8 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use ews_tests::Simulator;
@@ -349,14 +350,87 @@ pub fn split_http(raw: &[u8]) -> Option<RawAnswer> {
 
 // ------------------------------------------------------------ shared reference data
 
-/// The shared reference folder (`ews-schema`), if present next to the repository.
-pub fn schema_dir() -> Option<PathBuf> {
-    let mut candidates = Vec::new();
-    if let Ok(dir) = std::env::var("EWS_SHARED_DIR") {
-        candidates.push(PathBuf::from(dir).join("ews-schema"));
+/// The workspace root: the parent of this crate's manifest folder.
+pub fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .expect("the tests crate lives inside the workspace")
+        .to_path_buf()
+}
+
+/// The shared ground truth, `../shared` beside the workspace root. Panics with what is
+/// missing: these tests check against it, so its absence is a failure, never a skip.
+pub fn shared_dir() -> PathBuf {
+    let dir = workspace_root().join("../shared");
+    assert!(
+        dir.join("ews-schema").is_dir(),
+        "the shared reference folder is missing: expected {}/ews-schema \
+         (`../shared` beside the workspace root, holding Microsoft's EWS schema, \
+         examples and validate.sh)",
+        dir.display()
+    );
+    dir
+}
+
+/// The shared schema kit, `../shared/ews-schema`.
+pub fn schema_dir() -> PathBuf {
+    shared_dir().join("ews-schema")
+}
+
+/// What `validate.sh` needs besides itself: xmllint (the XSD engine) and python3.
+/// Panics with the install hint when one is missing: a schema check that cannot run
+/// must fail, not pass.
+pub fn validator() -> PathBuf {
+    let script = schema_dir().join("validate.sh");
+    assert!(script.is_file(), "{} is missing", script.display());
+    let runs = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    assert!(
+        runs("xmllint"),
+        "xmllint is not installed, so the XSD validation cannot run; install it with \
+         `apt-get install -y libxml2-utils` (it provides xmllint) and run the tests again"
+    );
+    assert!(
+        runs("python3"),
+        "python3 is not installed, so ../shared/ews-schema/validate.sh cannot run; \
+         install it with `apt-get install -y python3`"
+    );
+    script
+}
+
+/// Runs `validate.sh ARGS FILES...`; returns whether it succeeded and its whole output.
+pub fn run_validator(args: &[&str], files: &[PathBuf]) -> (bool, String) {
+    assert!(!files.is_empty(), "nothing to validate");
+    let out = Command::new("bash")
+        .arg(validator())
+        .args(args)
+        .args(files)
+        .output()
+        .expect("run validate.sh");
+    let report =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), report)
+}
+
+/// Every file below `dir` (recursively) whose name ends with `suffix`, sorted.
+pub fn files_below(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().ends_with(suffix) {
+                out.push(path);
+            }
+        }
     }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    candidates.push(manifest.join("../../shared/ews-schema"));
-    candidates.push(manifest.join("../shared/ews-schema"));
-    candidates.into_iter().find(|p| p.join("examples").is_dir())
+    out.sort();
+    out
 }
