@@ -65,6 +65,13 @@
 //!   (`ResponseCode`, permission levels, versions, ...) have an `Other(Unrecognized)` arm
 //!   whose payload has no public constructor, so callers cannot build a misspelt value.
 //!
+//! # Which error an answer is
+//!
+//! The HTTP status decides first, the body second: outside 2xx, an answer is a SOAP
+//! [`error::Fault`] or [`ServerError::Status`] (an HTML page at 500 included);
+//! [`ServerError::Malformed`] only ever describes a 2xx answer, with a typed
+//! [`error::MalformedKind`]. The table is in the [`error`] module.
+//!
 //! # Hostile input
 //!
 //! [`Operation::decode`] applies [`Limits::default`]: bodies over 64 MiB are refused before
