@@ -308,17 +308,17 @@ impl DelegateUser {
     }
 
     /// The folder permissions set (folders not set are left as they are).
-    pub fn permission_set(&self) -> &DelegatePermissions {
+    pub(crate) fn permission_set(&self) -> &DelegatePermissions {
         &self.permissions
     }
 
     /// `ReceiveCopiesOfMeetingMessages`, if set.
-    pub fn receive_copies(&self) -> Option<bool> {
+    pub(crate) fn receive_copies(&self) -> Option<bool> {
         self.receive_copies_of_meeting_messages
     }
 
     /// `ViewPrivateItems`, if set.
-    pub fn private_items(&self) -> Option<bool> {
+    pub(crate) fn private_items(&self) -> Option<bool> {
         self.view_private_items
     }
 
