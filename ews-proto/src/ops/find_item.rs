@@ -3,13 +3,17 @@
 use crate::error::{MalformedKind, ServerError, UsageError};
 use crate::ops::{BaseShape, Operation, read_item_responses};
 use crate::soap::{RequestContext, ResponseMessage};
-use crate::types::{EmailAddress, FolderId, Item};
+use crate::types::{EmailAddress, FolderId, Item, format_timestamp};
+use jiff::Timestamp;
 use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
 
-/// Lists the items of a folder (shallow traversal), `page_size` at a time from `offset`.
+/// Lists the items of a folder (shallow traversal): `page_size` at a time from `offset`
+/// ([`FindItem::new`]), or the calendar items and occurrences between two instants
+/// ([`FindItem::calendar_view`], Exchange's `CalendarView`).
 ///
 /// Paging is decided here, not in the drivers: [`FindItem::next_page`] gives the request
-/// for the next page, or `None` when the answer included the last item.
+/// for the next page, or `None` when the answer included the last item. A calendar view
+/// does not page; [`CalendarSweep`](crate::calendar::CalendarSweep) splits a long range.
 ///
 /// ```
 /// use ews_proto::{DistinguishedFolder, FindItem, FolderId, Operation, RequestContext};
@@ -24,7 +28,16 @@ pub struct FindItem {
     folder: FolderId,
     shape: BaseShape,
     page_size: u32,
-    offset: u32,
+    view: View,
+}
+
+/// Which view a FindItem asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum View {
+    /// `IndexedPageItemView` from this offset.
+    Indexed { offset: u32 },
+    /// `CalendarView` from `start` to `end`.
+    Calendar { start: Timestamp, end: Timestamp },
 }
 
 /// One page of a folder's items.
@@ -48,14 +61,71 @@ impl FindItem {
             folder,
             shape: BaseShape::Default,
             page_size: 100,
-            offset: 0,
+            view: View::Indexed { offset: 0 },
         }
     }
 
-    /// Sets the page size (at least 1).
+    /// The calendar items of `folder` (a calendar: `FolderId::of(Calendar, principal)` for
+    /// a principal's) that overlap `start`..`end`, recurring series expanded into their
+    /// occurrences, at most 1000 (Exchange's default limit; see
+    /// [`FindItem::page_size`]). The answer's `includes_last_item_in_range` is `false` when
+    /// the range held more.
+    ///
+    /// ```
+    /// use ews_proto::{DistinguishedFolder, FindItem, FolderId};
+    /// let calendar = FolderId::of(DistinguishedFolder::Calendar, "user1@example.com".parse()?);
+    /// let june = FindItem::calendar_view(
+    ///     calendar,
+    ///     "2025-06-01T00:00:00Z".parse()?,
+    ///     "2025-07-01T00:00:00Z".parse()?,
+    /// )?;
+    /// # let _ = june;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`UsageError::InvalidValue`] unless `start` is before `end`.
+    pub fn calendar_view(
+        folder: FolderId,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Self, UsageError> {
+        if start >= end {
+            return Err(UsageError::invalid(
+                "calendar view",
+                "StartDate must be before EndDate",
+            ));
+        }
+        Ok(Self {
+            folder,
+            shape: BaseShape::Default,
+            page_size: 1000,
+            view: View::Calendar { start, end },
+        })
+    }
+
+    /// Sets the page size, `MaxEntriesReturned` (at least 1).
     pub fn page_size(mut self, n: u32) -> Self {
         self.page_size = n.max(1);
         self
+    }
+
+    /// The range of a calendar view (`None` for a paged view).
+    pub fn calendar_range(&self) -> Option<(Timestamp, Timestamp)> {
+        match self.view {
+            View::Calendar { start, end } => Some((start, end)),
+            View::Indexed { .. } => None,
+        }
+    }
+
+    /// The folder searched.
+    pub fn folder(&self) -> &FolderId {
+        &self.folder
+    }
+
+    /// `MaxEntriesReturned`.
+    pub fn max_entries(&self) -> u32 {
+        self.page_size
     }
 
     /// Sets the base shape.
@@ -67,15 +137,18 @@ impl FindItem {
     /// The request for the page after `page`, or `None` if `page` was the last one (or the
     /// server did not say where to go on).
     pub fn next_page(&self, page: &FindItemPage) -> Option<FindItem> {
+        let View::Indexed { offset } = self.view else {
+            return None; // a calendar view does not page
+        };
         if page.includes_last_item_in_range != Some(false) {
             return None;
         }
         let next = page.indexed_paging_offset?;
-        if next <= self.offset {
+        if next <= offset {
             return None; // a server that does not advance would loop forever
         }
         Some(FindItem {
-            offset: next,
+            view: View::Indexed { offset: next },
             ..self.clone()
         })
     }
@@ -103,10 +176,20 @@ impl Operation for FindItem {
         w.attr("Traversal", "Shallow")?;
         w.open_end();
         self.shape.write(w)?;
-        w.open_start(Ns::Messages, "IndexedPageItemView");
-        w.attr("MaxEntriesReturned", &self.page_size.to_string())?;
-        w.attr("Offset", &self.offset.to_string())?;
-        w.attr("BasePoint", "Beginning")?;
+        match self.view {
+            View::Indexed { offset } => {
+                w.open_start(Ns::Messages, "IndexedPageItemView");
+                w.attr("MaxEntriesReturned", &self.page_size.to_string())?;
+                w.attr("Offset", &offset.to_string())?;
+                w.attr("BasePoint", "Beginning")?;
+            }
+            View::Calendar { start, end } => {
+                w.open_start(Ns::Messages, "CalendarView");
+                w.attr("MaxEntriesReturned", &self.page_size.to_string())?;
+                w.attr("StartDate", &format_timestamp(start))?;
+                w.attr("EndDate", &format_timestamp(end))?;
+            }
+        }
         w.empty_end();
         w.open(Ns::Messages, "ParentFolderIds");
         self.folder.write(w)?;

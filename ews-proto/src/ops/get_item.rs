@@ -172,6 +172,11 @@ impl GetItem {
         self
     }
 
+    /// The ids asked for, in request order.
+    pub fn ids(&self) -> &[ItemId] {
+        &self.ids
+    }
+
     /// Also asks for `property` (see [`FieldUri`]; named twice, it is sent once).
     pub fn property(mut self, property: FieldUri) -> Self {
         if !self.extra.contains(&property) {

@@ -9,6 +9,7 @@ use std::fmt;
 
 pub use address::{DistinguishedUser, EmailAddress, Mailbox, Sid, UserId};
 pub(crate) use delegate::parse_bool;
+pub(crate) use item::format_timestamp;
 pub use delegate::{
     Delegate, DelegateFolder, DelegatePermissions, DelegateUser, DeliverMeetingRequests,
     GrantedPermissions, Permission, PermissionLevel,
