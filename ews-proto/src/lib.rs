@@ -119,6 +119,7 @@
 pub mod calendar;
 mod client;
 pub mod error;
+pub mod ntlm;
 pub mod ops;
 mod soap;
 mod types;

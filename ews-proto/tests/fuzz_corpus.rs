@@ -62,6 +62,7 @@ const DECODE_TARGETS: &[&str] = &[
     "decode_get_item",
     "decode_delete_item",
     "decode_find_item",
+    "decode_ntlm",
     "decode_envelope",
     "decode_server_version",
 ];

@@ -3,4 +3,5 @@
 //! corpus through exactly the same code on the stable toolchain.
 
 pub mod decode;
+pub mod ntlm;
 pub mod roundtrip;
