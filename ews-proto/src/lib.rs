@@ -130,10 +130,10 @@ mod xml;
 pub use client::{Credentials, RetryPolicy, Secret};
 pub use error::{Error, ServerError, TransportError, TransportErrorKind, UsageError};
 pub use ops::{
-    AddDelegate, AffectedTaskOccurrences, BaseShape, CreateItem, CreatedItem, DelegateResults,
-    DeleteItem, DeleteType, FieldUri, FindItem, FindItemPage, GetDelegate, GetItem,
-    MessageDisposition, Operation, RemoveDelegate, SendMeetingCancellations,
-    SendMeetingInvitations, UpdateDelegate,
+    AddDelegate, AffectedTaskOccurrences, BaseShape, CancelMeeting, CreateItem, CreatedItem,
+    DelegateResults, DeleteItem, DeleteType, FieldUri, FindItem, FindItemPage, GetDelegate,
+    GetItem, MeetingAnswer, MessageDisposition, Operation, RemoveDelegate, RespondToMeeting,
+    SendMeetingCancellations, SendMeetingInvitations, UpdateDelegate,
 };
 pub use soap::{
     ExchangeVersion, Impersonation, MailboxCulture, PrincipalName, Reply, RequestContext,

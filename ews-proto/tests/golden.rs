@@ -312,6 +312,58 @@ fn cases() -> Vec<Case> {
             &v2013,
             None,
         ),
+        // --- CreateItem of response objects
+        case(
+            "CreateItem/accept-on-behalf.request.xml",
+            &RespondToMeeting::new(
+                MeetingAnswer::Accept,
+                ItemId::new("AAMkAGMr=", Some("CwAAABYA".into())).expect("id"),
+            )
+            .body(Body::text("Accepted for user1."))
+            .in_mailbox(addr("user2@example.com")),
+            &v2013,
+            Some("user2@example.com"),
+        ),
+        case(
+            "CreateItem/decline-without-response.request.xml",
+            &RespondToMeeting::new(
+                MeetingAnswer::Decline,
+                ItemId::new("AAMkAGMr=", None).expect("id"),
+            )
+            .without_response(),
+            &v2013,
+            None,
+        ),
+        case(
+            "CreateItem/cancel-with-note.request.xml",
+            &CancelMeeting::new(ItemId::new("AAMkADk0N2E4=", Some("DwAAABYA".into())).expect("id"))
+                .note(Body::text("Moved to next week."))
+                .in_mailbox(addr("user1@example.com")),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        // --- FindItem
+        case(
+            "FindItem/calendar-view-of-principal.request.xml",
+            &FindItem::calendar_view(
+                FolderId::of(DistinguishedFolder::Calendar, addr("user1@example.com")),
+                ts("2025-06-01T00:00:00Z"),
+                ts("2025-07-01T00:00:00Z"),
+            )
+            .expect("a range")
+            .page_size(500),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        case(
+            "GetItem/with-attendees.request.xml",
+            &GetItem::new(ItemId::new("AAMkADk0N2E4=", Some("DwAAABYA".into())).expect("id"))
+                .property(FieldUri::RequiredAttendees)
+                .property(FieldUri::OptionalAttendees)
+                .in_mailbox(addr("user1@example.com")),
+            &v2013,
+            Some("user1@example.com"),
+        ),
         // --- FindItem
         case(
             "FindItem/inbox-of-attendee.request.xml",

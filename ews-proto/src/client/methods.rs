@@ -150,26 +150,44 @@ macro_rules! client_operation_methods {
             )$($aw)*
         }
 
-        /// DeleteItem in `principal`'s mailbox (with `X-AnchorMailbox`): a delegate
-        /// cancels a meeting it runs for the principal; `cancellations` says whether the
-        /// attendees are told.
+        /// CancelCalendarItem in `principal`'s mailbox (with `X-AnchorMailbox`): a delegate
+        /// cancels a meeting it runs for the principal; the attendees get a cancellation
+        /// with `note`, and the meeting stays in the calendar marked cancelled.
         ///
         /// # Errors
-        /// See [`Client::send`].
+        /// See [`Client::send`]; `ErrorCalendarIsNotOrganizer` is in the reply.
         pub $($kw)* fn cancel_meeting_on_behalf(
             &self,
             principal: &$crate::EmailAddress,
-            id: $crate::ItemId,
-            cancellations: $crate::SendMeetingCancellations,
+            meeting: $crate::ItemId,
+            note: Option<$crate::Body>,
         ) -> Result<
-            $crate::Reply<<$crate::DeleteItem as $crate::Operation>::Output>,
+            $crate::Reply<<$crate::CancelMeeting as $crate::Operation>::Output>,
             $crate::Error,
         > {
-            self.send(
-                &$crate::DeleteItem::new(id, $crate::DeleteType::MoveToDeletedItems)
-                    .cancellations(cancellations)
-                    .in_mailbox(principal.clone()),
-            )$($aw)*
+            let mut op = $crate::CancelMeeting::new(meeting).in_mailbox(principal.clone());
+            if let Some(note) = note {
+                op = op.note(note);
+            }
+            self.send(&op)$($aw)*
+        }
+
+        /// Accepts, tentatively accepts or declines the meeting request `request` held in
+        /// `mailbox` (the delegate's own, when `DeliverMeetingRequests` forwards the
+        /// principal's requests to it), and sends the answer to the organizer.
+        ///
+        /// # Errors
+        /// See [`Client::send`]; `ErrorCalendarMeetingRequestIsOutOfDate` is in the reply.
+        pub $($kw)* fn respond_to_meeting(
+            &self,
+            mailbox: &$crate::EmailAddress,
+            request: $crate::ItemId,
+            answer: $crate::MeetingAnswer,
+        ) -> Result<
+            $crate::Reply<<$crate::RespondToMeeting as $crate::Operation>::Output>,
+            $crate::Error,
+        > {
+            self.send(&$crate::RespondToMeeting::new(answer, request).in_mailbox(mailbox.clone()))$($aw)*
         }
     };
 }

@@ -32,7 +32,7 @@ pub enum MessageDisposition {
 }
 
 impl MessageDisposition {
-    const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             MessageDisposition::SaveOnly => "SaveOnly",
             MessageDisposition::SendOnly => "SendOnly",

@@ -4,8 +4,8 @@ use crate::error::{MalformedKind, ServerError, UsageError};
 use crate::ops::{BaseShape, Operation, read_item_responses};
 use crate::soap::{RequestContext, ResponseMessage};
 use crate::types::{EmailAddress, FolderId, Item, format_timestamp};
-use jiff::Timestamp;
 use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
+use jiff::Timestamp;
 
 /// Lists the items of a folder (shallow traversal): `page_size` at a time from `offset`
 /// ([`FindItem::new`]), or the calendar items and occurrences between two instants

@@ -4,6 +4,7 @@
 //! body it writes and reads) plus golden files and fixtures; no driver changes.
 
 mod add_delegate;
+mod cancel_meeting;
 mod create_item;
 mod delete_item;
 mod find_item;
@@ -11,11 +12,13 @@ mod get_delegate;
 mod get_item;
 mod read_back;
 mod remove_delegate;
+mod respond_to_meeting;
 mod update_delegate;
 
 use bytes::{Bytes, BytesMut};
 
 pub use add_delegate::AddDelegate;
+pub use cancel_meeting::CancelMeeting;
 pub use create_item::{CreateItem, CreatedItem, MessageDisposition, SendMeetingInvitations};
 pub use delete_item::{AffectedTaskOccurrences, DeleteItem, DeleteType, SendMeetingCancellations};
 pub use find_item::{FindItem, FindItemPage};
@@ -23,6 +26,7 @@ pub use get_delegate::GetDelegate;
 pub use get_item::{BaseShape, FieldUri, GetItem};
 pub use read_back::{ReadBack, Unconfirmed, WriteCheck, WriteState, WriteTarget};
 pub use remove_delegate::RemoveDelegate;
+pub use respond_to_meeting::{MeetingAnswer, RespondToMeeting};
 pub use update_delegate::UpdateDelegate;
 
 use crate::error::{ServerError, UsageError};

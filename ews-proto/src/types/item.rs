@@ -120,11 +120,20 @@ impl Body {
     }
 
     fn write(&self, w: &mut BodyWriter<'_>) -> Result<(), UsageError> {
-        w.open_start(Ns::Types, "Body");
+        self.write_as(w, "Body")
+    }
+
+    /// Writes the body as `<t:{element} BodyType=..>` (`Body`, `NewBodyContent`).
+    pub(crate) fn write_as(
+        &self,
+        w: &mut BodyWriter<'_>,
+        element: &'static str,
+    ) -> Result<(), UsageError> {
+        w.open_start(Ns::Types, element);
         w.attr("BodyType", self.kind.as_str())?;
         w.open_end();
-        w.text_block(&self.content, "Body")?;
-        w.close(Ns::Types, "Body");
+        w.text_block(&self.content, element)?;
+        w.close(Ns::Types, element);
         Ok(())
     }
 
