@@ -140,11 +140,12 @@ pub use soap::{
     ResponseClass, ResponseCode, ResponseMessage, ResponseStatus, ServerVersionInfo, VersionName,
 };
 pub use types::{
-    Attendee, AttendeeResponse, Body, BodyKind, CalendarItem, Delegate, DelegateFolder,
-    DelegatePermissions, DelegateUser, DeliverMeetingRequests, DistinguishedFolder,
+    Attendee, AttendeeResponse, Body, BodyKind, CalendarItem, CalendarItemType, Delegate,
+    DelegateFolder, DelegatePermissions, DelegateUser, DeliverMeetingRequests, DistinguishedFolder,
     DistinguishedUser, EmailAddress, FolderId, GrantedPermissions, Importance, Item, ItemId,
-    ItemKind, LegacyFreeBusyStatus, Mailbox, Message, MessageKind, NewCalendarItem, Permission,
-    PermissionLevel, Sensitivity, Sid, TimeZoneId, Unrecognized, UserId,
+    ItemKind, LegacyFreeBusyStatus, Mailbox, MeetingRequestType, Message, MessageKind,
+    NewCalendarItem, OccurrenceInfo, Permission, PermissionLevel, ReportedTimeZone, Sensitivity,
+    Sid, TimeZoneId, Unrecognized, UserId,
 };
 pub use xml::Limits;
 

@@ -69,6 +69,67 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// A calendar item's `CalendarItemType`: a single appointment, or part of a series.
+    pub enum CalendarItemType {
+        /// `Single`: not recurring.
+        Single = "Single",
+        /// `Occurrence`: an unchanged occurrence of a series.
+        Occurrence = "Occurrence",
+        /// `Exception`: an occurrence changed from its series.
+        Exception = "Exception",
+        /// `RecurringMaster`: the series itself.
+        RecurringMaster = "RecurringMaster",
+    }
+}
+
+wire_enum! {
+    /// A meeting request's `MeetingRequestType`.
+    pub enum MeetingRequestType {
+        /// `None`.
+        None = "None",
+        /// `FullUpdate`: the meeting changed in time or place.
+        FullUpdate = "FullUpdate",
+        /// `InformationalUpdate`: a change that needs no new answer.
+        InformationalUpdate = "InformationalUpdate",
+        /// `NewMeetingRequest`.
+        NewMeetingRequest = "NewMeetingRequest",
+        /// `Outdated`: a newer request replaced it.
+        Outdated = "Outdated",
+        /// `SilentUpdate`.
+        SilentUpdate = "SilentUpdate",
+        /// `PrincipalWantsCopy`: the principal's copy of a request sent to its delegates.
+        PrincipalWantsCopy = "PrincipalWantsCopy",
+    }
+}
+
+/// A time zone as a server reports it (`StartTimeZone`, `EndTimeZone`,
+/// `MeetingTimeZone`): kept as received, whether or not it names a zone this crate or
+/// jiff knows, so an unknown or custom zone never fails an item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReportedTimeZone {
+    /// `Id` (a Windows time-zone id, such as `W. Europe Standard Time`), if sent.
+    pub id: Option<String>,
+    /// `Name` (display name, or `TimeZoneName` of an Exchange 2007 `MeetingTimeZone`).
+    pub name: Option<String>,
+}
+
+/// One occurrence of a series as a server lists it (`FirstOccurrence`, `LastOccurrence`,
+/// `ModifiedOccurrences`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OccurrenceInfo {
+    /// The occurrence's own id.
+    pub item_id: Option<ItemId>,
+    /// `Start`.
+    pub start: Option<Timestamp>,
+    /// `End`.
+    pub end: Option<Timestamp>,
+    /// `OriginalStart`: where the series put it.
+    pub original_start: Option<Timestamp>,
+}
+
 /// The format of a [`Body`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -578,6 +639,22 @@ pub struct CalendarItem {
     pub optional_attendees: Vec<Attendee>,
     /// `Resources`.
     pub resources: Vec<Attendee>,
+    /// `CalendarItemType`: single, occurrence, exception or the series.
+    pub calendar_item_type: Option<CalendarItemType>,
+    /// `IsRecurring`.
+    pub is_recurring: Option<bool>,
+    /// `FirstOccurrence` (of a series).
+    pub first_occurrence: Option<OccurrenceInfo>,
+    /// `LastOccurrence` (of a series with an end).
+    pub last_occurrence: Option<OccurrenceInfo>,
+    /// `ModifiedOccurrences`: the exceptions of a series.
+    pub modified_occurrences: Vec<OccurrenceInfo>,
+    /// `DeletedOccurrences`: the starts of the occurrences removed from a series.
+    pub deleted_occurrences: Vec<Timestamp>,
+    /// `StartTimeZone` (or Exchange 2007's `MeetingTimeZone`), as received.
+    pub start_time_zone: Option<ReportedTimeZone>,
+    /// `EndTimeZone`, as received.
+    pub end_time_zone: Option<ReportedTimeZone>,
 }
 
 wire_enum! {
@@ -650,6 +727,23 @@ pub struct Message {
     pub organizer: Option<Mailbox>,
     /// `RequiredAttendees` (meeting messages).
     pub required_attendees: Vec<Attendee>,
+    /// `OptionalAttendees` (meeting messages).
+    pub optional_attendees: Vec<Attendee>,
+    /// `ReceivedBy`: whose mailbox got it (the delegate, for a forwarded request).
+    pub received_by: Option<Mailbox>,
+    /// `ReceivedRepresenting`: for whom (the principal, for a request forwarded to a
+    /// delegate by `DeliverMeetingRequests`).
+    pub received_representing: Option<Mailbox>,
+    /// `IsDelegated`: the copy a delegate got for its principal.
+    pub is_delegated: Option<bool>,
+    /// `IsOutOfDate`: a newer update of the meeting exists.
+    pub is_out_of_date: Option<bool>,
+    /// `AssociatedCalendarItemId`: the calendar item the meeting message belongs to.
+    pub associated_calendar_item_id: Option<ItemId>,
+    /// `ResponseType` (the answer a meeting response carries, or the recipient's).
+    pub response_type: Option<AttendeeResponse>,
+    /// `MeetingRequestType` (meeting requests).
+    pub meeting_request_type: Option<MeetingRequestType>,
 }
 
 /// An item returned by `GetItem` or `FindItem`.
@@ -780,6 +874,45 @@ fn mailbox_list<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Vec<Mailb
     Ok(list)
 }
 
+impl ReportedTimeZone {
+    /// Reads the zone's `Id` and `Name` (or `TimeZoneName`) and skips its periods: a zone
+    /// is reported, never interpreted, so no content of it fails the item.
+    fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self, ServerError> {
+        let id = e.attr("Id")?.map(|v| v.into_owned());
+        let name = match e.attr("Name")? {
+            Some(v) => Some(v.into_owned()),
+            None => e.attr("TimeZoneName")?.map(|v| v.into_owned()),
+        };
+        r.children(e, |_, _| Ok::<_, ServerError>(()))?;
+        Ok(ReportedTimeZone { id, name })
+    }
+}
+
+impl OccurrenceInfo {
+    fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self, ServerError> {
+        let mut o = OccurrenceInfo {
+            item_id: None,
+            start: None,
+            end: None,
+            original_start: None,
+        };
+        r.children(e, |r, c| {
+            if c.ns() != XmlNs::Types {
+                return Ok(());
+            }
+            match c.local_name() {
+                "ItemId" => o.item_id = Some(ItemId::read(&c)?),
+                "Start" => o.start = Some(timestamp(r, &c)?),
+                "End" => o.end = Some(timestamp(r, &c)?),
+                "OriginalStart" => o.original_start = Some(timestamp(r, &c)?),
+                _ => {}
+            }
+            Ok::<_, ServerError>(())
+        })?;
+        Ok(o)
+    }
+}
+
 impl CalendarItem {
     fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self, ServerError> {
         let mut it = CalendarItem::default();
@@ -825,6 +958,39 @@ impl CalendarItem {
                 "RequiredAttendees" => it.required_attendees = Attendee::read_list(r, &c)?,
                 "OptionalAttendees" => it.optional_attendees = Attendee::read_list(r, &c)?,
                 "Resources" => it.resources = Attendee::read_list(r, &c)?,
+                "CalendarItemType" => {
+                    it.calendar_item_type = Some(CalendarItemType::from_wire(r.text(&c)?.trim()));
+                }
+                "IsRecurring" => it.is_recurring = Some(r.parse(&c, parse_bool)?),
+                "FirstOccurrence" => it.first_occurrence = Some(OccurrenceInfo::read(r, &c)?),
+                "LastOccurrence" => it.last_occurrence = Some(OccurrenceInfo::read(r, &c)?),
+                "ModifiedOccurrences" => {
+                    r.children(&c, |r, o| {
+                        if o.is(XmlNs::Types, "Occurrence") {
+                            r.count_item()?;
+                            it.modified_occurrences.push(OccurrenceInfo::read(r, &o)?);
+                        }
+                        Ok::<_, ServerError>(())
+                    })?;
+                }
+                "DeletedOccurrences" => {
+                    r.children(&c, |r, o| {
+                        if o.is(XmlNs::Types, "DeletedOccurrence") {
+                            r.count_item()?;
+                            r.children(&o, |r, f| {
+                                if f.is(XmlNs::Types, "Start") {
+                                    it.deleted_occurrences.push(timestamp(r, &f)?);
+                                }
+                                Ok::<_, ServerError>(())
+                            })?;
+                        }
+                        Ok::<_, ServerError>(())
+                    })?;
+                }
+                "StartTimeZone" | "MeetingTimeZone" => {
+                    it.start_time_zone = Some(ReportedTimeZone::read(r, &c)?);
+                }
+                "EndTimeZone" => it.end_time_zone = Some(ReportedTimeZone::read(r, &c)?),
                 _ => {}
             }
             Ok::<_, ServerError>(())
@@ -856,6 +1022,14 @@ impl Message {
             location: None,
             organizer: None,
             required_attendees: Vec::new(),
+            optional_attendees: Vec::new(),
+            received_by: None,
+            received_representing: None,
+            is_delegated: None,
+            is_out_of_date: None,
+            associated_calendar_item_id: None,
+            response_type: None,
+            meeting_request_type: None,
         };
         r.children(e, |r, c| {
             if c.ns() != XmlNs::Types {
@@ -877,6 +1051,21 @@ impl Message {
                 "Location" => m.location = Some(text(r, &c)?),
                 "Organizer" => m.organizer = single_mailbox(r, &c)?,
                 "RequiredAttendees" => m.required_attendees = Attendee::read_list(r, &c)?,
+                "OptionalAttendees" => m.optional_attendees = Attendee::read_list(r, &c)?,
+                "ReceivedBy" => m.received_by = single_mailbox(r, &c)?,
+                "ReceivedRepresenting" => m.received_representing = single_mailbox(r, &c)?,
+                "IsDelegated" => m.is_delegated = Some(r.parse(&c, parse_bool)?),
+                "IsOutOfDate" => m.is_out_of_date = Some(r.parse(&c, parse_bool)?),
+                "AssociatedCalendarItemId" => {
+                    m.associated_calendar_item_id = Some(ItemId::read(&c)?);
+                }
+                "ResponseType" => {
+                    m.response_type = Some(AttendeeResponse::from_wire(r.text(&c)?.trim()));
+                }
+                "MeetingRequestType" => {
+                    m.meeting_request_type =
+                        Some(MeetingRequestType::from_wire(r.text(&c)?.trim()));
+                }
                 _ => {}
             }
             Ok::<_, ServerError>(())

@@ -9,15 +9,16 @@ use std::fmt;
 
 pub use address::{DistinguishedUser, EmailAddress, Mailbox, Sid, UserId};
 pub(crate) use delegate::parse_bool;
-pub(crate) use item::format_timestamp;
 pub use delegate::{
     Delegate, DelegateFolder, DelegatePermissions, DelegateUser, DeliverMeetingRequests,
     GrantedPermissions, Permission, PermissionLevel,
 };
 pub use folder::{DistinguishedFolder, FolderId, ItemId};
+pub(crate) use item::format_timestamp;
 pub use item::{
-    Attendee, AttendeeResponse, Body, BodyKind, CalendarItem, Importance, Item, ItemKind,
-    LegacyFreeBusyStatus, Message, MessageKind, NewCalendarItem, Sensitivity, TimeZoneId,
+    Attendee, AttendeeResponse, Body, BodyKind, CalendarItem, CalendarItemType, Importance, Item,
+    ItemKind, LegacyFreeBusyStatus, MeetingRequestType, Message, MessageKind, NewCalendarItem,
+    OccurrenceInfo, ReportedTimeZone, Sensitivity, TimeZoneId,
 };
 
 /// A value a server sent that this crate does not know, kept as text.
