@@ -93,9 +93,9 @@ impl Default for SweepConfig {
     }
 }
 
-/// What to do next.
+/// What to do next. Deliberately exhaustive, like [`Step`](crate::driver::Step): a new
+/// step must break every loop that runs a sweep, at compile time.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub enum SweepStep {
     /// Send this FindItem and give its answer to [`CalendarSweep::found`].
     Find(FindItem),

@@ -95,6 +95,17 @@ pub enum Error {
     /// says for each of its writes whether it was applied.
     #[error(transparent)]
     Unconfirmed(Box<crate::ops::Unconfirmed>),
+    /// A calendar read could not cover its range: a window held more items than one
+    /// answer carries even at the narrowest width, or the server refused the view. Each
+    /// request itself succeeded (its failures are the other variants).
+    #[error(transparent)]
+    Calendar(Box<crate::calendar::SweepError>),
+}
+
+impl From<crate::calendar::SweepError> for Error {
+    fn from(e: crate::calendar::SweepError) -> Self {
+        Error::Calendar(Box::new(e))
+    }
 }
 
 /// A bearer token that cannot be an HTTP header value (it holds a control character such

@@ -131,6 +131,36 @@ macro_rules! client_operation_methods {
             self.send(&query.into())$($aw)*
         }
 
+        /// The calendar of `mailbox` (a principal's, read as its delegate) from `start` to
+        /// `end`: every item and occurrence once, with attendees and body, however long the
+        /// range and however full the calendar ([`CalendarSweep`](ews_proto::calendar::CalendarSweep)
+        /// plans the requests; this only sends them).
+        ///
+        /// # Errors
+        /// A request that failed (see [`Client::send`]), or [`Error::Calendar`](ews_proto::Error::Calendar)
+        /// when the range cannot be read whole (a refused view, an overfull minute).
+        pub $($kw)* fn read_calendar(
+            &self,
+            mailbox: &$crate::EmailAddress,
+            start: $crate::jiff::Timestamp,
+            end: $crate::jiff::Timestamp,
+        ) -> Result<$crate::calendar::SweepResult, $crate::Error> {
+            let mut sweep = $crate::calendar::CalendarSweep::new(mailbox.clone(), start, end)?;
+            loop {
+                match sweep.poll() {
+                    $crate::calendar::SweepStep::Find(op) => {
+                        let reply = self.send(&op)$($aw)*?;
+                        sweep.found(reply.body);
+                    }
+                    $crate::calendar::SweepStep::Load(op) => {
+                        let reply = self.send(&op)$($aw)*?;
+                        sweep.loaded(reply.body);
+                    }
+                    $crate::calendar::SweepStep::Done(result) => return Ok(result?),
+                }
+            }
+        }
+
         /// DeleteItem: moves an item of the caller's mailbox to Deleted Items; for a
         /// meeting, `cancellations` says whether the attendees are told.
         ///
