@@ -1,8 +1,21 @@
 //! The loopback EWS simulator: configuration, the [`Simulator`] handle and its controls.
+//!
+//! Served: AddDelegate, GetDelegate, UpdateDelegate, RemoveDelegate, GetFolder (the
+//! distinguished folders, see `ops/folder.rs`), CreateItem (calendar items, messages,
+//! CancelCalendarItem, AcceptItem, TentativelyAcceptItem, DeclineItem), GetItem, FindItem
+//! (paging, CalendarView, Restriction and SortOrder, see `ops/restriction.rs`) and
+//! DeleteItem. Every other EWS operation gets a not-implemented response message
+//! (`ErrorInvalidOperation`, see `ops::not_implemented` for why that code), never a fault
+//! a client could take for a version problem.
+//!
+//! The same simulator runs as the `ews-sim` program (`src/bin/ews-sim.rs`) with a JSON
+//! control endpoint under `/_sim/` (`control.rs`) and JSON seeds ([`Seed`]).
 
+mod control;
 mod faults;
 mod ops;
 mod schema;
+mod seed;
 mod server;
 mod soap;
 mod state;
@@ -13,6 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 pub use faults::Fault;
+pub use seed::{Seed, SeedDelegate, SeedItem, SeedPermissions, SeedReport, SeedUser};
 pub use state::{
     Address, DelegateSnapshot, ItemKind, ItemSnapshot, MailboxSnapshot, PermissionLevel,
     Permissions,
@@ -99,6 +113,16 @@ pub struct SimConfig {
     /// How long a meeting request or cancellation takes to reach an attendee's inbox
     /// (Exchange delivers mail asynchronously). Default: zero, delivered at once.
     pub delivery_delay: std::time::Duration,
+    /// Loopback port to listen on (0, the default: any free port).
+    pub port: u16,
+    /// Fixed item ids and a fixed clock (the default): item N of a run always has the
+    /// same id, and the clock starts at 2025-01-01T00:00:00Z and moves one second per
+    /// stored item. Otherwise times are the wall clock (UTC) and ids carry a tag of the
+    /// run. Request ids (`request-id`) are numbered either way; TLS keys are always fresh.
+    pub deterministic: bool,
+    /// Delegates, meeting settings, extra accounts and items put in at start, and again
+    /// by [`Simulator::reset`].
+    pub seed: Seed,
 }
 
 impl SimConfig {
@@ -135,7 +159,28 @@ impl SimConfig {
             realm: "ews.example.com".to_string(),
             max_request_bytes: 8 * 1024 * 1024,
             delivery_delay: std::time::Duration::ZERO,
+            port: 0,
+            deterministic: true,
+            seed: Seed::default(),
         }
+    }
+
+    /// Listens on this loopback port (0: any free port).
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Fixed ids and clock (`true`, the default) or the wall clock and per-run ids.
+    pub fn with_deterministic(mut self, deterministic: bool) -> Self {
+        self.deterministic = deterministic;
+        self
+    }
+
+    /// Puts `seed` in at start (and again on [`Simulator::reset`]).
+    pub fn with_seed(mut self, seed: Seed) -> Self {
+        self.seed = seed;
+        self
     }
 
     /// Sets the response style.
@@ -170,7 +215,7 @@ impl Default for SimConfig {
 }
 
 /// One HTTP request as the simulator received it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RecordedRequest {
     /// HTTP method.
     pub method: String,
@@ -222,6 +267,30 @@ pub(crate) struct Shared {
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
     /// Requests received so far, numbering the `request-id` answered.
     pub(crate) request_count: std::sync::atomic::AtomicU64,
+    /// The EWS endpoint's URL (for the control endpoint's description).
+    pub(crate) url: String,
+}
+
+impl Shared {
+    /// The state as it was at start: the configured accounts, then the configured seed.
+    fn initial_state(config: &SimConfig) -> std::io::Result<state::State> {
+        let mut st = state::State::new(&config.users, &config.impersonators);
+        st.set_deterministic(config.deterministic);
+        st.delivery_delay = config.delivery_delay;
+        seed::apply(&mut st, &config.seed)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        Ok(st)
+    }
+
+    /// Back to the state at start; recorded requests and armed faults are dropped.
+    pub(crate) fn reset(&self) {
+        // The configured seed was applied once at start, so it applies again.
+        if let Ok(st) = Self::initial_state(&self.config) {
+            *lock(&self.state) = st;
+        }
+        lock(&self.faults).clear();
+        lock(&self.requests).clear();
+    }
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking test must not break the others).
@@ -254,7 +323,7 @@ impl Simulator {
 
     /// Starts a simulator, reporting setup errors.
     pub fn try_start(config: SimConfig) -> std::io::Result<Simulator> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let listener = TcpListener::bind(("127.0.0.1", config.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let tls = if config.tls {
@@ -266,14 +335,19 @@ impl Simulator {
             Some(m) => Some(m.acceptor().map_err(std::io::Error::other)?),
             None => None,
         };
-        let mut state = state::State::new(&config.users, &config.impersonators);
-        state.delivery_delay = config.delivery_delay;
+        let state = Shared::initial_state(&config)?;
+        let url = format!(
+            "{}://127.0.0.1:{}/EWS/Exchange.asmx",
+            if tls.is_some() { "https" } else { "http" },
+            addr.port()
+        );
         let shared = Arc::new(Shared {
             config,
             state: Mutex::new(state),
             faults: Mutex::new(faults::Faults::default()),
             requests: Mutex::new(Vec::new()),
             request_count: std::sync::atomic::AtomicU64::new(0),
+            url,
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -297,11 +371,33 @@ impl Simulator {
 
     /// The EWS endpoint, `http://127.0.0.1:PORT/EWS/Exchange.asmx` (`https://` with TLS).
     pub fn url(&self) -> String {
+        self.shared.url.clone()
+    }
+
+    /// The control endpoint (JSON, no authentication, loopback only), on the same port:
+    /// `http://127.0.0.1:PORT/_sim/` (`https://` with TLS). See the `control` module.
+    pub fn control_url(&self) -> String {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         format!(
-            "{scheme}://127.0.0.1:{}/EWS/Exchange.asmx",
-            self.addr.port()
+            "{scheme}://127.0.0.1:{}{}",
+            self.addr.port(),
+            control::PREFIX
         )
+    }
+
+    /// Puts a seed into the running simulator (accounts are added or updated, delegates
+    /// set, items stored). A seed with a mistake is refused whole, with the reason.
+    pub fn seed(&self, seed: &Seed) -> Result<SeedReport, String> {
+        let mut st = lock(&self.shared.state);
+        st.deliver_due();
+        seed::apply(&mut st, seed)
+    }
+
+    /// Back to the state at start (the configured accounts and seed): mailboxes,
+    /// delegates, tokens and passwords as they were; recorded requests and armed faults
+    /// are dropped. Request ids keep counting.
+    pub fn reset(&self) {
+        self.shared.reset();
     }
 
     /// The socket address the server listens on.

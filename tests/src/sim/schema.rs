@@ -743,10 +743,10 @@ static ALL_ITEMS: TypeDef = TypeDef {
             tc("ReplyToItem", &ANY),
             tc("ForwardItem", &ANY),
             tc("ReplyAllToItem", &ANY),
-            tc("AcceptItem", &ANY),
-            tc("TentativelyAcceptItem", &ANY),
-            tc("DeclineItem", &ANY),
-            tc("CancelCalendarItem", &ANY),
+            tc("AcceptItem", &MEETING_RESPONSE),
+            tc("TentativelyAcceptItem", &MEETING_RESPONSE),
+            tc("DeclineItem", &MEETING_RESPONSE),
+            tc("CancelCalendarItem", &CANCEL_CALENDAR_ITEM),
             tc("RemoveItem", &ANY),
             tc("SuppressReadReceipt", &ANY),
             tc("PostReplyItem", &ANY),
@@ -756,6 +756,48 @@ static ALL_ITEMS: TypeDef = TypeDef {
             tc("Person", &ANY),
         ],
     )]]),
+};
+
+/// CancelCalendarItemType (SmartResponseType: SmartResponseBaseType's restriction of
+/// ResponseObjectType, then NewBodyContent).
+static CANCEL_CALENDAR_ITEM: TypeDef = TypeDef {
+    attrs: &[],
+    content: Content::Seq(&[&[
+        t("Subject", &STR),
+        t("Body", &BODY),
+        t("ToRecipients", &RECIPIENTS),
+        t("CcRecipients", &RECIPIENTS),
+        t("BccRecipients", &RECIPIENTS),
+        t("IsReadReceiptRequested", &BOOL),
+        t("IsDeliveryReceiptRequested", &BOOL),
+        t("From", &SINGLE_RECIPIENT),
+        t("ReferenceItemId", &ITEM_ID),
+        t("NewBodyContent", &BODY),
+    ]]),
+};
+
+/// AcceptItemType, TentativelyAcceptItemType, DeclineItemType
+/// (MeetingRegistrationResponseObjectType: WellKnownResponseObjectType's restriction of
+/// ResponseObjectType, then ProposedStart and ProposedEnd).
+static MEETING_RESPONSE: TypeDef = TypeDef {
+    attrs: &[],
+    content: Content::Seq(&[&[
+        t("ItemClass", &STR),
+        t("Sensitivity", &SENSITIVITY_T),
+        t("Body", &BODY),
+        t("Attachments", &ANY),
+        t("InternetMessageHeaders", &ANY),
+        t("Sender", &SINGLE_RECIPIENT),
+        t("ToRecipients", &RECIPIENTS),
+        t("CcRecipients", &RECIPIENTS),
+        t("BccRecipients", &RECIPIENTS),
+        t("IsReadReceiptRequested", &BOOL),
+        t("IsDeliveryReceiptRequested", &BOOL),
+        t("From", &SINGLE_RECIPIENT),
+        t("ReferenceItemId", &ITEM_ID),
+        t("ProposedStart", &DATETIME),
+        t("ProposedEnd", &DATETIME),
+    ]]),
 };
 
 static CREATE_ITEM: TypeDef = TypeDef {
@@ -825,6 +867,14 @@ static INDEXED_PAGE_VIEW: TypeDef = TypeDef {
     ],
     content: Content::Empty,
 };
+static CALENDAR_VIEW: TypeDef = TypeDef {
+    attrs: &[
+        attr("MaxEntriesReturned", false, Simple::Int),
+        attr("StartDate", true, Simple::DateTime),
+        attr("EndDate", true, Simple::DateTime),
+    ],
+    content: Content::Empty,
+};
 static FIND_ITEM: TypeDef = TypeDef {
     attrs: &[attr("Traversal", true, Simple::Enum(TRAVERSAL))],
     content: Content::Seq(&[&[
@@ -836,7 +886,7 @@ static FIND_ITEM: TypeDef = TypeDef {
                 el(Ns::M, "IndexedPageItemView", 1, 1, &INDEXED_PAGE_VIEW),
                 el(Ns::M, "FractionalPageItemView", 1, 1, &ANY),
                 el(Ns::M, "SeekToConditionPageItemView", 1, 1, &ANY),
-                el(Ns::M, "CalendarView", 1, 1, &ANY),
+                el(Ns::M, "CalendarView", 1, 1, &CALENDAR_VIEW),
                 el(Ns::M, "ContactsView", 1, 1, &ANY),
             ],
         ),
@@ -852,6 +902,24 @@ static FIND_ITEM: TypeDef = TypeDef {
         m("SortOrder", &ANY),
         mr("ParentFolderIds", &BASE_FOLDER_IDS),
         m("QueryString", &ANY),
+    ]]),
+};
+
+const FOLDER_SHAPES: &[&str] = &["IdOnly", "Default", "AllProperties"];
+static FOLDER_SHAPE_T: TypeDef = text(Simple::Enum(FOLDER_SHAPES));
+/// FolderResponseShapeType.
+static FOLDER_SHAPE: TypeDef = TypeDef {
+    attrs: &[],
+    content: Content::Seq(&[&[
+        tr("BaseShape", &FOLDER_SHAPE_T),
+        t("AdditionalProperties", &PATHS),
+    ]]),
+};
+static GET_FOLDER: TypeDef = TypeDef {
+    attrs: &[],
+    content: Content::Seq(&[&[
+        mr("FolderShape", &FOLDER_SHAPE),
+        mr("FolderIds", &BASE_FOLDER_IDS),
     ]]),
 };
 
@@ -938,6 +1006,7 @@ pub(crate) fn operation_type(local: &str) -> Option<&'static TypeDef> {
         "GetItem" => &GET_ITEM,
         "FindItem" => &FIND_ITEM,
         "DeleteItem" => &DELETE_ITEM,
+        "GetFolder" => &GET_FOLDER,
         _ => return None,
     })
 }

@@ -20,7 +20,7 @@ use tokio_rustls::TlsAcceptor;
 use super::faults::Fault;
 use super::soap::{self, FaultInfo};
 use super::state::unb64;
-use super::{RecordedRequest, Shared, lock, ops};
+use super::{RecordedRequest, Shared, control, lock, ops};
 
 /// Response body: a whole buffer, or a buffer followed by an error (the connection is
 /// then aborted, which truncates the answer).
@@ -110,17 +110,17 @@ pub(crate) async fn serve(
         tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else { continue };
                 let shared = Arc::clone(&shared);
                 let tls = tls.clone();
                 tokio::spawn(async move {
                     match tls {
                         Some(acceptor) => {
                             if let Ok(stream) = acceptor.accept(stream).await {
-                                serve_connection(stream, shared).await;
+                                serve_connection(stream, shared, peer).await;
                             }
                         }
-                        None => serve_connection(stream, shared).await,
+                        None => serve_connection(stream, shared, peer).await,
                     }
                 });
             }
@@ -128,7 +128,7 @@ pub(crate) async fn serve(
     }
 }
 
-async fn serve_connection<I>(io: I, shared: Arc<Shared>)
+async fn serve_connection<I>(io: I, shared: Arc<Shared>, peer: std::net::SocketAddr)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -144,7 +144,7 @@ where
         drop(io);
         return;
     }
-    let service = service_fn(move |req| handle(Arc::clone(&shared), req));
+    let service = service_fn(move |req| handle(Arc::clone(&shared), peer, req));
     let _ = http1::Builder::new()
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), service)
@@ -244,8 +244,17 @@ fn unread_request(shared: &Shared) -> RecordedRequest {
     }
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<SimBody>, Abort> {
+async fn handle(
+    shared: Arc<Shared>,
+    peer: std::net::SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<SimBody>, Abort> {
     let (parts, body) = req.into_parts();
+    // The control endpoint: neither recorded nor subject to faults.
+    let path = parts.uri.path();
+    if path == control::PREFIX.trim_end_matches('/') || path.starts_with(control::PREFIX) {
+        return Ok(control::handle(&shared, peer, &parts, body).await);
+    }
     let mut rec = RecordedRequest {
         method: parts.method.to_string(),
         path: parts

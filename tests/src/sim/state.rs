@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+
 use super::SimUser;
 
 /// A delegate permission level on one of the principal's folders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[non_exhaustive]
 pub enum PermissionLevel {
     /// No access.
@@ -57,7 +59,7 @@ impl PermissionLevel {
 }
 
 /// The six delegate folder permissions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Permissions {
     /// Calendar folder.
     pub calendar: PermissionLevel,
@@ -89,7 +91,7 @@ impl Permissions {
 }
 
 /// One delegate of a mailbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DelegateSnapshot {
     /// The delegate's primary SMTP address.
     pub smtp: String,
@@ -102,7 +104,7 @@ pub struct DelegateSnapshot {
 }
 
 /// The kind of a stored item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub enum ItemKind {
     /// t:CalendarItem.
@@ -113,6 +115,8 @@ pub enum ItemKind {
     MeetingRequest,
     /// t:MeetingCancellation.
     MeetingCancellation,
+    /// t:MeetingResponse (an attendee's accept, tentative or decline, to the organizer).
+    MeetingResponse,
 }
 
 impl ItemKind {
@@ -123,12 +127,13 @@ impl ItemKind {
             ItemKind::Message => "Message",
             ItemKind::MeetingRequest => "MeetingRequest",
             ItemKind::MeetingCancellation => "MeetingCancellation",
+            ItemKind::MeetingResponse => "MeetingResponse",
         }
     }
 }
 
 /// A mailbox address (EmailAddressType: Name, EmailAddress).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Address {
     /// Display name.
     pub name: Option<String>,
@@ -137,7 +142,7 @@ pub struct Address {
 }
 
 /// A stored item, as kept by the simulator.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemSnapshot {
     /// ItemId/@Id.
     pub id: String,
@@ -179,6 +184,9 @@ pub struct ItemSnapshot {
     pub is_meeting: bool,
     /// IsCancelled.
     pub is_cancelled: bool,
+    /// MyResponseType of an attendee's calendar item (`Accept`, `Tentative`); None for
+    /// the organizer's item (`Organizer`) and for items that are no meeting (`Unknown`).
+    pub my_response_type: Option<String>,
     /// MeetingRequestWasSent.
     pub meeting_request_was_sent: bool,
     /// Organizer (the principal).
@@ -225,6 +233,7 @@ impl ItemSnapshot {
                 ItemKind::Message => "IPM.Note",
                 ItemKind::MeetingRequest => "IPM.Schedule.Meeting.Request",
                 ItemKind::MeetingCancellation => "IPM.Schedule.Meeting.Canceled",
+                ItemKind::MeetingResponse => "IPM.Schedule.Meeting.Resp.Pos",
             }
             .to_string(),
             subject: None,
@@ -241,6 +250,7 @@ impl ItemSnapshot {
             uid: None,
             is_meeting: false,
             is_cancelled: false,
+            my_response_type: None,
             meeting_request_was_sent: false,
             organizer: None,
             required_attendees: Vec::new(),
@@ -268,7 +278,7 @@ impl ItemSnapshot {
 }
 
 /// A snapshot of one mailbox, for assertions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MailboxSnapshot {
     /// Primary SMTP address.
     pub smtp: String,
@@ -294,6 +304,8 @@ pub struct MailboxSnapshot {
     pub invitations_received: u32,
     /// Meeting cancellations this mailbox received.
     pub cancellations_received: u32,
+    /// Meeting responses (accept, tentative, decline) this mailbox received.
+    pub responses_received: u32,
 }
 
 /// Internal mailbox.
@@ -306,6 +318,7 @@ pub(crate) struct Mailbox {
     pub(crate) cancellations_sent: u32,
     pub(crate) invitations_received: u32,
     pub(crate) cancellations_received: u32,
+    pub(crate) responses_received: u32,
 }
 
 /// Internal user record.
@@ -322,6 +335,10 @@ pub(crate) struct State {
     pub(crate) mailboxes: BTreeMap<String, Mailbox>,
     next_id: u64,
     clock: u64,
+    /// Fixed ids and clock ([`super::SimConfig::deterministic`]); otherwise the wall clock
+    /// and ids that carry a tag of this run, so that no two runs share an id.
+    deterministic: bool,
+    run_tag: String,
     /// How long a meeting message takes to reach an inbox (`SimConfig::delivery_delay`).
     pub(crate) delivery_delay: std::time::Duration,
     /// Meeting messages on their way: due time, message, kind.
@@ -351,6 +368,7 @@ impl State {
                     cancellations_sent: 0,
                     invitations_received: 0,
                     cancellations_received: 0,
+                    responses_received: 0,
                 },
             );
         }
@@ -359,9 +377,53 @@ impl State {
             mailboxes,
             next_id: 1,
             clock: 0,
+            deterministic: true,
+            run_tag: String::new(),
             delivery_delay: std::time::Duration::ZERO,
             in_transit: Vec::new(),
         }
+    }
+
+    /// Switches between fixed ids and clock (`true`, the default) and the wall clock with
+    /// ids tagged by this run (`false`). Call before anything is stored.
+    pub(crate) fn set_deterministic(&mut self, deterministic: bool) {
+        self.deterministic = deterministic;
+        self.run_tag = if deterministic {
+            String::new()
+        } else {
+            run_tag()
+        };
+    }
+
+    /// Whether ids and clock are fixed.
+    pub(crate) fn is_deterministic(&self) -> bool {
+        self.deterministic
+    }
+
+    /// Adds an account with an empty mailbox, or replaces the account's details (its
+    /// mailbox is kept). Returns true when the account is new.
+    pub(crate) fn upsert_user(&mut self, user: SimUser, can_impersonate: bool) -> bool {
+        let key = user.smtp.to_ascii_lowercase();
+        if let Some(u) = self.user_mut(&user.smtp) {
+            u.user = user;
+            u.can_impersonate = can_impersonate;
+            return false;
+        }
+        self.users.push(UserRec {
+            user,
+            can_impersonate,
+        });
+        self.mailboxes.entry(key).or_insert_with(|| Mailbox {
+            delegates: Vec::new(),
+            deliver_meeting_requests: "DelegatesAndSendInformationToMe".into(),
+            items: Vec::new(),
+            invitations_sent: 0,
+            cancellations_sent: 0,
+            invitations_received: 0,
+            cancellations_received: 0,
+            responses_received: 0,
+        });
+        true
     }
 
     /// Looks a user up by SMTP address (case-insensitive).
@@ -408,8 +470,14 @@ impl State {
     pub(crate) fn new_ids(&mut self) -> (String, String) {
         let n = self.next_id;
         self.next_id += 1;
+        let tag = &self.run_tag;
+        let item = if tag.is_empty() {
+            format!("item:{n:010}")
+        } else {
+            format!("item:{tag}:{n:010}")
+        };
         (
-            format!("AAMkAGSim{}", b64(format!("item:{n:010}").as_bytes())),
+            format!("AAMkAGSim{}", b64(item.as_bytes())),
             format!("DwAAABYAAA{}", b64(format!("ck:{n:06}").as_bytes())),
         )
     }
@@ -418,12 +486,25 @@ impl State {
     pub(crate) fn new_uid(&mut self) -> String {
         let n = self.next_id;
         self.next_id += 1;
-        format!("040000008200E00074C5B7101A82E008000000005{n:020}")
+        if self.run_tag.is_empty() {
+            format!("040000008200E00074C5B7101A82E008000000005{n:020}")
+        } else {
+            format!(
+                "040000008200E00074C5B7101A82E00800000000{}{n:012}",
+                self.run_tag.to_ascii_uppercase()
+            )
+        }
     }
 
-    /// The simulator clock as an xs:dateTime (one second per stored item).
+    /// The simulator clock as an xs:dateTime: one second per stored item from
+    /// 2025-01-01T00:00:00Z when deterministic, else the wall clock (UTC, whole seconds).
     pub(crate) fn now(&mut self) -> String {
         self.clock += 1;
+        if !self.deterministic {
+            return jiff::Timestamp::now()
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
+        }
         let s = self.clock;
         format!(
             "2025-01-01T{:02}:{:02}:{:02}Z",
@@ -458,10 +539,32 @@ impl State {
 
     fn arrive(&mut self, item: ItemSnapshot, kind: ItemKind) {
         let to = item.owner.clone();
+        if kind == ItemKind::MeetingCancellation {
+            // An attendee's calendar item for the meeting is marked cancelled on arrival
+            // (in the mailbox the cancellation is for, when a delegate receives a copy).
+            let attendee = item
+                .received_representing
+                .clone()
+                .unwrap_or_else(|| to.clone());
+            if let Some(mb) = self.mailbox_mut(&attendee) {
+                for cal in mb.items.iter_mut().filter(|c| {
+                    c.kind == ItemKind::CalendarItem
+                        && c.uid.is_some()
+                        && c.uid == item.uid
+                        && !c
+                            .organizer
+                            .as_ref()
+                            .is_some_and(|o| o.email.eq_ignore_ascii_case(&c.owner))
+                }) {
+                    cal.is_cancelled = true;
+                }
+            }
+        }
         if self.store(item).is_some() {
             if let Some(mb) = self.mailbox_mut(&to) {
                 match kind {
                     ItemKind::MeetingCancellation => mb.cancellations_received += 1,
+                    ItemKind::MeetingResponse => mb.responses_received += 1,
                     _ => mb.invitations_received += 1,
                 }
             }
@@ -469,11 +572,23 @@ impl State {
     }
 
     /// Stores an item (assigning id, change key and creation time) and returns its id.
-    pub(crate) fn store(&mut self, mut item: ItemSnapshot) -> Option<String> {
+    pub(crate) fn store(&mut self, item: ItemSnapshot) -> Option<String> {
+        self.store_at(item, None)
+    }
+
+    /// Stores an item as [`State::store`] does, with a given creation time if `created` is
+    /// set (seeded items).
+    pub(crate) fn store_at(
+        &mut self,
+        mut item: ItemSnapshot,
+        created: Option<String>,
+    ) -> Option<String> {
+        self.mailbox(&item.owner)?;
         let (id, ck) = self.new_ids();
         item.id = id.clone();
         item.change_key = ck;
-        item.created = self.now();
+        let now = self.now();
+        item.created = created.unwrap_or(now);
         let mb = self.mailbox_mut(&item.owner)?;
         mb.items.push(item);
         Some(id)
@@ -539,8 +654,20 @@ impl State {
             cancellations_sent: mb.cancellations_sent,
             invitations_received: mb.invitations_received,
             cancellations_received: mb.cancellations_received,
+            responses_received: mb.responses_received,
         })
     }
+}
+
+/// A tag for this run: eight hex digits from the wall clock and the process id.
+fn run_tag() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mixed = (nanos as u64) ^ (u64::from(std::process::id()) << 32);
+    // Folds 64 bits into 32 so that the tag stays short.
+    format!("{:08x}", (mixed ^ (mixed >> 32)) as u32)
 }
 
 /// Standard base64 (with padding), enough for opaque ids.

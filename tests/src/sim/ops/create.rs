@@ -5,10 +5,32 @@
 //! and `m:Items` with `t:CalendarItem > t:ItemId Id ChangeKey` (empty `m:Items` for a sent
 //! message); an error carries MessageText, ResponseCode, DescriptiveLinkKey and an empty
 //! `m:Items`.
+//!
+//! `t:CancelCalendarItem` cancels a meeting the way Exchange does: with SendOnly or
+//! SendAndSaveCopy every attendee gets a `t:MeetingCancellation` (subject
+//! `Canceled: ...`, the t:NewBodyContent or t:Body as its body; a delegate's copies and
+//! DeliverMeetingRequests are honoured as for invitations; an attendee's calendar item
+//! for the meeting is marked IsCancelled when it arrives), SendAndSaveCopy keeps a copy in
+//! the sender's Sent Items (or the SavedItemFolderId), and the organizer's calendar item
+//! is marked IsCancelled and moved to Deleted Items (same id, new change key). SaveOnly
+//! only saves the cancellation message in the sender's Drafts. The referenced item must
+//! be a calendar item the sender organizes or may delete as a delegate (Editor, or Author
+//! for the items it created).
+//!
+//! `t:AcceptItem`, `t:TentativelyAcceptItem` and `t:DeclineItem` answer a meeting request
+//! (the ReferenceItemId; a delegate's copy answers for the principal it was received
+//! for): with SendOnly or SendAndSaveCopy the attendee's calendar gets the meeting with
+//! MyResponseType Accept or Tentative (a decline removes it), the organizer gets a
+//! `t:MeetingResponse` (`Accepted: ...`, `Tentative: ...`, `Declined: ...`; From the
+//! attendee, Sender the one who answered), SendAndSaveCopy keeps a copy in Sent Items (or
+//! the SavedItemFolderId), and the request moves to Deleted Items. SaveOnly only saves the
+//! response in Drafts. Answering needs the request (its owner, or Editor on its folder) and
+//! Editor on the attendee's calendar unless one is the attendee. The organizer's attendee
+//! list does not record responses.
 
 use roxmltree::Node;
 
-use super::{ACCESS_DENIED, Ctx, read_address, resolve_folder};
+use super::{ACCESS_DENIED, Ctx, ITEM_NOT_FOUND, id_well_formed, read_address, resolve_folder};
 use crate::sim::soap::{self, MESSAGES_NS, TYPES_NS, WNs};
 use crate::sim::state::{Address, ItemKind, ItemSnapshot, State};
 
@@ -89,6 +111,13 @@ fn create_one(
     match node.tag_name().name() {
         "CalendarItem" => create_calendar_item(st, ctx, node, target, invitations),
         "Message" => create_message(st, ctx, node, target, disposition),
+        "CancelCalendarItem" => cancel_calendar_item(st, ctx, node, target, disposition),
+        name @ ("AcceptItem" | "TentativelyAcceptItem" | "DeclineItem") => {
+            match Reply::from_element(name) {
+                Some(reply) => respond_to_meeting(st, ctx, node, reply, target, disposition),
+                None => Err(("ErrorInvalidRequest", format!("Unknown response t:{name}."))),
+            }
+        }
         other => Err((
             "ErrorInvalidRequest",
             format!(
@@ -201,6 +230,13 @@ fn create_calendar_item(
 }
 
 /// Builds the meeting message (request or cancellation) from a calendar item.
+/// What a cancellation's sender wrote instead of the meeting's subject and body.
+#[derive(Debug, Default)]
+struct MessageOverride {
+    subject: Option<String>,
+    body: Option<(String, String)>,
+}
+
 fn meeting_message(
     st: &State,
     cal: &ItemSnapshot,
@@ -208,6 +244,7 @@ fn meeting_message(
     kind: ItemKind,
     owner: &str,
     folder: &str,
+    over: Option<&MessageOverride>,
 ) -> ItemSnapshot {
     let mut m = ItemSnapshot::new(kind, owner, folder, sender);
     m.subject = match kind {
@@ -218,6 +255,14 @@ fn meeting_message(
         _ => cal.subject.clone(),
     };
     m.body = cal.body.clone();
+    if let Some(over) = over {
+        if let Some(subject) = &over.subject {
+            m.subject = Some(subject.clone());
+        }
+        if let Some(body) = &over.body {
+            m.body = Some(body.clone());
+        }
+    }
     m.sensitivity = cal.sensitivity.clone();
     m.importance = cal.importance.clone();
     m.start = cal.start.clone();
@@ -249,6 +294,17 @@ pub(crate) fn deliver_meeting_message(
     cal: &ItemSnapshot,
     sender: &str,
     kind: ItemKind,
+) -> u32 {
+    deliver_with(st, cal, sender, kind, None)
+}
+
+/// [`deliver_meeting_message`] with the sender's own subject or body.
+fn deliver_with(
+    st: &mut State,
+    cal: &ItemSnapshot,
+    sender: &str,
+    kind: ItemKind,
+    over: Option<&MessageOverride>,
 ) -> u32 {
     let mut reached = 0;
     let mut seen: Vec<String> = Vec::new();
@@ -289,7 +345,7 @@ pub(crate) fn deliver_meeting_message(
             }
         }
         for (to, informational, representing) in targets {
-            let mut m = meeting_message(st, cal, sender, kind, &to, "inbox");
+            let mut m = meeting_message(st, cal, sender, kind, &to, "inbox", over);
             m.informational = informational;
             m.received_representing = representing;
             st.deliver(m, kind);
@@ -300,7 +356,23 @@ pub(crate) fn deliver_meeting_message(
 
 /// Saves the sent meeting message in the sender's (the delegate's) Sent Items.
 pub(crate) fn save_sent_copy(st: &mut State, cal: &ItemSnapshot, sender: &str, kind: ItemKind) {
-    let mut m = meeting_message(st, cal, sender, kind, sender, "sentitems");
+    save_sent_copy_with(st, cal, sender, kind, None, None);
+}
+
+/// [`save_sent_copy`] with the sender's own subject or body, into `dest` (owner, folder)
+/// if given.
+fn save_sent_copy_with(
+    st: &mut State,
+    cal: &ItemSnapshot,
+    sender: &str,
+    kind: ItemKind,
+    over: Option<&MessageOverride>,
+    dest: Option<&(String, String)>,
+) {
+    let (owner, folder) = dest
+        .cloned()
+        .unwrap_or_else(|| (sender.to_string(), "sentitems".to_string()));
+    let mut m = meeting_message(st, cal, sender, kind, &owner, &folder, over);
     m.is_read = true;
     let _ = st.store(m);
 }
@@ -393,6 +465,354 @@ fn create_message(
     }
     Ok(Created {
         kind: ItemKind::Message,
+        ids: None,
+    })
+}
+
+/// CancelCalendarItem (see the module documentation).
+fn cancel_calendar_item(
+    st: &mut State,
+    ctx: &Ctx,
+    node: Node<'_, '_>,
+    target: Option<&(String, String)>,
+    disposition: Option<&str>,
+) -> Result<Created, ItemError> {
+    let Some(disposition) = disposition else {
+        return Err((
+            "ErrorMessageDispositionRequired",
+            "MessageDisposition is required for this request.".to_string(),
+        ));
+    };
+    let Some(reference) = soap::child(node, TYPES_NS, "ReferenceItemId") else {
+        return Err((
+            "ErrorMissingInformationReferenceItemId",
+            "A CancelCalendarItem needs a ReferenceItemId.".to_string(),
+        ));
+    };
+    let id = reference.attribute("Id").unwrap_or("");
+    if !id_well_formed(id) {
+        return Err(("ErrorInvalidIdMalformed", "Id is malformed.".to_string()));
+    }
+    let cal = st
+        .find_item(id)
+        .cloned()
+        .ok_or(("ErrorItemNotFound", ITEM_NOT_FOUND.to_string()))?;
+    if cal.kind != ItemKind::CalendarItem {
+        return Err((
+            "ErrorInvalidReferenceItem",
+            "The ReferenceItemId of a CancelCalendarItem must name a calendar item.".to_string(),
+        ));
+    }
+    let own = cal.created_by.eq_ignore_ascii_case(&ctx.me);
+    let allowed = st.folder_access(&ctx.me, &cal.owner, &cal.folder, 3)
+        || (own && st.folder_access(&ctx.me, &cal.owner, &cal.folder, 2));
+    if !allowed {
+        return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
+    }
+    let organizer_is_owner = cal
+        .organizer
+        .as_ref()
+        .is_some_and(|o| o.email.eq_ignore_ascii_case(&cal.owner));
+    if !organizer_is_owner {
+        return Err((
+            "ErrorCalendarIsNotOrganizer",
+            "Only the organizer of a meeting (or its delegate) can cancel it.".to_string(),
+        ));
+    }
+    if cal.is_cancelled {
+        return Err((
+            "ErrorCalendarIsCancelledForRemove",
+            "The meeting is already cancelled.".to_string(),
+        ));
+    }
+    let body = soap::child(node, TYPES_NS, "NewBodyContent")
+        .or_else(|| soap::child(node, TYPES_NS, "Body"))
+        .map(|b| {
+            let ty = b.attribute("BodyType").unwrap_or("Text").to_string();
+            (
+                ty,
+                b.children().filter_map(|c| c.text()).collect::<String>(),
+            )
+        });
+    let over = MessageOverride {
+        subject: soap::t_text(node, "Subject"),
+        body,
+    };
+
+    if disposition == "SaveOnly" {
+        let (owner, folder) = target
+            .cloned()
+            .unwrap_or_else(|| (ctx.me.clone(), "drafts".to_string()));
+        if !st.folder_access(&ctx.me, &owner, &folder, 2) {
+            return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
+        }
+        let draft = meeting_message(
+            st,
+            &cal,
+            &ctx.me,
+            ItemKind::MeetingCancellation,
+            &owner,
+            &folder,
+            Some(&over),
+        );
+        let id = st
+            .store(draft)
+            .ok_or(("ErrorNonExistentMailbox", super::NO_MAILBOX.to_string()))?;
+        let ck = st
+            .find_item(&id)
+            .map(|i| i.change_key.clone())
+            .unwrap_or_default();
+        return Ok(Created {
+            kind: ItemKind::MeetingCancellation,
+            ids: Some((id, ck)),
+        });
+    }
+    if disposition == "SendAndSaveCopy" {
+        if let Some((owner, folder)) = target {
+            if !st.folder_access(&ctx.me, owner, folder, 2) {
+                return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
+            }
+        }
+    }
+    if cal.is_meeting {
+        let kind = ItemKind::MeetingCancellation;
+        let delivered = deliver_with(st, &cal, &ctx.me, kind, Some(&over));
+        if let Some(mb) = st.mailbox_mut(&cal.owner) {
+            mb.cancellations_sent += delivered;
+        }
+        if disposition == "SendAndSaveCopy" {
+            save_sent_copy_with(st, &cal, &ctx.me, kind, Some(&over), target);
+        }
+    }
+    // The organizer's item: cancelled, and moved to Deleted Items with a new change key.
+    if let Some(mut moved) = st.remove_item(&cal.id) {
+        moved.is_cancelled = true;
+        moved.folder = "deleteditems".to_string();
+        let (_, ck) = st.new_ids();
+        moved.change_key = ck;
+        if let Some(mb) = st.mailbox_mut(&moved.owner) {
+            mb.items.push(moved);
+        }
+    }
+    Ok(Created {
+        kind: ItemKind::MeetingCancellation,
+        ids: None,
+    })
+}
+
+/// How an attendee answers a meeting request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reply {
+    Accept,
+    Tentative,
+    Decline,
+}
+
+impl Reply {
+    fn from_element(name: &str) -> Option<Reply> {
+        Some(match name {
+            "AcceptItem" => Reply::Accept,
+            "TentativelyAcceptItem" => Reply::Tentative,
+            "DeclineItem" => Reply::Decline,
+            _ => return None,
+        })
+    }
+
+    /// Subject prefix, ItemClass of the response, MyResponseType, refusal for an organizer.
+    fn describe(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Reply::Accept => (
+                "Accepted",
+                "IPM.Schedule.Meeting.Resp.Pos",
+                "Accept",
+                "ErrorCalendarIsOrganizerForAccept",
+            ),
+            Reply::Tentative => (
+                "Tentative",
+                "IPM.Schedule.Meeting.Resp.Tent",
+                "Tentative",
+                "ErrorCalendarIsOrganizerForTentative",
+            ),
+            Reply::Decline => (
+                "Declined",
+                "IPM.Schedule.Meeting.Resp.Neg",
+                "Decline",
+                "ErrorCalendarIsOrganizerForDecline",
+            ),
+        }
+    }
+}
+
+/// AcceptItem, TentativelyAcceptItem and DeclineItem (see the module documentation).
+fn respond_to_meeting(
+    st: &mut State,
+    ctx: &Ctx,
+    node: Node<'_, '_>,
+    reply: Reply,
+    target: Option<&(String, String)>,
+    disposition: Option<&str>,
+) -> Result<Created, ItemError> {
+    let (prefix, class, response_type, organizer_code) = reply.describe();
+    let Some(disposition) = disposition else {
+        return Err((
+            "ErrorMessageDispositionRequired",
+            "MessageDisposition is required for this request.".to_string(),
+        ));
+    };
+    let Some(reference) = soap::child(node, TYPES_NS, "ReferenceItemId") else {
+        return Err((
+            "ErrorMissingInformationReferenceItemId",
+            "A meeting response needs a ReferenceItemId.".to_string(),
+        ));
+    };
+    let id = reference.attribute("Id").unwrap_or("");
+    if !id_well_formed(id) {
+        return Err(("ErrorInvalidIdMalformed", "Id is malformed.".to_string()));
+    }
+    let request = st
+        .find_item(id)
+        .cloned()
+        .ok_or(("ErrorItemNotFound", ITEM_NOT_FOUND.to_string()))?;
+    let organized_here = request
+        .organizer
+        .as_ref()
+        .is_some_and(|o| o.email.eq_ignore_ascii_case(&request.owner));
+    if request.kind == ItemKind::CalendarItem && organized_here {
+        return Err((
+            organizer_code,
+            "The organizer of a meeting cannot respond to it.".to_string(),
+        ));
+    }
+    if request.kind != ItemKind::MeetingRequest {
+        return Err((
+            "ErrorInvalidReferenceItem",
+            "The ReferenceItemId of a meeting response must name a meeting request.".to_string(),
+        ));
+    }
+    // The attendee: the mailbox the request was for (a delegate's copy names it).
+    let attendee = request
+        .received_representing
+        .clone()
+        .unwrap_or_else(|| request.owner.clone());
+    let may_use_request = ctx.me.eq_ignore_ascii_case(&request.owner)
+        || st.folder_access(&ctx.me, &request.owner, &request.folder, 3);
+    let may_answer = st.folder_access(&ctx.me, &attendee, "calendar", 3);
+    if !may_use_request || !may_answer {
+        return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
+    }
+    let organizer = request.organizer.clone().unwrap_or_default();
+    let body = soap::child(node, TYPES_NS, "Body").map(|b| {
+        let ty = b.attribute("BodyType").unwrap_or("Text").to_string();
+        (
+            ty,
+            b.children().filter_map(|c| c.text()).collect::<String>(),
+        )
+    });
+    let response = |st: &State, owner: &str, folder: &str| {
+        let mut m = ItemSnapshot::new(ItemKind::MeetingResponse, owner, folder, &ctx.me);
+        m.item_class = class.to_string();
+        m.subject = Some(format!(
+            "{prefix}: {}",
+            request.subject.clone().unwrap_or_default()
+        ));
+        m.body = body.clone();
+        m.start = request.start.clone();
+        m.end = request.end.clone();
+        m.location = request.location.clone();
+        m.uid = request.uid.clone();
+        m.is_meeting = true;
+        m.organizer = request.organizer.clone();
+        m.from = Some(st.address(&attendee));
+        m.sender = Some(st.address(&ctx.me));
+        m.to_recipients = vec![organizer.clone()];
+        m
+    };
+
+    if disposition == "SaveOnly" {
+        let (owner, folder) = target
+            .cloned()
+            .unwrap_or_else(|| (ctx.me.clone(), "drafts".to_string()));
+        if !st.folder_access(&ctx.me, &owner, &folder, 2) {
+            return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
+        }
+        let draft = response(st, &owner, &folder);
+        let id = st
+            .store(draft)
+            .ok_or(("ErrorNonExistentMailbox", super::NO_MAILBOX.to_string()))?;
+        let ck = st
+            .find_item(&id)
+            .map(|i| i.change_key.clone())
+            .unwrap_or_default();
+        return Ok(Created {
+            kind: ItemKind::MeetingResponse,
+            ids: Some((id, ck)),
+        });
+    }
+    if disposition == "SendAndSaveCopy" {
+        if let Some((owner, folder)) = target {
+            if !st.folder_access(&ctx.me, owner, folder, 2) {
+                return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
+            }
+        }
+    }
+    // The attendee's calendar: the meeting with this response, or none after a decline.
+    let same_meeting = |i: &ItemSnapshot| {
+        i.kind == ItemKind::CalendarItem && i.folder == "calendar" && i.uid == request.uid
+    };
+    if let Some(mb) = st.mailbox_mut(&attendee) {
+        mb.items.retain(|i| !same_meeting(i));
+    }
+    if reply != Reply::Decline {
+        let mut cal = ItemSnapshot::new(ItemKind::CalendarItem, &attendee, "calendar", &ctx.me);
+        cal.subject = request.subject.clone();
+        cal.body = request.body.clone();
+        cal.sensitivity = request.sensitivity.clone();
+        cal.importance = request.importance.clone();
+        cal.start = request.start.clone();
+        cal.end = request.end.clone();
+        cal.is_all_day_event = request.is_all_day_event;
+        cal.legacy_free_busy_status = Some(
+            match reply {
+                Reply::Tentative => "Tentative",
+                _ => request.legacy_free_busy_status.as_deref().unwrap_or("Busy"),
+            }
+            .to_string(),
+        );
+        cal.location = request.location.clone();
+        cal.uid = request.uid.clone();
+        cal.is_meeting = true;
+        cal.my_response_type = Some(response_type.to_string());
+        cal.organizer = request.organizer.clone();
+        cal.required_attendees = request.required_attendees.clone();
+        cal.optional_attendees = request.optional_attendees.clone();
+        cal.resources = request.resources.clone();
+        let _ = st.store(cal);
+    }
+    // The response reaches the organizer, if the organizer has a mailbox here.
+    if let Some(to) = st.user(&organizer.email).map(|u| u.user.smtp.clone()) {
+        let m = response(st, &to, "inbox");
+        st.deliver(m, ItemKind::MeetingResponse);
+    }
+    if disposition == "SendAndSaveCopy" {
+        let (owner, folder) = target
+            .cloned()
+            .unwrap_or_else(|| (ctx.me.clone(), "sentitems".to_string()));
+        let mut copy = response(st, &owner, &folder);
+        copy.is_read = true;
+        let _ = st.store(copy);
+    }
+    // The answered request goes to Deleted Items, as Exchange moves it.
+    if let Some(mut moved) = st.remove_item(&request.id) {
+        moved.folder = "deleteditems".to_string();
+        moved.is_read = true;
+        let (_, ck) = st.new_ids();
+        moved.change_key = ck;
+        if let Some(mb) = st.mailbox_mut(&moved.owner) {
+            mb.items.push(moved);
+        }
+    }
+    Ok(Created {
+        kind: ItemKind::MeetingResponse,
         ids: None,
     })
 }

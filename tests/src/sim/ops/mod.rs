@@ -3,7 +3,9 @@
 mod create;
 mod delegate;
 mod delete;
+mod folder;
 mod read;
+mod restriction;
 
 use roxmltree::{Document, Node};
 
@@ -37,6 +39,24 @@ impl Ctx {
         soap::envelope(self.style, &self.prefixes, body)
     }
 }
+
+/// The distinguished folders that hold items (the others the simulator knows, `root` and
+/// `msgfolderroot`, only hold folders).
+pub(crate) const ITEM_FOLDERS: &[&str] = &[
+    "calendar",
+    "contacts",
+    "deleteditems",
+    "drafts",
+    "inbox",
+    "journal",
+    "notes",
+    "sentitems",
+    "tasks",
+];
+
+/// The response code for an operation the simulator does not implement: see
+/// [`not_implemented`].
+pub(crate) const NOT_IMPLEMENTED: &str = "ErrorInvalidOperation";
 
 /// Common MessageText values.
 pub(crate) const ACCESS_DENIED: &str = "Access is denied. Check credentials and try again.";
@@ -82,6 +102,13 @@ pub(crate) fn answer(shared: &Shared, doc: &Document<'_>, caller: &str) -> Answe
         prefixes: shared.config.prefixes.clone(),
     };
     let op = parsed.op;
+    if !parsed.served {
+        return Answer {
+            acting_as: Some(me),
+            headers,
+            result: Ok(not_implemented(&ctx, op.tag_name().name())),
+        };
+    }
     let xml = match op.tag_name().name() {
         "AddDelegate" => delegate::add(&mut st, &ctx, op),
         "GetDelegate" => delegate::get(&st, &ctx, op),
@@ -91,21 +118,47 @@ pub(crate) fn answer(shared: &Shared, doc: &Document<'_>, caller: &str) -> Answe
         "GetItem" => read::get_item(&st, &ctx, op),
         "FindItem" => read::find_item(&st, &ctx, op),
         "DeleteItem" => delete::delete_item(&mut st, &ctx, op),
-        other => {
-            return fail(
-                headers,
-                FaultInfo::new(
-                    "ErrorInvalidRequest",
-                    format!("The simulator does not implement '{other}'."),
-                ),
-            );
-        }
+        "GetFolder" => folder::get_folder(&st, &ctx, op),
+        other => not_implemented(&ctx, other),
     };
     Answer {
         acting_as: Some(me),
         headers,
         result: Ok(xml),
     }
+}
+
+/// The answer to a real EWS operation the simulator does not implement: HTTP 200 with the
+/// operation's own response element (`m:{Op}Response > m:ResponseMessages >
+/// m:{Op}ResponseMessage ResponseClass="Error"`), ResponseCode `ErrorInvalidOperation`
+/// and a MessageText that names the operation, in an envelope that carries
+/// ServerVersionInfo like every answer.
+///
+/// Why this code and shape: `ErrorInvalidOperation` is the documented general code for a
+/// request that is valid but cannot be carried out by this server (Exchange uses it, for
+/// instance, for a distinguished folder or a traversal a store does not support), and a
+/// response message, not a SOAP fault, is how Exchange reports a per-request failure of a
+/// request it understood. `ErrorInvalidRequest` (the old answer) and SOAP faults with
+/// `ErrorInvalidServerVersion`, `ErrorIncorrectSchemaVersion` or
+/// `ErrorInvalidSchemaVersionForMailboxVersion` are what Exchange sends when the version
+/// or the envelope is wrong, and clients act on them as such: exchangelib retries those
+/// four with every older RequestServerVersion and ends with a version error. An operation
+/// that is not in the schema at all still gets `ErrorSchemaValidation`, as from Exchange.
+pub(crate) fn not_implemented(ctx: &Ctx, operation: &str) -> String {
+    let text = format!(
+        "The simulator does not implement the EWS operation '{operation}'. The request was \
+         understood and nothing was changed; this is not a version problem."
+    );
+    ctx.envelope(|w| {
+        w.root(&format!("{operation}Response"), &[]);
+        w.open(WNs::M, "ResponseMessages", &[]);
+        let message = format!("{operation}ResponseMessage");
+        w.open(WNs::M, &message, &[("ResponseClass", "Error")]);
+        w.response_fields(NOT_IMPLEMENTED, Some(&text));
+        w.close(WNs::M, &message);
+        w.close(WNs::M, "ResponseMessages");
+        w.close(WNs::M, &format!("{operation}Response"));
+    })
 }
 
 /// Resolves ExchangeImpersonation: returns the SMTP address to act as.
@@ -180,17 +233,30 @@ pub(crate) fn mailbox_email(node: Node<'_, '_>) -> Option<String> {
     soap::t_text(node, "EmailAddress").filter(|s| !s.is_empty())
 }
 
-/// Resolves a `t:DistinguishedFolderId` (or `t:FolderId`) to (owner, folder name).
+/// MessageText of ErrorFolderNotFound.
+pub(crate) const FOLDER_NOT_FOUND: &str = "The specified folder could not be found in the store.";
+
+/// Resolves a `t:DistinguishedFolderId` or a `t:FolderId` (as GetFolder hands them out)
+/// to (owner, distinguished folder name).
 pub(crate) fn resolve_folder(
     st: &State,
     ctx: &Ctx,
     folder: Node<'_, '_>,
 ) -> Result<(String, String), (&'static str, String)> {
+    if folder.tag_name().name() == "FolderId" {
+        let id = folder.attribute("Id").unwrap_or("");
+        if !id_well_formed(id) {
+            return Err(("ErrorInvalidIdMalformed", "Id is malformed.".into()));
+        }
+        let (owner, name) = folder::parse_folder_id(id)
+            .ok_or(("ErrorFolderNotFound", FOLDER_NOT_FOUND.to_string()))?;
+        return match st.user(&owner) {
+            Some(u) => Ok((u.user.smtp.clone(), name)),
+            None => Err(("ErrorFolderNotFound", FOLDER_NOT_FOUND.to_string())),
+        };
+    }
     if folder.tag_name().name() != "DistinguishedFolderId" {
-        return Err((
-            "ErrorFolderNotFound",
-            "The specified folder could not be found in the store.".into(),
-        ));
+        return Err(("ErrorFolderNotFound", FOLDER_NOT_FOUND.into()));
     }
     let name = folder.attribute("Id").unwrap_or("").to_string();
     let owner = match soap::child(folder, TYPES_NS, "Mailbox") {

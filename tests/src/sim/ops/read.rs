@@ -8,7 +8,11 @@
 
 use roxmltree::Node;
 
-use super::{ACCESS_DENIED, Ctx, ITEM_NOT_FOUND, id_well_formed, resolve_folder, write_address};
+use super::restriction::{self, Expr, SortKey};
+use super::{
+    ACCESS_DENIED, Ctx, ITEM_NOT_FOUND, NOT_IMPLEMENTED, id_well_formed, resolve_folder,
+    write_address,
+};
 use crate::sim::soap::{self, MESSAGES_NS, TYPES_NS, W, WNs};
 use crate::sim::state::{Address, ItemKind, ItemSnapshot, State};
 
@@ -173,7 +177,10 @@ pub(crate) fn write_item(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapsh
 
     match item.kind {
         ItemKind::CalendarItem => write_calendar_fields(w, st, shape, item),
-        ItemKind::Message | ItemKind::MeetingRequest | ItemKind::MeetingCancellation => {
+        ItemKind::Message
+        | ItemKind::MeetingRequest
+        | ItemKind::MeetingCancellation
+        | ItemKind::MeetingResponse => {
             write_message_fields(w, st, shape, item);
         }
     }
@@ -210,10 +217,10 @@ fn write_calendar_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapsh
         w,
         shape,
         "MyResponseType",
-        Some(if item.is_meeting {
-            "Organizer"
-        } else {
-            "Unknown"
+        Some(match &item.my_response_type {
+            Some(r) => r.as_str(),
+            None if item.is_meeting => "Organizer",
+            None => "Unknown",
         }),
     );
     single(w, st, shape, "Organizer", item.organizer.as_ref());
@@ -372,14 +379,80 @@ pub(crate) fn get_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
 /// One folder's FindItem result.
 struct Page<'s> {
     items: Vec<&'s ItemSnapshot>,
-    offset: usize,
+    /// IndexedPagingOffset (None for a CalendarView, which has none).
+    offset: Option<usize>,
     total: usize,
     last: bool,
 }
 
-/// FindItem (Shallow traversal; IndexedPageItemView paging; newest first).
+/// What FindItem was asked for beyond the folders, parsed once for all of them.
+struct Query {
+    restriction: Option<Expr>,
+    sort: Vec<SortKey>,
+    /// CalendarView: start, end, MaxEntriesReturned.
+    calendar: Option<(jiff::Timestamp, jiff::Timestamp, Option<usize>)>,
+}
+
+/// Parses Restriction, SortOrder and the view; refuses what the simulator does not serve.
+fn parse_query(op: Node<'_, '_>) -> Result<Query, (&'static str, String)> {
+    for unserved in [
+        "FractionalPageItemView",
+        "SeekToConditionPageItemView",
+        "ContactsView",
+        "GroupBy",
+        "DistinguishedGroupBy",
+        "QueryString",
+    ] {
+        if soap::child(op, MESSAGES_NS, unserved).is_some() {
+            return Err((
+                NOT_IMPLEMENTED,
+                format!("The simulator does not implement FindItem's m:{unserved}."),
+            ));
+        }
+    }
+    let restriction = soap::child(op, MESSAGES_NS, "Restriction")
+        .map(restriction::parse_restriction)
+        .transpose()?;
+    let sort = soap::child(op, MESSAGES_NS, "SortOrder")
+        .map(restriction::parse_sort_order)
+        .transpose()?
+        .unwrap_or_default();
+    let calendar = match soap::child(op, MESSAGES_NS, "CalendarView") {
+        None => None,
+        Some(v) => {
+            let date = |name: &str| {
+                v.attribute(name)
+                    .and_then(restriction::parse_datetime)
+                    .ok_or((
+                        "ErrorInvalidValueForProperty",
+                        format!("CalendarView needs a valid {name}."),
+                    ))
+            };
+            let (start, end) = (date("StartDate")?, date("EndDate")?);
+            if end < start {
+                return Err((
+                    "ErrorCalendarEndDateIsEarlierThanStartDate",
+                    "The EndDate of the CalendarView is earlier than its StartDate.".to_string(),
+                ));
+            }
+            let max = v
+                .attribute("MaxEntriesReturned")
+                .and_then(|m| m.trim().parse::<usize>().ok());
+            Some((start, end, max))
+        }
+    };
+    Ok(Query {
+        restriction,
+        sort,
+        calendar,
+    })
+}
+
+/// FindItem (Shallow traversal; IndexedPageItemView paging or a CalendarView; newest
+/// first unless a SortOrder says otherwise; Restriction evaluated, see `restriction`).
 pub(crate) fn find_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
     let shape = Shape::parse(soap::child(op, MESSAGES_NS, "ItemShape"), true);
+    let query = parse_query(op);
     let view = soap::child(op, MESSAGES_NS, "IndexedPageItemView");
     let max = view
         .and_then(|v| v.attribute("MaxEntriesReturned"))
@@ -398,10 +471,11 @@ pub(crate) fn find_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
         .map(|f| {
             if traversal != "Shallow" {
                 return Err((
-                    "ErrorInvalidRequest",
+                    NOT_IMPLEMENTED,
                     "The simulator only supports Traversal=\"Shallow\".".to_string(),
                 ));
             }
+            let query = query.as_ref().map_err(Clone::clone)?;
             let (owner, folder) = resolve_folder(st, ctx, *f)?;
             if !st.folder_access(&ctx.me, &owner, &folder, 1) {
                 return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
@@ -412,10 +486,38 @@ pub(crate) fn find_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
                     m.items
                         .iter()
                         .filter(|i| i.folder == folder && can_read(st, &ctx.me, i))
+                        .filter(|i| {
+                            query
+                                .restriction
+                                .as_ref()
+                                .is_none_or(|r| restriction::matches(r, i))
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
             all.reverse();
+            restriction::sort(&mut all, &query.sort);
+            if let Some((start, end, max)) = query.calendar {
+                // Calendar items that overlap [start, end), earliest first.
+                let mut found: Vec<&ItemSnapshot> = all
+                    .into_iter()
+                    .filter(|i| i.kind == ItemKind::CalendarItem)
+                    .filter(|i| {
+                        restriction::span(i)
+                            .is_some_and(|(s, e)| s < end && (e > start || (s == e && s >= start)))
+                    })
+                    .collect();
+                found.sort_by_key(|i| restriction::span(i).map(|(s, _)| s));
+                let total = found.len();
+                let keep = max.map_or(total, |m| m.min(total));
+                found.truncate(keep);
+                return Ok(Page {
+                    items: found,
+                    offset: None,
+                    total,
+                    last: keep >= total,
+                });
+            }
             let total = all.len();
             let (start, end) = if from_end {
                 let end = total.saturating_sub(offset);
@@ -428,11 +530,11 @@ pub(crate) fn find_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
             };
             Ok(Page {
                 items: all[start..end].to_vec(),
-                offset: if from_end {
+                offset: Some(if from_end {
                     offset + (end - start)
                 } else {
                     end
-                },
+                }),
                 total,
                 last: end >= total,
             })
@@ -450,17 +552,15 @@ pub(crate) fn find_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
                         &[("ResponseClass", "Success")],
                     );
                     w.response_fields("NoError", None);
-                    let offset = page.offset.to_string();
+                    let offset = page.offset.map(|o| o.to_string());
                     let total = page.total.to_string();
-                    w.open(
-                        WNs::M,
-                        "RootFolder",
-                        &[
-                            ("IndexedPagingOffset", &offset),
-                            ("TotalItemsInView", &total),
-                            ("IncludesLastItemInRange", bool_str(page.last)),
-                        ],
-                    );
+                    let mut attrs: Vec<(&str, &str)> = Vec::new();
+                    if let Some(o) = &offset {
+                        attrs.push(("IndexedPagingOffset", o));
+                    }
+                    attrs.push(("TotalItemsInView", &total));
+                    attrs.push(("IncludesLastItemInRange", bool_str(page.last)));
+                    w.open(WNs::M, "RootFolder", &attrs);
                     w.open(WNs::T, "Items", &[]);
                     for item in &page.items {
                         write_item(w, st, &shape, item);
