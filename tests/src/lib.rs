@@ -6,11 +6,14 @@
 //! (element order, unknown elements, enumerations; violations get the same
 //! `ErrorSchemaValidation` SOAP fault Exchange sends) and writes the response XML itself.
 //!
-//! It serves AddDelegate, GetDelegate, UpdateDelegate, RemoveDelegate, CreateItem,
-//! GetItem, FindItem and DeleteItem over real HTTP/1.1 (optionally HTTPS) on
-//! `127.0.0.1`, with Basic and Bearer authentication, ExchangeImpersonation, per-folder
-//! delegate permissions, meeting delivery on behalf of a principal, request recording,
-//! mailbox snapshots and fault injection.
+//! It serves AddDelegate, GetDelegate, UpdateDelegate, RemoveDelegate, CreateItem
+//! (calendar items, messages, CancelCalendarItem, Accept/TentativelyAccept/DeclineItem),
+//! GetItem, FindItem (paged or CalendarView, with Restriction and SortOrder), DeleteItem
+//! and GetFolder over real HTTP/1.1 (optionally HTTPS) on `127.0.0.1`, with Basic and
+//! Bearer authentication, ExchangeImpersonation, per-folder delegate permissions, meeting
+//! delivery on behalf of a principal, request recording, mailbox snapshots and fault
+//! injection; any other EWS operation answers `ErrorInvalidOperation`. The `ews-sim`
+//! binary serves it to tests in any language, with a control endpoint (`sim::control`).
 //!
 //! # Example
 //!
