@@ -12,8 +12,11 @@
 //!    unique to the run;
 //! 4. user3 waits for the invitation (FindItem, polled until a deadline: servers deliver
 //!    mail asynchronously) and opens it (GetItem): From user1, Sender user2;
-//! 5. user2 cancels the meeting on user1's behalf (DeleteItem with cancellations);
-//! 6. user1 removes user2, and user2's next meeting on user1's behalf is refused
+//! 5. user1 sends its meeting requests to the delegate only (`DelegatesOnly`); user3
+//!    invites user1; the request reaches user2 for user1 (`ReceivedRepresenting`), user2
+//!    accepts it on user1's behalf, and user3 gets the acceptance: From user1, Sender user2;
+//! 6. user2 cancels the first meeting on user1's behalf (DeleteItem with cancellations);
+//! 7. user1 removes user2, and user2's next meeting on user1's behalf is refused
 //!    (`ErrorAccessDenied`).
 //!
 //! The tour uses the core's types (it drives clients); the simulator next to it does not
@@ -44,9 +47,10 @@ use std::time::{Duration, Instant};
 use ews_proto::{
     AddDelegate, Body, CreateItem, Credentials, DelegateFolder, DelegatePermissions, DelegateUser,
     DeleteItem, DeleteType, DeliverMeetingRequests, DistinguishedFolder, EmailAddress, Error,
-    FindItem, FolderId, GetDelegate, GetItem, Item, ItemId, LegacyFreeBusyStatus, Mailbox,
-    NewCalendarItem, Operation, Permission, RemoveDelegate, Reply, ResponseCode, ResponseMessage,
-    SendMeetingCancellations, UpdateDelegate, UserId, VersionName,
+    FindItem, FolderId, GetDelegate, GetItem, Item, ItemId, ItemKind, LegacyFreeBusyStatus,
+    Mailbox, MeetingAnswer, MessageDisposition, NewCalendarItem, Operation, Permission,
+    RemoveDelegate, Reply, RespondToMeeting, ResponseCode, ResponseMessage,
+    SendMeetingCancellations, SendMeetingInvitations, UpdateDelegate, UserId, VersionName,
 };
 
 use crate::{SimConfig, Simulator};
@@ -203,20 +207,14 @@ impl Tour {
         let meeting_id = saved.id;
 
         println!("\n4. {user3} waits for the invitation (FindItem) and opens it (GetItem)");
-        let id = self.wait_for(&attendee, &subject)?;
+        let id = self.wait_for(&attendee, ItemKind::MeetingRequest, &subject)?;
         let item = first(attendee.send(&GetItem::new(id))?.body)?
             .into_result()?
             .ok_or("GetItem returned no item")?;
         let Item::Message(message) = item else {
             return Err("the invitation is not a message".into());
         };
-        let who = |m: &Option<Mailbox>| {
-            m.as_ref()
-                .and_then(Mailbox::address)
-                .unwrap_or("?")
-                .to_owned()
-        };
-        let (from, sender) = (who(&message.from), who(&message.sender));
+        let (from, sender) = (address_of(&message.from), address_of(&message.sender));
         println!("   -> From {from} / Sender {sender}");
         if !from.eq_ignore_ascii_case(user1.as_str())
             || !sender.eq_ignore_ascii_case(user2.as_str())
@@ -225,27 +223,120 @@ impl Tour {
         }
         println!("   (Outlook shows: \"{user2} on behalf of {user1}\")");
 
+        self.answer_for_the_principal(&principal, &delegate, &attendee)?;
+
         cancel_and_remove(&principal, &delegate, user1, user2, meeting_id, meeting)
     }
 
-    /// Polls `attendee`'s inbox for the invitation called `subject` until
-    /// [`Tour::invitation_wait`] has passed.
-    fn wait_for(&self, attendee: &impl TourClient, subject: &str) -> Result<ItemId, Failure> {
+    /// Step 5: with `DelegatesOnly`, a request to the principal reaches the delegate, who
+    /// accepts it on the principal's behalf; the organizer sees the principal's answer.
+    fn answer_for_the_principal(
+        &self,
+        principal: &impl TourClient,
+        delegate: &impl TourClient,
+        attendee: &impl TourClient,
+    ) -> Result<(), Failure> {
+        let (user1, user2, user3) = (
+            &self.principal.address,
+            &self.delegate.address,
+            &self.attendee.address,
+        );
+        println!(
+            "\n5. {user1}'s meeting requests go to the delegate only; {user3} invites {user1}"
+        );
+        let only =
+            UpdateDelegate::deliver_only(user1.clone(), DeliverMeetingRequests::DelegatesOnly);
+        println!(
+            "   UpdateDelegate -> {}",
+            principal.send(&only)?.body.status
+        );
+        let subject = format!("Review {}", run_id());
+        let invitation = NewCalendarItem::new(
+            subject.as_str(),
+            "2025-06-03T09:00:00Z".parse()?,
+            "2025-06-03T09:30:00Z".parse()?,
+        )?
+        .required_attendee(Mailbox::new(user1.clone()));
+        let sent = attendee.send(
+            &CreateItem::new(
+                None,
+                invitation,
+                SendMeetingInvitations::SendToAllAndSaveCopy,
+            )
+            .disposition(MessageDisposition::SendAndSaveCopy),
+        )?;
+        println!(
+            "   {user3} sends {subject:?} -> {}",
+            first(sent.body)?.status
+        );
+
+        let request = self.wait_for(delegate, ItemKind::MeetingRequest, &subject)?;
+        let got = first(
+            delegate
+                .send(&GetItem::new(request.clone()).in_mailbox(user2.clone()))?
+                .body,
+        )?
+        .into_result()?
+        .ok_or("GetItem returned no item")?;
+        let Item::Message(m) = got else {
+            return Err("the forwarded request is not a message".into());
+        };
+        let representing = address_of(&m.received_representing);
+        println!("   {user2} has it, received representing {representing}");
+        if !representing.eq_ignore_ascii_case(user1.as_str()) {
+            return Err(format!("expected a request received representing {user1}").into());
+        }
+        let accept =
+            RespondToMeeting::new(MeetingAnswer::Accept, request).in_mailbox(user2.clone());
+        println!(
+            "   {user2} accepts for {user1} -> {}",
+            first(delegate.send(&accept)?.body)?.status
+        );
+
+        let response = self.wait_for(attendee, ItemKind::MeetingResponse, &subject)?;
+        let got = first(attendee.send(&GetItem::new(response))?.body)?
+            .into_result()?
+            .ok_or("GetItem returned no item")?;
+        let Item::Message(m) = got else {
+            return Err("the acceptance is not a message".into());
+        };
+        let (from, sender) = (address_of(&m.from), address_of(&m.sender));
+        println!("   {user3} gets the acceptance: From {from} / Sender {sender}");
+        if !from.eq_ignore_ascii_case(user1.as_str())
+            || !sender.eq_ignore_ascii_case(user2.as_str())
+        {
+            return Err(format!("expected the acceptance From {user1} / Sender {user2}").into());
+        }
+        Ok(())
+    }
+
+    /// Polls `who`'s inbox for an item of `kind` whose subject contains `subject` (a
+    /// meeting response's is `Accepted: ...`) until [`Tour::invitation_wait`] has passed.
+    fn wait_for(
+        &self,
+        who: &impl TourClient,
+        kind: ItemKind,
+        subject: &str,
+    ) -> Result<ItemId, Failure> {
         let deadline = Instant::now() + self.invitation_wait;
         loop {
             let mut page_op = Some(FindItem::new(FolderId::own(DistinguishedFolder::Inbox)));
             while let Some(op) = page_op.take() {
-                let page = first(attendee.send(&op)?.body)?
+                let page = first(who.send(&op)?.body)?
                     .into_result()?
                     .ok_or("FindItem returned no page")?;
-                if let Some(found) = page.items.iter().find(|i| i.subject() == Some(subject)) {
-                    return Ok(found.item_id().ok_or("invitation without id")?.clone());
+                let found = page
+                    .items
+                    .iter()
+                    .find(|i| i.kind() == kind && i.subject().is_some_and(|s| s.contains(subject)));
+                if let Some(found) = found {
+                    return Ok(found.item_id().ok_or("an item without id")?.clone());
                 }
                 page_op = op.next_page(&page);
             }
             if Instant::now() >= deadline {
                 return Err(format!(
-                    "the invitation did not arrive within {:?}",
+                    "the {kind} {subject:?} did not arrive within {:?}",
                     self.invitation_wait
                 )
                 .into());
@@ -253,6 +344,14 @@ impl Tour {
             std::thread::sleep(self.poll_every);
         }
     }
+}
+
+/// The address of an optional mailbox, or `?`.
+fn address_of(m: &Option<Mailbox>) -> String {
+    m.as_ref()
+        .and_then(Mailbox::address)
+        .unwrap_or("?")
+        .to_owned()
 }
 
 /// Steps 1 and 2: add, add again, then the reference's GetDelegate + UpdateDelegate.
@@ -322,8 +421,9 @@ fn add_and_update(
     // The delegate as read, changed where the tour wants it: folders the server reports
     // `Custom` stay as they are.
     let wanted = DelegateUser::from(current)
-        .permissions_set(DelegateFolder::Calendar, Permission::Author)
-        .permissions_set(DelegateFolder::Contacts, Permission::Reviewer);
+        .permissions_set(DelegateFolder::Calendar, Permission::Editor)
+        .permissions_set(DelegateFolder::Contacts, Permission::Reviewer)
+        .receive_copies_of_meeting_messages(true);
     let updated = first(
         principal
             .send(&UpdateDelegate::new(user1.clone(), wanted))?
@@ -361,7 +461,7 @@ fn cancel_and_remove(
     meeting_id: ItemId,
     meeting: NewCalendarItem,
 ) -> Result<(), Failure> {
-    println!("\n5. {user2} cancels the meeting on behalf of {user1}");
+    println!("\n6. {user2} cancels the meeting on behalf of {user1}");
     let cancel = DeleteItem::new(meeting_id, DeleteType::MoveToDeletedItems)
         .cancellations(SendMeetingCancellations::SendToAllAndSaveCopy)
         .in_mailbox(user1.clone());
@@ -369,7 +469,7 @@ fn cancel_and_remove(
     println!("   DeleteItem -> {}", deleted.status);
     deleted.into_result()?;
 
-    println!("\n6. {user1} removes {user2}; the next meeting on {user1}'s behalf is refused");
+    println!("\n7. {user1} removes {user2}; the next meeting on {user1}'s behalf is refused");
     let remove = RemoveDelegate::new(user1.clone(), UserId::smtp(user2.clone()));
     let removed = first(principal.send(&remove)?.body)?;
     println!("   RemoveDelegate -> {}", removed.status);
