@@ -121,6 +121,7 @@ mod client;
 pub mod error;
 pub mod ntlm;
 pub mod ops;
+pub mod sync;
 mod soap;
 mod types;
 mod xml;

@@ -20,5 +20,6 @@ pub use config::{
     Validated,
 };
 pub use proxy::{Proxy, ProxySetting};
+pub(crate) use retry::outcome_unknown;
 pub use retry::{Decision, RetryPolicy};
 pub use secret::Secret;
