@@ -1,4 +1,4 @@
-//! The sync planner: golden plans (JSON under tests/golden/sync/, checked by hand) and the
+//! The sync planner: golden plans (JSON under tests/snapshots/sync/, checked by hand) and the
 //! convergence property against a model server.
 
 mod sync_support;
@@ -41,7 +41,7 @@ fn observe(model: &mut Model, desired: &DesiredState) -> Observed {
 
 fn golden_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden/sync")
+        .join("tests/snapshots/sync")
         .join(format!("{name}.json"))
 }
 
