@@ -121,8 +121,8 @@ mod client;
 pub mod error;
 pub mod ntlm;
 pub mod ops;
-pub mod sync;
 mod soap;
+pub mod sync;
 mod types;
 mod xml;
 
