@@ -68,7 +68,7 @@ fn blocking(url: &str, i: &Inputs, bearer: bool) -> Result<(), Error> {
     // The PEM setter consumes the builder and may refuse: probed on a builder of its own.
     let _ = ews_blocking::Client::builder(url).add_root_certificate_pem(&i.pem);
     let client = b.build()?;
-    client.get_delegates(&principal()).map(drop)
+    client.get_delegates(principal()).map(drop)
 }
 
 fn asynchronous(url: &str, i: &Inputs, bearer: bool) -> Result<(), Error> {
@@ -92,7 +92,7 @@ fn asynchronous(url: &str, i: &Inputs, bearer: bool) -> Result<(), Error> {
     };
     let _ = ews_async::Client::builder(url).add_root_certificate_pem(&i.pem);
     let client = b.build()?;
-    rt.block_on(client.get_delegates(&principal())).map(drop)
+    rt.block_on(client.get_delegates(principal())).map(drop)
 }
 
 proptest! {
@@ -125,7 +125,7 @@ fn endpoint_probe(url: &str, call: bool) {
         .retry_policy(RetryPolicy::never())
         .build();
     if let (Ok(client), true) = (&blocking, call) {
-        let _ = client.get_delegates(&principal());
+        let _ = client.get_delegates(principal());
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -137,6 +137,6 @@ fn endpoint_probe(url: &str, call: bool) {
         .retry_policy(RetryPolicy::never())
         .build();
     if let (Ok(client), true) = (&nonblocking, call) {
-        let _ = rt.block_on(client.get_delegates(&principal()));
+        let _ = rt.block_on(client.get_delegates(principal()));
     }
 }
