@@ -67,6 +67,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod autodiscover;
 mod client;
 #[cfg(feature = "fault-injection")]
 mod faults;
@@ -77,6 +78,7 @@ mod tls;
 mod token;
 mod transport;
 
+pub use autodiscover::{Autodiscover, NoSrv, SharedCache, SrvResolver};
 pub use client::{Client, ClientBuilder};
 #[cfg(feature = "hyper")]
 pub use hyper_transport::HyperTransport;

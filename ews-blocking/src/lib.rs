@@ -48,6 +48,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod autodiscover;
 mod client;
 #[cfg(feature = "fault-injection")]
 mod faults;
@@ -56,6 +57,7 @@ mod transport;
 #[cfg(feature = "ureq")]
 mod ureq_transport;
 
+pub use autodiscover::{Autodiscover, NoSrv, SharedCache, SrvResolver};
 pub use client::{BoxError, Client, ClientBuilder, TokenProvider};
 pub use ews_proto as proto;
 pub use ews_proto::{

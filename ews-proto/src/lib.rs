@@ -116,6 +116,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod autodiscover;
 pub mod calendar;
 mod client;
 pub mod error;

@@ -65,6 +65,9 @@ const DECODE_TARGETS: &[&str] = &[
     "decode_ntlm",
     "decode_envelope",
     "decode_server_version",
+    // Replayed through the Autodiscover decoders by `autodiscover_fuzz_corpus.rs`.
+    "decode_autodiscover_soap",
+    "decode_autodiscover_pox",
 ];
 
 #[test]

@@ -114,6 +114,14 @@ pub enum XmlNs {
     Types,
     /// `http://schemas.microsoft.com/exchange/services/2006/errors` (fault details).
     Errors,
+    /// `http://schemas.microsoft.com/exchange/2010/Autodiscover` (SOAP Autodiscover).
+    Autodiscover,
+    /// `http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006` (the root
+    /// of a POX Autodiscover answer, and its errors).
+    AutodiscoverResponse,
+    /// `http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a`
+    /// (the settings of a POX Autodiscover answer).
+    AutodiscoverOutlook,
     /// No namespace.
     None,
     /// Any other namespace.
@@ -127,6 +135,13 @@ impl XmlNs {
             crate::soap::NS_MESSAGES => XmlNs::Messages,
             crate::soap::NS_TYPES => XmlNs::Types,
             crate::soap::NS_ERRORS => XmlNs::Errors,
+            "http://schemas.microsoft.com/exchange/2010/Autodiscover" => XmlNs::Autodiscover,
+            "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006" => {
+                XmlNs::AutodiscoverResponse
+            }
+            "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a" => {
+                XmlNs::AutodiscoverOutlook
+            }
             _ => XmlNs::Other,
         }
     }

@@ -1,0 +1,384 @@
+//! [`Autodiscover`]: a [`Client`] from an email address and credentials (async).
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use ews_proto::autodiscover::{
+    Cache, Discovered, Discovery, DiscoveryError, Redirect, RedirectPolicy, SrvRecord, Step,
+    UrlChoice,
+};
+use ews_proto::driver::{Auth, Builtin, ClientConfig, Face};
+use ews_proto::{Credentials, EmailAddress, RetryPolicy, Secret, UsageError};
+
+use crate::token::BoxError;
+use crate::transport::{DynTransport, Transport, TransportResult};
+use crate::{Client, ClientBuilder};
+
+/// Looks up DNS SRV records (`_autodiscover._tcp.{domain}`) for discovery.
+///
+/// The default, [`NoSrv`], finds none; implement it over the resolver of your choice (or
+/// a table, in tests).
+pub trait SrvResolver: Send + Sync + 'static {
+    /// The SRV records of `name`.
+    fn srv(&self, name: &str) -> Result<Vec<SrvRecord>, BoxError>;
+}
+
+impl<F> SrvResolver for F
+where
+    F: Fn(&str) -> Result<Vec<SrvRecord>, BoxError> + Send + Sync + 'static,
+{
+    fn srv(&self, name: &str) -> Result<Vec<SrvRecord>, BoxError> {
+        self(name)
+    }
+}
+
+/// A resolver is called from the async driver: keep it quick (a cache, a table) or make
+/// its lookups non-blocking inside.
+///
+/// The resolver that finds no SRV record: SRV discovery is skipped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSrv;
+
+impl SrvResolver for NoSrv {
+    fn srv(&self, _name: &str) -> Result<Vec<SrvRecord>, BoxError> {
+        Ok(Vec::new())
+    }
+}
+
+/// Discovery results a caller keeps across [`Autodiscover`] runs, per (domain,
+/// credentials); drop it to forget them. Clones share it.
+pub type SharedCache = Arc<Mutex<Cache>>;
+
+type Consent = Arc<dyn Fn(&Redirect) -> bool + Send + Sync>;
+
+/// Finds the EWS endpoint of a mailbox, then builds a [`Client`] on it.
+///
+/// Every decision is the core's [`Discovery`] state machine; this runs its loop
+/// (HTTP through the [`Transport`], SRV through the [`SrvResolver`], consent through the
+/// callback, sleeps).
+///
+/// ```no_run
+/// use ews_async::Autodiscover;
+/// use ews_async::proto::Credentials;
+///
+/// # async fn run() -> Result<(), ews_async::proto::autodiscover::DiscoveryError> {
+/// let client = Autodiscover::new("kim@contoso.com", Credentials::basic("kim@contoso.com", "Passw0rd-1"))
+///     .build()
+///     .await?;
+/// println!("EWS at {}", client.context().endpoint());
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "discovery runs at `discover` or `build`"]
+pub struct Autodiscover {
+    email: Result<EmailAddress, UsageError>,
+    credentials: Credentials,
+    configure: Vec<Box<dyn FnOnce(Discovery) -> Discovery + Send>>,
+    transport: Option<Arc<dyn DynTransport>>,
+    resolver: Arc<dyn SrvResolver>,
+    consent: Consent,
+    cache: Option<SharedCache>,
+    choice: UrlChoice,
+    builder: Option<Box<dyn FnOnce(ClientBuilder) -> ClientBuilder + Send>>,
+}
+
+impl Autodiscover {
+    /// Discovery for `email` with `credentials` (Basic or none; they go only where the
+    /// core's [`RedirectPolicy`] allows).
+    pub fn new(email: &str, credentials: Credentials) -> Self {
+        Self {
+            email: email.parse(),
+            credentials,
+            configure: Vec::new(),
+            transport: None,
+            resolver: Arc::new(NoSrv),
+            consent: Arc::new(|_| false),
+            cache: None,
+            choice: UrlChoice::default(),
+            builder: None,
+        }
+    }
+
+    /// Autodiscover URLs to try first (see [`Discovery::urls`]).
+    pub fn urls(mut self, urls: &[&str]) -> Self {
+        let urls: Vec<String> = urls.iter().map(|u| (*u).to_owned()).collect();
+        self.configure.push(Box::new(move |d| d.urls(urls)));
+        self
+    }
+
+    /// Which other domains may be asked (see [`RedirectPolicy`]); with
+    /// [`RedirectPolicy::Ask`], [`Autodiscover::consent`] answers.
+    pub fn redirect_policy(mut self, policy: RedirectPolicy) -> Self {
+        self.configure
+            .push(Box::new(move |d| d.redirect_policy(policy)));
+        self
+    }
+
+    /// The answer to a redirect under [`RedirectPolicy::Ask`]. Default: no.
+    pub fn consent(mut self, consent: impl Fn(&Redirect) -> bool + Send + Sync + 'static) -> Self {
+        self.consent = Arc::new(consent);
+        self
+    }
+
+    /// The retry policy for `ServerBusy`, 429 and 503.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.configure
+            .push(Box::new(move |d| d.retry_policy(policy)));
+        self
+    }
+
+    /// The transport for discovery and for the client. Default: the built-in one.
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// The SRV resolver. Default: [`NoSrv`].
+    pub fn srv_resolver(mut self, resolver: impl SrvResolver) -> Self {
+        self.resolver = Arc::new(resolver);
+        self
+    }
+
+    /// Keeps (and reuses) the result in `cache`.
+    pub fn cache(mut self, cache: &SharedCache) -> Self {
+        self.cache = Some(Arc::clone(cache));
+        self
+    }
+
+    /// Which EWS URL the client uses. Default: [`UrlChoice::External`].
+    pub fn url_choice(mut self, choice: UrlChoice) -> Self {
+        self.choice = choice;
+        self
+    }
+
+    /// Further settings of the client [`Autodiscover::build`] makes (its endpoint,
+    /// version, credentials and transport are set already).
+    pub fn client(
+        mut self,
+        configure: impl FnOnce(ClientBuilder) -> ClientBuilder + Send + 'static,
+    ) -> Self {
+        self.builder = Some(Box::new(configure));
+        self
+    }
+
+    /// Runs discovery (or takes the cached result).
+    ///
+    /// # Errors
+    /// [`DiscoveryError`]; its `Display` is a table of every step.
+    pub async fn discover(&mut self) -> Result<Discovered, DiscoveryError> {
+        let email = self.email.clone()?;
+        if let Some(found) = self.cached(&email) {
+            return Ok(found);
+        }
+        let transport = self.active_transport()?;
+        let mut discovery = Discovery::new(email.clone());
+        for configure in self.configure.drain(..) {
+            discovery = configure(discovery);
+        }
+        let mut auth = Auth::new(self.credentials.clone());
+        // The whole driver loop: every decision is the core's.
+        let result = loop {
+            match discovery.poll(&auth, now()) {
+                Step::Send {
+                    request, deadline, ..
+                } => {
+                    let outcome = exchange(&*transport, request, deadline).await;
+                    discovery.handle(outcome, now());
+                }
+                Step::ResolveSrv { name } => discovery.srv_resolved(self.resolver.srv(&name)),
+                Step::Confirm(redirect) => discovery.confirm((self.consent)(&redirect)),
+                Step::FetchToken { .. } => discovery.token_fetched(
+                    &mut auth,
+                    Err::<Secret<String>, _>("Autodiscover takes Basic credentials or none"),
+                ),
+                Step::Sleep { until } => tokio::time::sleep_until(until.into()).await,
+                Step::Done(result) => break result,
+            }
+        };
+        if let (Ok(found), Some(cache)) = (&result, &self.cache) {
+            lock(cache).insert(&email, &self.credentials, found.clone());
+        }
+        result
+    }
+
+    /// Runs discovery, then builds the client on the chosen EWS URL with the version the
+    /// server supports.
+    ///
+    /// # Errors
+    /// [`DiscoveryError`]; [`DiscoveryError::Client`] when the discovered URL cannot be
+    /// used.
+    pub async fn build(mut self) -> Result<Client, DiscoveryError> {
+        let found = self.discover().await?;
+        let transport = self.active_transport()?;
+        let mut builder = Client::builder(found.ews_url(self.choice).unwrap_or_default())
+            .credentials(self.credentials.clone())
+            .version(found.version())
+            .transport(Shared(transport));
+        if let Some(configure) = self.builder.take() {
+            builder = configure(builder);
+        }
+        builder
+            .build()
+            .map_err(|e| DiscoveryError::Client(Box::new(e)))
+    }
+
+    fn cached(&self, email: &EmailAddress) -> Option<Discovered> {
+        let cache = self.cache.as_ref()?;
+        lock(cache).get(email, &self.credentials).cloned()
+    }
+
+    /// The caller's transport, or the built-in one (made once).
+    fn active_transport(&mut self) -> Result<Arc<dyn DynTransport>, DiscoveryError> {
+        if let Some(t) = &self.transport {
+            return Ok(Arc::clone(t));
+        }
+        let made = builtin_transport()?;
+        self.transport = Some(Arc::clone(&made));
+        Ok(made)
+    }
+}
+
+#[cfg(feature = "hyper")]
+fn builtin_transport() -> Result<Arc<dyn DynTransport>, DiscoveryError> {
+    let builtin = Builtin {
+        transport: true,
+        tls: cfg!(feature = "rustls"),
+    };
+    let settings = ClientConfig::new("https://autodiscover.invalid/", "ews-async")
+        .validate(Face::of(false, false, builtin))?;
+    let transport = crate::HyperTransport::with_settings(&settings)
+        .map_err(|e| DiscoveryError::Client(Box::new(e)))?;
+    Ok(Arc::new(transport))
+}
+
+#[cfg(not(feature = "hyper"))]
+fn builtin_transport() -> Result<Arc<dyn DynTransport>, DiscoveryError> {
+    let _ = (
+        Builtin {
+            transport: false,
+            tls: false,
+        },
+        ClientConfig::new,
+        Face::of,
+    );
+    Err(UsageError::InvalidValue {
+        kind: "transport",
+        reason: "no transport: enable the `hyper` feature or call `transport`",
+    }
+    .into())
+}
+
+/// The core's notion of now, on tokio's clock (paused-time tests see their sleeps).
+fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// One exchange, over by `deadline` whatever the transport does.
+async fn exchange(
+    transport: &dyn DynTransport,
+    request: http::Request<bytes::Bytes>,
+    deadline: Option<std::time::Instant>,
+) -> TransportResult {
+    let sending = transport.send_boxed(request);
+    match deadline {
+        Some(at) => tokio::time::timeout_at(at.into(), sending)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ews_proto::TransportError::new(
+                    ews_proto::TransportErrorKind::Timeout,
+                    "no complete answer by the deadline",
+                ))
+            }),
+        None => sending.await,
+    }
+}
+
+/// The discovery's transport, handed on to the client.
+struct Shared(Arc<dyn DynTransport>);
+
+impl Transport for Shared {
+    fn send(
+        &self,
+        request: http::Request<bytes::Bytes>,
+    ) -> impl std::future::Future<Output = TransportResult> + Send {
+        self.0.send_boxed(request)
+    }
+
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+}
+
+fn lock(cache: &SharedCache) -> std::sync::MutexGuard<'_, Cache> {
+    cache.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl fmt::Debug for Autodiscover {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Autodiscover")
+            .field("email", &self.email)
+            .field("credentials", &self.credentials)
+            .field("cache", &self.cache.is_some())
+            .field("url_choice", &self.choice)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use bytes::Bytes;
+    use ews_proto::TransportError;
+
+    use super::*;
+    use crate::FnTransport;
+
+    const SETTINGS: &str = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetUserSettingsResponseMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Response><ErrorCode>NoError</ErrorCode><UserResponses><UserResponse><ErrorCode>NoError</ErrorCode><UserSettings><UserSetting><Name>InternalEwsUrl</Name><Value>https://ex01.corp.contoso.com/EWS/Exchange.asmx</Value></UserSetting><UserSetting><Name>ExternalEwsUrl</Name><Value>https://mail.contoso.com/EWS/Exchange.asmx</Value></UserSetting></UserSettings></UserResponse></UserResponses></Response></GetUserSettingsResponseMessage></s:Body></s:Envelope>"#;
+
+    #[tokio::test]
+    async fn a_client_from_an_address_on_the_chosen_url_and_cached() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let transport = Arc::new(FnTransport::new(move |request: http::Request<Bytes>| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let found = request.uri().host() == Some("contoso.com")
+                && request.headers().get("authorization").is_some();
+            async move {
+                if found {
+                    Ok(http::Response::new(Bytes::from_static(SETTINGS.as_bytes())))
+                } else {
+                    Err(TransportError::new(
+                        ews_proto::TransportErrorKind::Connect,
+                        "refused",
+                    ))
+                }
+            }
+        }));
+        let cache = SharedCache::default();
+        let creds = || Credentials::basic("kim@contoso.com", "Passw0rd-1");
+        let client = Autodiscover::new("kim@contoso.com", creds())
+            .transport(Arc::clone(&transport))
+            .url_choice(UrlChoice::Internal)
+            .cache(&cache)
+            .build()
+            .await
+            .unwrap();
+        assert_eq!(
+            client.context().endpoint().to_string(),
+            "https://ex01.corp.contoso.com/EWS/Exchange.asmx"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let external = Autodiscover::new("kim@contoso.com", creds())
+            .transport(Arc::clone(&transport))
+            .cache(&cache)
+            .build()
+            .await
+            .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "served from the cache");
+        assert_eq!(
+            external.context().endpoint().to_string(),
+            "https://mail.contoso.com/EWS/Exchange.asmx"
+        );
+    }
+}

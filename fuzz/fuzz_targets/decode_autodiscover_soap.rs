@@ -1,0 +1,6 @@
+//! See [`ews_fuzz::autodiscover::soap`].
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    ews_fuzz::autodiscover::soap(data);
+});
