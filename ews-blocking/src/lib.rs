@@ -1,7 +1,7 @@
 //! Blocking Exchange Web Services client: a thin driver over the Sans-IO core
 //! [`ews_proto`] (re-exported as [`proto`]).
 //!
-//! The client moves bytes, sleeps and asks for tokens when the core's [`Call`](proto::Call)
+//! The client moves bytes, sleeps and asks for tokens when the core's [`Call`](proto::driver::Call)
 //! says so; every protocol decision (what to send, whether to retry and after how long,
 //! when to refresh a token) is made by `ews-proto`, so this driver and the async one
 //! (`ews-async`) behave alike by construction.

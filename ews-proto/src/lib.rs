@@ -132,10 +132,12 @@ mod xml;
 pub use client::{Credentials, RetryPolicy, Secret};
 pub use error::{Error, ServerError, TransportError, TransportErrorKind, UsageError};
 pub use ops::{
-    AddDelegate, AffectedTaskOccurrences, BaseShape, CancelMeeting, CreateItem, CreatedItem,
-    DelegateResults, DeleteItem, DeleteType, FieldUri, FindItem, FindItemPage, GetDelegate,
-    GetItem, MeetingAnswer, MessageDisposition, Operation, RemoveDelegate, RespondToMeeting,
-    SendMeetingCancellations, SendMeetingInvitations, UpdateDelegate,
+    AddDelegate, AffectedTaskOccurrences, BaseShape, CalendarChange, CancelMeeting,
+    ConflictResolution, CreateItem, CreatedItem, DelegateResults, DeleteItem, DeleteType, FieldUri,
+    FindItem, FindItemPage, GetDelegate, GetItem, ItemChange, MeetingAnswer, MessageDisposition,
+    Operation, RemoveDelegate, RespondToMeeting, RetryStep, SendMeetingCancellations,
+    SendMeetingInvitations, SendMeetingInvitationsOrCancellations, StaleKeyRetry,
+    StaleKeyRetryError, UpdateDelegate, UpdateItem, UpdatedItem,
 };
 pub use soap::{
     ExchangeVersion, Impersonation, MailboxCulture, PrincipalName, Reply, RequestContext,
@@ -145,9 +147,10 @@ pub use types::{
     Attendee, AttendeeResponse, Body, BodyKind, CalendarItem, CalendarItemType, Delegate,
     DelegateFolder, DelegatePermissions, DelegateUser, DeliverMeetingRequests, DistinguishedFolder,
     DistinguishedUser, EmailAddress, FolderId, GrantedPermissions, Importance, Item, ItemId,
-    ItemKind, LegacyFreeBusyStatus, Mailbox, MeetingRequestType, Message, MessageKind,
-    NewCalendarItem, OccurrenceInfo, Permission, PermissionLevel, ReportedTimeZone, Sensitivity,
-    Sid, TimeZoneId, Unrecognized, UserId,
+    ItemKind, ItemRef, LegacyFreeBusyStatus, Mailbox, MeetingRequestType, Message, MessageKind,
+    Month, NewCalendarItem, OccurrenceInfo, Permission, PermissionLevel, Recurrence,
+    RecurrencePattern, RecurrenceRange, RelativeDay, ReportedTimeZone, Sensitivity, Sid,
+    TimeZoneId, Unrecognized, UserId, WeekIndex,
 };
 pub use xml::Limits;
 

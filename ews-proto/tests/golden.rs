@@ -95,6 +95,108 @@ fn user(s: &str) -> UserId {
     UserId::smtp(addr(s))
 }
 
+fn civil(s: &str) -> jiff::civil::DateTime {
+    s.parse().expect("test wall-clock time is valid")
+}
+
+fn zoned(s: &str) -> jiff::ZonedDateTime {
+    s.parse().expect("test zoned time is valid")
+}
+
+fn date(s: &str) -> jiff::civil::Date {
+    s.parse().expect("test date is valid")
+}
+
+fn meeting_id() -> ItemId {
+    ItemId::new("AAMkADk0N2E4=", Some("DwAAABYA".into())).expect("id")
+}
+
+fn series_id() -> ItemId {
+    ItemId::new("AAMkSeries=", Some("DwSeries".into())).expect("id")
+}
+
+/// Every other week on Monday and Wednesday (weeks from Sunday), through August.
+fn weekly_series() -> Recurrence {
+    use jiff::civil::Weekday::*;
+    Recurrence::new(
+        RecurrencePattern::weekly(2, [Wednesday, Monday])
+            .expect("a pattern")
+            .first_day_of_week(Sunday),
+        RecurrenceRange::until(date("2025-06-02"), date("2025-08-29")).expect("a range"),
+    )
+}
+
+/// One change of every kind but the times and the recurrence.
+fn every_field() -> Vec<CalendarChange> {
+    vec![
+        CalendarChange::subject("Budget <review> & plans"),
+        CalendarChange::sensitivity(Sensitivity::Confidential),
+        CalendarChange::append_body(Body::html("<p>Moved to Room 1.</p>")),
+        CalendarChange::categories(["Work", "Budget"]),
+        CalendarChange::importance(Importance::Low),
+        CalendarChange::reminder(30),
+        CalendarChange::all_day(false),
+        CalendarChange::free_busy(LegacyFreeBusyStatus::Oof),
+        CalendarChange::location("Room 1"),
+        CalendarChange::required_attendees([
+            Mailbox::new(addr("user3@example.com")).with_name("User Three"),
+            Mailbox::new(addr("user4@example.com")),
+        ]),
+        CalendarChange::append_optional_attendees([Mailbox::new(addr("user5@example.com"))])
+            .expect("one attendee"),
+        CalendarChange::resources([]),
+        CalendarChange::time_zone(TimeZoneId::new("W. Europe Standard Time").expect("tz")),
+    ]
+}
+
+/// The five other patterns and the three ranges, one item each, in the caller's calendar.
+fn recurrence_patterns() -> CreateItem {
+    use jiff::civil::Weekday::*;
+    let start = date("2025-06-02");
+    let item = |subject: &str, pattern: RecurrencePattern, range: RecurrenceRange| {
+        NewCalendarItem::new(
+            subject,
+            ts("2025-06-02T07:00:00Z"),
+            ts("2025-06-02T08:00:00Z"),
+        )
+        .expect("start is not after end")
+        .time_zone(TimeZoneId::new("W. Europe Standard Time").expect("tz"))
+        .recurrence(Recurrence::new(pattern, range))
+    };
+    CreateItem::new(
+        None,
+        item(
+            "Every third day",
+            RecurrencePattern::daily(3).expect("pattern"),
+            RecurrenceRange::no_end(start).expect("range"),
+        ),
+        SendMeetingInvitations::SendToNone,
+    )
+    .item(item(
+        "On the 31st",
+        RecurrencePattern::absolute_monthly(1, 31).expect("pattern"),
+        RecurrenceRange::numbered(start, 12).expect("range"),
+    ))
+    .item(item(
+        "Last weekday of the quarter",
+        RecurrencePattern::relative_monthly(3, WeekIndex::Last, RelativeDay::Weekday)
+            .expect("pattern"),
+        RecurrenceRange::until(start, date("2026-06-01")).expect("range"),
+    ))
+    .item(item(
+        "Leap day",
+        RecurrencePattern::absolute_yearly(Month::February, 29).expect("pattern"),
+        RecurrenceRange::no_end(start).expect("range"),
+    ))
+    .item(item(
+        "Second Tuesday of November",
+        RecurrencePattern::relative_yearly(Month::November, WeekIndex::Second, Tuesday.into())
+            .expect("pattern"),
+        RecurrenceRange::numbered(start, 5).expect("range"),
+    ))
+    .disposition(MessageDisposition::SaveOnly)
+}
+
 fn cases() -> Vec<Case> {
     use ExchangeVersion::*;
     let v2007 = ctx(Exchange2007_SP1);
@@ -381,6 +483,157 @@ fn cases() -> Vec<Case> {
                 .shape(BaseShape::AllProperties),
             &v2013,
             None,
+        ),
+        // --- UpdateItem
+        case(
+            "UpdateItem/move-on-behalf.request.xml",
+            &UpdateItem::new(
+                ItemChange::new(
+                    meeting_id(),
+                    [
+                        CalendarChange::start(ts("2025-06-03T14:00:00Z")),
+                        CalendarChange::end(ts("2025-06-03T15:00:00Z")),
+                    ],
+                )
+                .expect("a valid change"),
+                SendMeetingInvitationsOrCancellations::SendToAllAndSaveCopy,
+                ConflictResolution::AutoResolve,
+            )
+            .in_mailbox(addr("user1@example.com")),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        case(
+            "UpdateItem/every-field.request.xml",
+            &UpdateItem::new(
+                ItemChange::new(meeting_id(), every_field()).expect("a valid change"),
+                SendMeetingInvitationsOrCancellations::SendToChangedAndSaveCopy,
+                ConflictResolution::NeverOverwrite,
+            )
+            .in_mailbox(addr("user1@example.com")),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        case(
+            "UpdateItem/wall-clock-in-context-zone.request.xml",
+            &UpdateItem::new(
+                ItemChange::new(
+                    meeting_id(),
+                    [
+                        CalendarChange::start_wall_clock(civil("2025-06-03T16:00:00")),
+                        CalendarChange::end_wall_clock(civil("2025-06-03T17:00:00")),
+                    ],
+                )
+                .expect("a valid change"),
+                SendMeetingInvitationsOrCancellations::SendOnlyToChanged,
+                ConflictResolution::AlwaysOverwrite,
+            ),
+            &v2013
+                .clone()
+                .with_time_zone(TimeZoneId::new("W. Europe Standard Time").expect("tz")),
+            None,
+        ),
+        case(
+            "UpdateItem/exchange2007-meeting-time-zone.request.xml",
+            &UpdateItem::new(
+                ItemChange::new(
+                    meeting_id(),
+                    [
+                        CalendarChange::start(ts("2025-06-03T14:00:00Z")),
+                        CalendarChange::time_zone(
+                            TimeZoneId::from_iana("Europe/Berlin").expect("tz"),
+                        ),
+                    ],
+                )
+                .expect("a valid change"),
+                SendMeetingInvitationsOrCancellations::SendOnlyToAll,
+                ConflictResolution::AutoResolve,
+            ),
+            &v2007,
+            None,
+        ),
+        case(
+            "UpdateItem/occurrence-and-series.request.xml",
+            &UpdateItem::new(
+                ItemChange::new(
+                    ItemRef::occurrence(series_id(), 3).expect("index"),
+                    [
+                        CalendarChange::location("Room 2"),
+                        CalendarChange::free_busy(LegacyFreeBusyStatus::Free),
+                    ],
+                )
+                .expect("a valid change"),
+                SendMeetingInvitationsOrCancellations::SendToNone,
+                ConflictResolution::AutoResolve,
+            )
+            .item(
+                ItemChange::new(
+                    ItemRef::master_of(
+                        ItemId::new("AAMkOcc4=", Some("DwOcc4".into())).expect("id"),
+                    ),
+                    [CalendarChange::recurrence(weekly_series())],
+                )
+                .expect("a valid change"),
+            )
+            .item(
+                ItemChange::new(
+                    series_id(),
+                    [
+                        CalendarChange::remove_recurrence(),
+                        CalendarChange::clear_location(),
+                        CalendarChange::categories(Vec::<String>::new()),
+                        CalendarChange::optional_attendees([]),
+                    ],
+                )
+                .expect("a valid change"),
+            ),
+            &v2013,
+            None,
+        ),
+        // --- Recurrence on create, zoned times
+        case(
+            "CreateItem/recurring-weekly-zoned.request.xml",
+            &CreateItem::on_behalf_of(
+                addr("user1@example.com"),
+                NewCalendarItem::zoned(
+                    "Team sync",
+                    &zoned("2025-06-02T09:30[Europe/Berlin]"),
+                    &zoned("2025-06-02T10:00[Europe/Berlin]"),
+                )
+                .expect("a valid item")
+                .required_attendee(Mailbox::new(addr("user3@example.com")))
+                .recurrence(weekly_series()),
+            ),
+            &v2013,
+            Some("user1@example.com"),
+        ),
+        case(
+            "CreateItem/recurrence-patterns.request.xml",
+            &recurrence_patterns(),
+            &v2013,
+            None,
+        ),
+        // --- Occurrence and series ids
+        case(
+            "GetItem/occurrence-and-series.request.xml",
+            &GetItem::new(ItemRef::occurrence(series_id(), 2).expect("index"))
+                .id(ItemRef::master_of(
+                    ItemId::new("AAMkOcc4=", None).expect("id"),
+                ))
+                .shape(BaseShape::IdOnly),
+            &v2013,
+            None,
+        ),
+        case(
+            "DeleteItem/one-occurrence.request.xml",
+            &DeleteItem::new(
+                ItemRef::occurrence(series_id(), 5).expect("index"),
+                DeleteType::MoveToDeletedItems,
+            )
+            .cancellations(SendMeetingCancellations::SendToAllAndSaveCopy)
+            .in_mailbox(addr("user1@example.com")),
+            &v2013,
+            Some("user1@example.com"),
         ),
     ];
 

@@ -127,6 +127,32 @@ fn expectation(file: &str) -> Expect {
                 Messages(&["ErrorItemNotFound", "ErrorItemNotFound"]),
             )
         }
+        // Recurring series: a delegate's meeting on behalf of user1, and five of user1's own.
+        "CreateItem/recurring-weekly-zoned.request.xml" => e(U2, &[U2], Messages(&["NoError"])),
+        "CreateItem/recurrence-patterns.request.xml" => e(
+            U1,
+            &[],
+            Messages(&["NoError", "NoError", "NoError", "NoError", "NoError"]),
+        ),
+        // Occurrence and series references to a series no seed mailbox holds.
+        "GetItem/occurrence-and-series.request.xml" => e(
+            U1,
+            &[],
+            Messages(&["ErrorItemNotFound", "ErrorItemNotFound"]),
+        ),
+        "DeleteItem/one-occurrence.request.xml" => e(U1, &[], Messages(&["ErrorItemNotFound"])),
+        // The simulator does not implement UpdateItem (yet): its documented answer to a
+        // valid request of an operation it does not serve is one error message,
+        // ErrorInvalidOperation, whatever the number of item changes. Against Exchange,
+        // these ids name no item (ErrorItemNotFound per change); update these entries when
+        // the simulator learns UpdateItem.
+        "UpdateItem/move-on-behalf.request.xml"
+        | "UpdateItem/every-field.request.xml"
+        | "UpdateItem/wall-clock-in-context-zone.request.xml"
+        | "UpdateItem/exchange2007-meeting-time-zone.request.xml"
+        | "UpdateItem/occurrence-and-series.request.xml" => {
+            e(U2, &[U2], Messages(&["ErrorInvalidOperation"]))
+        }
         // user3 reads its own inbox, user1 its own calendar (both empty: one page each).
         "FindItem/inbox-of-attendee.request.xml" => e(U3, &[], Messages(&["NoError"])),
         "FindItem/own-calendar-all-properties.request.xml" => e(U1, &[], Messages(&["NoError"])),
@@ -283,6 +309,9 @@ fn decode_as(
                 .decode(response)?
                 .body,
         ),
+        "UpdateItem" => {
+            codes(&<UpdateItem as ews_proto::ops::DecodeAnswer>::decode_answer(response)?.body)
+        }
         other => panic!("no decoder for {other}"),
     })
 }
@@ -313,6 +342,7 @@ fn every_golden_request_gets_its_expected_outcome_and_decodes_to_it() {
             "GetItem",
             "DeleteItem",
             "FindItem",
+            "UpdateItem",
         ]
         .into_iter()
         .find(|op| text.contains(&format!("<m:{op}>")) || text.contains(&format!("<m:{op} ")))
@@ -373,7 +403,7 @@ fn every_golden_request_gets_its_expected_outcome_and_decodes_to_it() {
             ));
         }
     }
-    assert_eq!(operations.len(), 8, "{operations:?}");
+    assert_eq!(operations.len(), 9, "{operations:?}");
     assert!(
         failures.is_empty(),
         "{} of {} golden requests did not get their expected outcome:\n\n{}",

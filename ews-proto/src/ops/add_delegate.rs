@@ -2,8 +2,8 @@
 
 use crate::error::{ServerError, UsageError};
 use crate::ops::{
-    DecodeAnswer, DelegateResults, Operation, ReadBack, Repeat, read_delegate_response,
-    write_delegate_change,
+    DecodeAnswer, DelegateResults, Operation, ReadBack, Repeat, read_body_is_read_answer,
+    read_delegate_response, write_delegate_change,
 };
 use crate::soap::RequestContext;
 use crate::types::{DelegateUser, DeliverMeetingRequests, EmailAddress};
@@ -100,13 +100,7 @@ impl Operation for AddDelegate {
         )
     }
 
-    fn read_body<'a>(
-        &self,
-        r: &mut BodyReader<'a>,
-        e: &Element<'a>,
-    ) -> Result<Self::Output, ServerError> {
-        Self::read_answer(r, e)
-    }
+    read_body_is_read_answer!();
 }
 
 impl DecodeAnswer for AddDelegate {

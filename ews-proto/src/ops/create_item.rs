@@ -2,7 +2,7 @@
 //! principal.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{DecodeAnswer, Operation, Repeat, read_item_responses};
+use crate::ops::{DecodeAnswer, Operation, Repeat, read_body_is_read_answer, read_item_responses};
 use crate::soap::{RequestContext, ResponseMessage};
 use crate::types::{
     DistinguishedFolder, EmailAddress, FolderId, ItemId, ItemKind, NewCalendarItem,
@@ -199,13 +199,7 @@ impl Operation for CreateItem {
         Ok(())
     }
 
-    fn read_body<'a>(
-        &self,
-        r: &mut BodyReader<'a>,
-        e: &Element<'a>,
-    ) -> Result<Self::Output, ServerError> {
-        Self::read_answer(r, e)
-    }
+    read_body_is_read_answer!();
 }
 
 impl DecodeAnswer for CreateItem {

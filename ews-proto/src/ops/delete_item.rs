@@ -1,9 +1,11 @@
 //! `DeleteItem`, with meeting cancellations so a delegate can cancel what it sent.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{DecodeAnswer, Operation, Repeat, read_item_responses, write_item_ids};
+use crate::ops::{
+    DecodeAnswer, Operation, Repeat, read_body_is_read_answer, read_item_responses, write_item_ids,
+};
 use crate::soap::{RequestContext, ResponseMessage};
-use crate::types::{EmailAddress, ItemId};
+use crate::types::{EmailAddress, ItemRef};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns};
 
 /// `DeleteType`.
@@ -56,25 +58,26 @@ pub struct DeleteItem {
     delete_type: DeleteType,
     cancellations: Option<SendMeetingCancellations>,
     task_occurrences: Option<AffectedTaskOccurrences>,
-    ids: Vec<ItemId>,
+    ids: Vec<ItemRef>,
     anchor: Option<EmailAddress>,
 }
 
 impl DeleteItem {
-    /// Deletes `id` as `delete_type` says.
-    pub fn new(id: ItemId, delete_type: DeleteType) -> Self {
+    /// Deletes `id` (an [`ItemId`](crate::ItemId), or an occurrence or series by
+    /// [`ItemRef`]) as `delete_type` says.
+    pub fn new(id: impl Into<ItemRef>, delete_type: DeleteType) -> Self {
         Self {
             delete_type,
             cancellations: None,
             task_occurrences: None,
-            ids: vec![id],
+            ids: vec![id.into()],
             anchor: None,
         }
     }
 
     /// Deletes another item in the same request.
-    pub fn id(mut self, id: ItemId) -> Self {
-        self.ids.push(id);
+    pub fn id(mut self, id: impl Into<ItemRef>) -> Self {
+        self.ids.push(id.into());
         self
     }
 
@@ -148,13 +151,7 @@ impl Operation for DeleteItem {
         Ok(())
     }
 
-    fn read_body<'a>(
-        &self,
-        r: &mut BodyReader<'a>,
-        e: &Element<'a>,
-    ) -> Result<Self::Output, ServerError> {
-        Self::read_answer(r, e)
-    }
+    read_body_is_read_answer!();
 }
 
 impl DecodeAnswer for DeleteItem {

@@ -2,7 +2,8 @@
 
 use crate::error::{ServerError, UsageError};
 use crate::ops::{
-    DecodeAnswer, DelegateResults, Operation, read_delegate_response, write_principal,
+    DecodeAnswer, DelegateResults, Operation, read_body_is_read_answer, read_delegate_response,
+    write_principal,
 };
 use crate::soap::RequestContext;
 use crate::types::{DeliverMeetingRequests, EmailAddress, UserId};
@@ -95,13 +96,7 @@ impl Operation for GetDelegate {
         Ok(())
     }
 
-    fn read_body<'a>(
-        &self,
-        r: &mut BodyReader<'a>,
-        e: &Element<'a>,
-    ) -> Result<Self::Output, ServerError> {
-        Self::read_answer(r, e)
-    }
+    read_body_is_read_answer!();
 }
 
 impl DecodeAnswer for GetDelegate {

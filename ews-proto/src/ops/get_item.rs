@@ -1,9 +1,11 @@
 //! `GetItem`: reads calendar items and messages by id.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{DecodeAnswer, Operation, read_item_responses, write_item_ids};
+use crate::ops::{
+    DecodeAnswer, Operation, read_body_is_read_answer, read_item_responses, write_item_ids,
+};
 use crate::soap::{RequestContext, ResponseMessage};
-use crate::types::{EmailAddress, Item, ItemId};
+use crate::types::{EmailAddress, Item, ItemId, ItemRef};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
 
 /// `BaseShape`: how much of each item the server returns.
@@ -145,24 +147,25 @@ field_uris! {
 pub struct GetItem {
     shape: BaseShape,
     extra: Vec<FieldUri>,
-    ids: Vec<ItemId>,
+    ids: Vec<ItemRef>,
     anchor: Option<EmailAddress>,
 }
 
 impl GetItem {
-    /// Gets `id` with all properties.
-    pub fn new(id: ItemId) -> Self {
+    /// Gets `id` (an [`ItemId`], or an occurrence or series by [`ItemRef`]) with all
+    /// properties.
+    pub fn new(id: impl Into<ItemRef>) -> Self {
         Self {
             shape: BaseShape::AllProperties,
             extra: Vec::new(),
-            ids: vec![id],
+            ids: vec![id.into()],
             anchor: None,
         }
     }
 
     /// Gets another item in the same request.
-    pub fn id(mut self, id: ItemId) -> Self {
-        self.ids.push(id);
+    pub fn id(mut self, id: impl Into<ItemRef>) -> Self {
+        self.ids.push(id.into());
         self
     }
 
@@ -173,7 +176,7 @@ impl GetItem {
     }
 
     /// The ids asked for, in request order.
-    pub fn ids(&self) -> &[ItemId] {
+    pub fn ids(&self) -> &[ItemRef] {
         &self.ids
     }
 
@@ -218,13 +221,7 @@ impl Operation for GetItem {
         Ok(())
     }
 
-    fn read_body<'a>(
-        &self,
-        r: &mut BodyReader<'a>,
-        e: &Element<'a>,
-    ) -> Result<Self::Output, ServerError> {
-        Self::read_answer(r, e)
-    }
+    read_body_is_read_answer!();
 }
 
 impl DecodeAnswer for GetItem {

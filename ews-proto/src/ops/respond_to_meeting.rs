@@ -2,7 +2,10 @@
 //! meeting request, for instance by a delegate on the principal's behalf.
 
 use crate::error::{ServerError, UsageError};
-use crate::ops::{CreateItem, CreatedItem, DecodeAnswer, MessageDisposition, Operation, Repeat};
+use crate::ops::{
+    CreateItem, CreatedItem, DecodeAnswer, MessageDisposition, Operation, Repeat,
+    read_body_is_read_answer,
+};
 use crate::soap::{RequestContext, ResponseMessage};
 use crate::types::{Body, EmailAddress, ItemId};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns};
@@ -130,13 +133,7 @@ impl Operation for RespondToMeeting {
         Ok(())
     }
 
-    fn read_body<'a>(
-        &self,
-        r: &mut BodyReader<'a>,
-        e: &Element<'a>,
-    ) -> Result<Self::Output, ServerError> {
-        Self::read_answer(r, e)
-    }
+    read_body_is_read_answer!();
 }
 
 impl DecodeAnswer for RespondToMeeting {

@@ -3,8 +3,8 @@
 
 use crate::error::{ServerError, UsageError};
 use crate::ops::{
-    DecodeAnswer, DelegateResults, Operation, ReadBack, Repeat, read_delegate_response,
-    write_delegate_change,
+    DecodeAnswer, DelegateResults, Operation, ReadBack, Repeat, read_body_is_read_answer,
+    read_delegate_response, write_delegate_change,
 };
 use crate::soap::RequestContext;
 use crate::types::{DelegateUser, DeliverMeetingRequests, EmailAddress};
@@ -102,13 +102,7 @@ impl Operation for UpdateDelegate {
         )
     }
 
-    fn read_body<'a>(
-        &self,
-        r: &mut BodyReader<'a>,
-        e: &Element<'a>,
-    ) -> Result<Self::Output, ServerError> {
-        Self::read_answer(r, e)
-    }
+    read_body_is_read_answer!();
 }
 
 impl DecodeAnswer for UpdateDelegate {

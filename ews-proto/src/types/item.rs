@@ -273,6 +273,7 @@ pub struct NewCalendarItem {
     optional: Vec<Mailbox>,
     resources: Vec<Mailbox>,
     time_zone: Option<TimeZoneId>,
+    recurrence: Option<crate::types::Recurrence>,
 }
 
 impl NewCalendarItem {
@@ -344,6 +345,7 @@ impl NewCalendarItem {
             optional: Vec::new(),
             resources: Vec::new(),
             time_zone: None,
+            recurrence: None,
         }
     }
 
@@ -415,6 +417,12 @@ impl NewCalendarItem {
     /// Sets the meeting's time zone (a Windows time-zone id).
     pub fn time_zone(mut self, tz: TimeZoneId) -> Self {
         self.time_zone = Some(tz);
+        self
+    }
+    /// Makes the item a recurring series (give it a time zone too, so that the series
+    /// keeps its wall-clock time across daylight saving time: [`NewCalendarItem::zoned`]).
+    pub fn recurrence(mut self, r: crate::types::Recurrence) -> Self {
+        self.recurrence = Some(r);
         self
     }
 
@@ -493,6 +501,10 @@ impl NewCalendarItem {
                 w.close(Ns::Types, "Attendee");
             }
             w.close(Ns::Types, element);
+        }
+        // CalendarItemType: Recurrence after the attendees, before the time zones.
+        if let Some(r) = &self.recurrence {
+            r.write(w)?;
         }
         if let Some(tz) = &self.time_zone {
             if version < ExchangeVersion::Exchange2010 {

@@ -4,6 +4,8 @@ mod address;
 mod delegate;
 mod folder;
 mod item;
+mod recurrence;
+mod time_zone;
 
 use std::fmt;
 
@@ -19,6 +21,9 @@ pub use item::{
     Attendee, AttendeeResponse, Body, BodyKind, CalendarItem, CalendarItemType, Importance, Item,
     ItemKind, LegacyFreeBusyStatus, MeetingRequestType, Message, MessageKind, NewCalendarItem,
     OccurrenceInfo, ReportedTimeZone, Sensitivity, TimeZoneId,
+};
+pub use recurrence::{
+    ItemRef, Month, Recurrence, RecurrencePattern, RecurrenceRange, RelativeDay, WeekIndex,
 };
 
 /// A value a server sent that this crate does not know, kept as text.
