@@ -91,6 +91,21 @@ impl Client {
         O: Operation + Sync,
         O::Output: Send,
     {
+        self.send_with(op, ctx, self.inner.settings.policy)
+    }
+
+    /// [`Client::send_in`] with another retry policy (the sync scheduler retries itself:
+    /// its requests run with [`RetryPolicy::never`](ews_proto::RetryPolicy::never)).
+    pub(crate) fn send_with<'a, O>(
+        &'a self,
+        op: &'a O,
+        ctx: &'a RequestContext,
+        policy: ews_proto::RetryPolicy,
+    ) -> impl Future<Output = Result<Reply<O::Output>, Error>> + Send + 'a
+    where
+        O: Operation + Sync,
+        O::Output: Send,
+    {
         let span = tracing::info_span!(
             "ews",
             operation = O::NAME,
@@ -100,7 +115,7 @@ impl Client {
             server_version = Empty,
             attempt = Empty,
         );
-        self.inner.drive(op, ctx).instrument(span)
+        self.inner.drive(op, ctx, policy).instrument(span)
     }
 
     ews_proto::client_operation_methods!(async);
@@ -108,12 +123,17 @@ impl Client {
 
 impl Inner {
     /// The driver loop: the core decides, this moves bytes and sleeps.
-    async fn drive<O>(&self, op: &O, ctx: &RequestContext) -> Result<Reply<O::Output>, Error>
+    async fn drive<O>(
+        &self,
+        op: &O,
+        ctx: &RequestContext,
+        policy: ews_proto::RetryPolicy,
+    ) -> Result<Reply<O::Output>, Error>
     where
         O: Operation + Sync,
         O::Output: Send,
     {
-        let mut call = Call::configured(op, ctx, &self.settings);
+        let mut call = Call::configured(op, ctx, &self.settings).policy(policy);
         loop {
             let step = call.poll(&self.auth(), now());
             match step {

@@ -74,6 +74,7 @@ mod faults;
 #[cfg(feature = "hyper")]
 mod hyper_transport;
 #[cfg(feature = "rustls")]
+mod sync;
 mod tls;
 mod token;
 mod transport;

@@ -199,10 +199,21 @@ impl Client {
         op: &O,
         ctx: &RequestContext,
     ) -> Result<Reply<O::Output>, Error> {
+        self.send_with(op, ctx, self.inner.settings.policy)
+    }
+
+    /// [`Client::send_in`] with another retry policy (the sync scheduler retries itself:
+    /// its requests run with [`RetryPolicy::never`](ews_proto::RetryPolicy::never)).
+    pub(crate) fn send_with<O: Operation>(
+        &self,
+        op: &O,
+        ctx: &RequestContext,
+        policy: ews_proto::RetryPolicy,
+    ) -> Result<Reply<O::Output>, Error> {
         let span = trace::span(O::NAME);
         let _entered = span.enter();
         let inner = &*self.inner;
-        let mut call = Call::configured(op, ctx, &inner.settings);
+        let mut call = Call::configured(op, ctx, &inner.settings).policy(policy);
         // The whole driver loop: every decision is the core's. The deadline travels in
         // the request's extensions, where the transport applies it.
         let result = loop {

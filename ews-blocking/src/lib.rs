@@ -52,6 +52,7 @@ mod autodiscover;
 mod client;
 #[cfg(feature = "fault-injection")]
 mod faults;
+mod sync;
 mod trace;
 mod transport;
 #[cfg(feature = "ureq")]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::client::outcome_unknown;
 use crate::error::{Error, ServerError, TransportErrorKind};
 use crate::ops::{DelegateResults, GetDelegate};
-use crate::soap::{Reply, ResponseCode};
+use crate::soap::{Impersonation, Reply, RequestContext, ResponseCode};
 use crate::sync::desired::DesiredState;
 use crate::sync::observed::{Fingerprint, Observed};
 use crate::sync::plan::{DelegateOp, Lint, Plan, PlanError, StalePlan, StepKind, plan};
@@ -39,11 +39,13 @@ pub struct SchedulerConfig {
     base_delay: Duration,
     max_delay: Duration,
     probe: bool,
+    impersonate: bool,
 }
 
 impl Default for SchedulerConfig {
     /// 8 principals at once, no deadline, 5 attempts per request, 3 re-plans per
-    /// principal, delays from 500 ms doubling up to 30 s, new delegates probed.
+    /// principal, delays from 500 ms doubling up to 30 s, new delegates probed, each
+    /// principal impersonated.
     fn default() -> Self {
         Self {
             concurrency: 8,
@@ -53,6 +55,7 @@ impl Default for SchedulerConfig {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             probe: true,
+            impersonate: true,
         }
     }
 }
@@ -71,6 +74,12 @@ impl SchedulerConfig {
     pub fn deadline(mut self, at: Instant) -> Self {
         self.deadline = Some(at);
         self
+    }
+
+    /// The configured [`concurrency`](SchedulerConfig::concurrency): the most requests
+    /// a driver will ever have in flight for this run (its worker count).
+    pub fn concurrency_limit(&self) -> u32 {
+        self.concurrency
     }
 
     /// The most attempts of one request (the first included, at least 1) before its
@@ -102,6 +111,38 @@ impl SchedulerConfig {
     pub fn probe_new_delegates(mut self, yes: bool) -> Self {
         self.probe = yes;
         self
+    }
+
+    /// Whether each request acts on its principal's mailbox by `ExchangeImpersonation`
+    /// (default: yes, what one service account with the ApplicationImpersonation right
+    /// needs over many mailboxes). Off: every request uses the client's context as it is
+    /// (its own mailbox, or the impersonation it already names).
+    pub fn impersonate(mut self, yes: bool) -> Self {
+        self.impersonate = yes;
+        self
+    }
+
+    /// The context a request for `principal` runs in: `base` (the client's), impersonating
+    /// the principal by SMTP address unless [`SchedulerConfig::impersonate`] is off.
+    ///
+    /// ```
+    /// use ews_proto::{Impersonation, RequestContext};
+    /// use ews_proto::sync::SchedulerConfig;
+    /// let base = RequestContext::new("https://mail.example.com/EWS/Exchange.asmx")?;
+    /// let boss = "boss@example.com".parse()?;
+    /// let ctx = SchedulerConfig::default().context(&base, &boss);
+    /// assert_eq!(ctx.impersonation(), Some(&Impersonation::PrimarySmtpAddress(boss.clone())));
+    /// let ctx = SchedulerConfig::default().impersonate(false).context(&base, &boss);
+    /// assert_eq!(ctx.impersonation(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn context(&self, base: &RequestContext, principal: &EmailAddress) -> RequestContext {
+        if self.impersonate {
+            base.clone()
+                .with_impersonation(Impersonation::PrimarySmtpAddress(principal.clone()))
+        } else {
+            base.clone()
+        }
     }
 
     /// What the configuration risks.
@@ -311,6 +352,11 @@ pub struct PrincipalReport {
     pub writes: u32,
     /// The lints of its last plan.
     pub lints: Vec<Lint>,
+    /// What its last GetDelegate showed (`None` if no read was answered).
+    pub observed: Option<Observed>,
+    /// Verified by an earlier run (as its journal says) and not touched by this one
+    /// ([`Scheduler::skip_verified`]).
+    pub skipped: bool,
 }
 
 /// The end of a run: every principal, sorted, and a few totals.
@@ -360,6 +406,13 @@ pub enum Event {
         principal: EmailAddress,
         /// Steps of the plan.
         steps: usize,
+    },
+    /// A write was handed out to be sent (counted once per attempt).
+    Writing {
+        /// The principal.
+        principal: EmailAddress,
+        /// Which write.
+        kind: StepKind,
     },
     /// The principal was verified as desired.
     Verified {
@@ -468,6 +521,7 @@ pub struct Scheduler {
     unfinished: usize,
     expired: bool,
     done: bool,
+    read_only: bool,
     events: VecDeque<Event>,
     peak_in_flight: u32,
     requests: u64,
@@ -488,6 +542,7 @@ struct Slot {
     replans: u32,
     started: bool,
     busy: bool,
+    skipped: bool,
     outcome: Option<Outcome>,
     lints: Vec<Lint>,
 }
@@ -534,6 +589,7 @@ impl Scheduler {
                 replans: 0,
                 started: false,
                 busy: false,
+                skipped: false,
                 outcome: None,
                 lints: Vec::new(),
             })
@@ -555,11 +611,69 @@ impl Scheduler {
             throttle_streak: 0,
             expired: false,
             done: false,
+            read_only: false,
             events,
             peak_in_flight: 0,
             requests: 0,
             writes: 0,
         }
+    }
+
+    /// A read-only run over `principals`: one GetDelegate each (retried, throttled and
+    /// gated like any other), never a write. Each [`PrincipalReport::observed`] holds
+    /// what it showed, for an [`Audit`](crate::sync::Audit).
+    pub fn audit(
+        principals: impl IntoIterator<Item = EmailAddress>,
+        config: SchedulerConfig,
+    ) -> Self {
+        let mut s = Self::new(principals.into_iter().map(DesiredState::new), config);
+        s.read_only = true;
+        s
+    }
+
+    /// Skips the principals an earlier run verified (compared case-insensitively; see
+    /// [`ResumeState`](crate::sync::ResumeState)): nothing is sent for them and they are
+    /// reported converged with [`PrincipalReport::skipped`] set. Call before the first
+    /// poll; a principal already started is not skipped.
+    pub fn skip_verified<'a>(
+        mut self,
+        principals: impl IntoIterator<Item = &'a EmailAddress>,
+    ) -> Self {
+        for p in principals {
+            if let Some(idx) = self.index_of(p) {
+                let slot = &mut self.slots[idx];
+                if !slot.started && slot.outcome.is_none() {
+                    slot.skipped = true;
+                    slot.outcome = Some(Outcome::Converged);
+                    self.unfinished = self.unfinished.saturating_sub(1);
+                }
+            }
+        }
+        self
+    }
+
+    /// The slot of `principal` (the slots are sorted by lower-case address).
+    fn index_of(&self, principal: &EmailAddress) -> Option<usize> {
+        let key = principal.as_str().to_ascii_lowercase();
+        self.slots
+            .binary_search_by(|s| s.desired.principal.as_str().to_ascii_lowercase().cmp(&key))
+            .ok()
+    }
+
+    /// The plan the principal is being written by, once planned.
+    pub(crate) fn plan_of(&self, principal: &EmailAddress) -> Option<&Plan> {
+        self.index_of(principal)
+            .and_then(|idx| self.slots[idx].plan.as_ref())
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &SchedulerConfig {
+        &self.config
+    }
+
+    /// The desired states of the run, sorted by principal.
+    pub(crate) fn desired(&self) -> impl Iterator<Item = &DesiredState> {
+        self.slots.iter().map(|s| &s.desired)
     }
 
     /// Refuses the principal of `saved` if its first read shows another state than the
@@ -604,6 +718,13 @@ impl Scheduler {
             if self.slots[idx].outcome.is_none() && !self.slots[idx].busy {
                 return Some(self.dispatch(idx));
             }
+        }
+        while self
+            .slots
+            .get(self.next_new)
+            .is_some_and(|s| s.outcome.is_some())
+        {
+            self.next_new += 1;
         }
         if self.next_new < self.slots.len() {
             let idx = self.next_new;
@@ -697,6 +818,15 @@ impl Scheduler {
         if op.is_write() {
             slot.writes += 1;
             self.writes += 1;
+            let kind = match &op {
+                DelegateOp::Add(_) => StepKind::Add,
+                DelegateOp::Remove(_) => StepKind::Remove,
+                _ => StepKind::Update,
+            };
+            self.events.push_back(Event::Writing {
+                principal: slot.desired.principal.clone(),
+                kind,
+            });
         }
         self.in_flight.insert(token, idx);
         self.peak_in_flight = self.peak_in_flight.max(self.in_flight.len() as u32);
@@ -872,7 +1002,7 @@ impl Scheduler {
         let plan = plan(&slot.desired, &observed);
         slot.lints = plan.lints.clone();
         slot.observed = Some(observed);
-        if plan.is_converged() {
+        if self.read_only || plan.is_converged() {
             return self.finish(idx, Outcome::Converged);
         }
         if verifying {
@@ -999,6 +1129,8 @@ impl Scheduler {
                 requests: s.requests,
                 writes: s.writes,
                 lints: std::mem::take(&mut s.lints),
+                observed: s.observed.take(),
+                skipped: s.skipped,
             })
             .collect();
         Report {
