@@ -135,12 +135,15 @@ impl Inner {
     {
         let mut call = Call::configured(op, ctx, &self.settings).policy(policy);
         loop {
-            let step = call.poll(&self.auth(), now());
+            let step = call.poll(&mut self.auth(), now());
             match step {
-                Step::Send { request, deadline } => {
+                // The connection the core asked for travels in the request's extensions.
+                Step::Send {
+                    request, deadline, ..
+                } => {
                     tracing::Span::current().record("attempt", call.attempts());
                     let outcome = self.exchange(request, deadline).await;
-                    call.handle(outcome, &self.auth(), now());
+                    call.handle(outcome, &mut self.auth(), now());
                 }
                 Step::FetchToken { refresh } => {
                     let fetched = self.fetch_token(refresh).await;
@@ -302,7 +305,10 @@ impl ClientBuilder {
     /// header value, an `https` endpoint without the `rustls` feature, no transport
     /// without the `hyper` feature).
     pub fn build(self) -> Result<Client, Error> {
-        let (settings, tokens, transport) = self.parts.validate(BUILTIN)?;
+        let (mut settings, tokens, transport) = self.parts.validate(BUILTIN)?;
+        settings
+            .auth
+            .default_handshake_source(|| Arc::new(crate::transport::OsHandshakeSource));
         let transport = transport.map_or_else(|| default_transport(&settings), Ok)?;
         let auth = Mutex::new(settings.auth.clone());
         Ok(Client {

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use ews_proto::driver::ConnectionUse;
 use ews_proto::{TransportError, TransportErrorKind};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::Client as PoolClient;
@@ -149,12 +150,22 @@ pub(crate) struct HyperOptions {
 /// * the body ended before its announced length → `Truncated`;
 /// * the body exceeded `max_body_bytes` (announced or while reading) → `BodyTooLarge`.
 ///
-/// Connection-bound authentication (NTLM) needs a transport that holds one connection
-/// for a whole handshake, which the pool cannot promise; it would be a separate
-/// [`Transport`] built on `hyper::client::conn::http1` directly. See [`Transport`].
+/// # Pinned connections (NTLM, Negotiate)
+///
+/// A request whose [`ConnectionUse`] (in its extensions, set by the core) is `Fresh` or
+/// `Pinned` never touches the pool: it goes over a connection of its own, made with
+/// `hyper::client::conn::http1` (one connection per `SendRequest`), TLS with ALPN
+/// `http/1.1` only, kept by id after the answer (at most 32 idle, 60 s each). The answer
+/// carries a [`ConnectionInfo`](ews_proto::driver::ConnectionInfo): the id and the
+/// server's leaf certificate, for the channel binding. A `Pinned` connection that is gone
+/// fails with `Connect` before a byte is written. Which connection is authenticated for
+/// which identity is each client's (the core's `Auth`): sharing one transport between
+/// clients of different identities is sound, since a client only ever asks for the
+/// connections its own handshakes made.
 #[derive(Clone)]
 pub struct HyperTransport {
     client: PoolClient<PoolConnector, Full<Bytes>>,
+    pinned: crate::pinned::Pinned,
     max_body_bytes: usize,
 }
 
@@ -189,7 +200,19 @@ impl HyperTransport {
         http.set_connect_timeout(options.connect_timeout);
         http.set_nodelay(true);
         http.enforce_http(!cfg!(feature = "rustls"));
-        let connector = connector(route(http, options.proxy.as_ref())?, &options)?;
+        let route = route(http, options.proxy.as_ref())?;
+        #[cfg(feature = "rustls")]
+        let pinned = crate::pinned::Pinned::new(
+            route.clone(),
+            crate::tls::client_config(
+                &options.roots,
+                options.platform_roots,
+                options.accept_invalid_certs,
+            )?,
+        );
+        #[cfg(not(feature = "rustls"))]
+        let pinned = crate::pinned::Pinned::new(route.clone());
+        let connector = connector(route, &options)?;
         #[cfg(feature = "fault-injection")]
         let connector = crate::faults::FlakyConnector {
             inner: connector,
@@ -203,6 +226,7 @@ impl HyperTransport {
             .build(connector);
         Ok(HyperTransport {
             client,
+            pinned,
             max_body_bytes: options.max_body_bytes,
         })
     }
@@ -234,7 +258,21 @@ impl Transport for HyperTransport {
             .extensions
             .get::<ews_proto::driver::Deadline>()
             .copied();
+        let connection = parts
+            .extensions
+            .get::<ConnectionUse>()
+            .copied()
+            .unwrap_or(ConnectionUse::Any);
         let mut request = http::Request::from_parts(parts, Full::new(body));
+        let at = deadline.map(|ews_proto::driver::Deadline(at)| at);
+        let read = |response| self.read(response);
+        match connection {
+            ConnectionUse::Any => {}
+            ConnectionUse::Fresh => return self.pinned.send(request, None, at, read).await,
+            ConnectionUse::Pinned(id) => {
+                return self.pinned.send(request, Some(id), at, read).await;
+            }
+        }
         // Tells, if the deadline passes, whether the request had a connection yet.
         let connection = capture_connection(&mut request);
         let exchange = self.exchange(request);
@@ -264,6 +302,12 @@ impl HyperTransport {
     /// One exchange on a pooled connection: the answer whole, within the body cap.
     async fn exchange(&self, request: http::Request<Full<Bytes>>) -> TransportResult {
         let response = self.client.request(request).await.map_err(request_error)?;
+        self.read(response).await
+    }
+
+    /// The answer whole, within the body cap (a `401`'s too, so that its connection stays
+    /// usable).
+    async fn read(&self, response: http::Response<hyper::body::Incoming>) -> TransportResult {
         let (parts, body) = response.into_parts();
         let announced = parts
             .headers

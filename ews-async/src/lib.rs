@@ -73,8 +73,10 @@ mod client;
 mod faults;
 #[cfg(feature = "hyper")]
 mod hyper_transport;
-#[cfg(feature = "rustls")]
+#[cfg(feature = "hyper")]
+mod pinned;
 mod sync;
+#[cfg(feature = "rustls")]
 mod tls;
 mod token;
 mod transport;

@@ -88,7 +88,10 @@ impl ClientBuilder {
     /// [`TokenProvider`], a `User-Agent` that cannot be a header value, `https` without
     /// the `rustls` feature, no transport).
     pub fn build(self) -> Result<Client, Error> {
-        let (settings, tokens, transport) = self.parts.validate(BUILTIN)?;
+        let (mut settings, tokens, transport) = self.parts.validate(BUILTIN)?;
+        settings
+            .auth
+            .default_handshake_source(|| Arc::new(crate::transport::OsHandshakeSource));
         let transport = transport.map_or_else(|| default_transport(&settings), Ok)?;
         let tokens = tokens.unwrap_or_else(|| Arc::new(NoTokenProvider));
         let auth = Mutex::new(settings.auth.clone());
@@ -214,15 +217,16 @@ impl Client {
         let _entered = span.enter();
         let inner = &*self.inner;
         let mut call = Call::configured(op, ctx, &inner.settings).policy(policy);
-        // The whole driver loop: every decision is the core's. The deadline travels in
-        // the request's extensions, where the transport applies it.
+        // The whole driver loop: every decision is the core's. The deadline and the
+        // connection to use travel in the request's extensions, where the transport
+        // applies them.
         let result = loop {
-            let step = call.poll(&self.auth(), Instant::now());
+            let step = call.poll(&mut self.auth(), Instant::now());
             match step {
                 Step::Send { request, .. } => {
                     let request = trace::request(&span, call.attempts(), request);
                     let outcome = trace::response(&span, inner.transport.send(request));
-                    call.handle(outcome, &self.auth(), Instant::now());
+                    call.handle(outcome, &mut self.auth(), Instant::now());
                 }
                 Step::FetchToken { refresh } => {
                     let fetched = inner.tokens.token(refresh);

@@ -52,7 +52,11 @@ mod autodiscover;
 mod client;
 #[cfg(feature = "fault-injection")]
 mod faults;
+#[cfg(feature = "ureq")]
+mod pinned;
 mod sync;
+#[cfg(feature = "rustls")]
+mod tls;
 mod trace;
 mod transport;
 #[cfg(feature = "ureq")]

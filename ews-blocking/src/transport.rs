@@ -127,3 +127,18 @@ impl<F> fmt::Debug for FnTransport<F> {
         f.write_str("FnTransport(..)")
     }
 }
+
+/// The operating system's generator and clock: the random values and the time of NTLM
+/// handshakes (the core, being pure, has neither).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OsHandshakeSource;
+
+impl ews_proto::driver::HandshakeSource for OsHandshakeSource {
+    fn fill_random(&self, buf: &mut [u8]) -> Result<(), ews_proto::driver::SourceError> {
+        getrandom::fill(buf).map_err(|e| e.to_string().into())
+    }
+
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
+}

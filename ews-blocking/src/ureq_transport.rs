@@ -6,7 +6,7 @@ use std::io;
 use std::time::Instant;
 
 use bytes::Bytes;
-use ews_proto::driver::{Deadline, Settings};
+use ews_proto::driver::{ConnectionUse, Deadline, Settings};
 use ews_proto::{TransportError, TransportErrorKind};
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector};
@@ -21,10 +21,33 @@ use crate::transport::Transport;
 /// Built by [`ClientBuilder::build`](crate::ClientBuilder::build) from the builder's
 /// settings; use [`UreqTransport::from_agent`] to bring an agent of your own (a proxy, a
 /// platform verifier, ...).
-#[derive(Debug, Clone)]
+///
+/// # Pinned connections (NTLM, Negotiate)
+///
+/// A request whose [`ConnectionUse`] (in its extensions, set by the core) is `Fresh` or
+/// `Pinned` does not go through the agent: ureq 3 cannot pin one of its pooled
+/// connections for a later request, nor show the server's certificate, and NTLM needs
+/// both. Such requests go over a connection this transport owns (ureq-proto, ureq's own
+/// Sans-IO HTTP/1.1, over a `rustls::StreamOwned`, ALPN `http/1.1` only), kept by id after
+/// the answer (at most 32 idle, 60 s each), with the id and the server's leaf certificate
+/// in the answer's [`ConnectionInfo`](ews_proto::driver::ConnectionInfo). A `Pinned`
+/// connection that is gone fails with `Connect` before a byte is written. They follow the
+/// client's TLS, proxy and timeout settings; with [`UreqTransport::from_agent`], Mozilla's
+/// roots and no proxy.
+#[derive(Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
     max_body_bytes: u64,
+    pinned: std::sync::Arc<crate::pinned::Pinned>,
+}
+
+impl fmt::Debug for UreqTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UreqTransport")
+            .field("agent", &self.agent)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl UreqTransport {
@@ -35,9 +58,11 @@ impl UreqTransport {
     /// to decide. It should follow no redirects (`max_redirects(0)`): EWS never
     /// redirects a POST, and a redirect to a login page is better reported than followed.
     pub fn from_agent(agent: ureq::Agent, max_body_bytes: usize) -> Self {
+        let pinned = crate::pinned::Pinned::plain(max_body_bytes);
         Self {
             agent,
             max_body_bytes: u64::try_from(max_body_bytes).unwrap_or(u64::MAX),
+            pinned: std::sync::Arc::new(pinned),
         }
     }
 
@@ -62,7 +87,10 @@ impl UreqTransport {
             connector,
             DefaultResolver::default(),
         );
-        Ok(Self::from_agent(agent, s.limits.max_body_bytes))
+        Ok(Self {
+            pinned: std::sync::Arc::new(crate::pinned::Pinned::new(s)?),
+            ..Self::from_agent(agent, s.limits.max_body_bytes)
+        })
     }
 }
 
@@ -167,6 +195,11 @@ fn with_tls(config: ConfigBuilder, _: &Settings) -> Result<ConfigBuilder, ews_pr
 
 impl Transport for UreqTransport {
     fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
+        match request.extensions().get::<ConnectionUse>().copied() {
+            None | Some(ConnectionUse::Any) => {}
+            Some(ConnectionUse::Fresh) => return self.pinned.send(request, None),
+            Some(ConnectionUse::Pinned(id)) => return self.pinned.send(request, Some(id)),
+        }
         let (parts, body) = request.into_parts();
         let deadline = parts.extensions.get::<Deadline>().copied();
         let mut request = http::Request::from_parts(parts, &body[..]);

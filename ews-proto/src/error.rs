@@ -71,6 +71,7 @@ use crate::soap::ExchangeVersion;
 use crate::soap::ResponseStatus;
 
 // What the variants below carry, so that matching on an error needs only this module.
+pub use crate::client::AuthError;
 pub use crate::ops::{Unconfirmed, WriteCheck, WriteState, WriteTarget};
 pub use crate::soap::{Fault, MessageXml, MessageXmlElement};
 
@@ -100,6 +101,11 @@ pub enum Error {
     /// request itself succeeded (its failures are the other variants).
     #[error(transparent)]
     Calendar(Box<crate::calendar::SweepError>),
+    /// Windows-integrated authentication (NTLM, Negotiate) failed before the credentials
+    /// could be judged: a broken handshake, a transport that cannot pin connections. (A
+    /// refused password is [`ServerError::Unauthorized`], as for Basic.)
+    #[error(transparent)]
+    Auth(#[from] AuthError),
 }
 
 impl From<crate::calendar::SweepError> for Error {

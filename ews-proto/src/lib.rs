@@ -163,8 +163,10 @@ pub mod driver {
     //! An application never needs this module: it builds a client of `ews-blocking` or
     //! `ews-async` and calls its methods.
     pub use crate::client::{
-        Auth, BuilderParts, Builtin, Call, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-        Deadline, Decision, Face, Proxy, ProxySetting, Settings, Step, Validated,
+        Auth, BuilderParts, Builtin, Call, ClientConfig, ConnectionId, ConnectionInfo,
+        ConnectionUse, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Deadline, Decision, Face,
+        FixedHandshakeSource, HandshakeSource, Proxy, ProxySetting, Settings, SourceError, Step,
+        Validated,
     };
     pub use crate::error::{InvalidToken, LogText};
     pub use crate::soap::X_ANCHOR_MAILBOX;

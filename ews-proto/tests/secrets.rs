@@ -64,14 +64,14 @@ fn calls_steps_and_requests_hide_the_authorization_header() {
     let ctx = ctx();
     assert!(!leaks(&format!("{ctx:?}")));
     let op = GetDelegate::new("user1@example.com".parse().expect("addr"));
-    for auth in [Auth::new(Credentials::basic("user1", PASSWORD)), {
+    for mut auth in [Auth::new(Credentials::basic("user1", PASSWORD)), {
         let mut a = Auth::new(Credentials::Bearer);
         a.set_token(Secret::new(TOKEN.to_owned()))
             .expect("a valid token");
         a
     }] {
         let mut call = Call::new(&op, &ctx);
-        let step = call.poll(&auth, Instant::now());
+        let step = call.poll(&mut auth, Instant::now());
         let Step::Send { request, .. } = &step else {
             panic!("expected a request, got {step:?}");
         };

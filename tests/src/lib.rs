@@ -63,8 +63,9 @@ pub mod sim;
 pub mod tour;
 
 pub use sim::{
-    Address, BodyPrefixes, DelegateSnapshot, Fault, ItemKind, ItemSnapshot, MailboxSnapshot,
-    PermissionLevel, Permissions, RecordedRequest, ServerStyle, SimConfig, SimUser, Simulator,
+    Address, BodyPrefixes, DelegateSnapshot, ExtendedProtection, Fault, Handshake, ItemKind,
+    ItemSnapshot, MailboxSnapshot, PermissionLevel, Permissions, RecordedRequest, ServerStyle,
+    SimConfig, SimUser, Simulator, WindowsAuth, WindowsSchemes,
 };
 
 /// The workspace README's Rust examples (the core's and the drivers' quick starts),

@@ -25,8 +25,11 @@
 //! # Against a real server
 //!
 //! With `EWS_URL` set, the tour runs against that endpoint instead of the embedded
-//! simulator. The accounts authenticate with HTTP Basic (use TLS); each address is also
-//! the Basic user name:
+//! simulator. The accounts authenticate with HTTP Basic (use TLS), or with NTLM /
+//! Negotiate when `EWS_AUTH=ntlm` (an on-premises Exchange, whose EWS virtual directory
+//! allows Windows authentication only by default; Extended Protection is handled). Each
+//! address is also the Basic user name, and the NTLM one: as a UPN, or as
+//! `EWS_DOMAIN\local-part` when `EWS_DOMAIN` is set:
 //!
 //! | variable | meaning |
 //! | --- | --- |
@@ -35,6 +38,8 @@
 //! | `EWS_DELEGATE`, `EWS_DELEGATE_PASSWORD` | the delegate (user2) |
 //! | `EWS_ATTENDEE`, `EWS_ATTENDEE_PASSWORD` | the attendee (user3) |
 //! | `EWS_CA_PEM` | optional: a PEM file with the CA of an internal server certificate |
+//! | `EWS_AUTH` | optional: `basic` (the default) or `ntlm` |
+//! | `EWS_DOMAIN` | optional, with `EWS_AUTH=ntlm`: the NetBIOS domain (`CONTOSO`) |
 //!
 //! The tour changes the principal's delegates (it ends with the delegate removed) and
 //! sends a real invitation and its cancellation to the attendee.
@@ -67,6 +72,20 @@ pub trait TourClient {
         O::Output: Send;
 }
 
+/// How the tour's accounts sign in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SignIn {
+    /// HTTP Basic, the address as the user name.
+    #[default]
+    Basic,
+    /// NTLM / Negotiate: the address as a UPN, or `domain\local-part`.
+    Ntlm {
+        /// The NetBIOS domain, if the UPN is not the address.
+        domain: Option<String>,
+    },
+}
+
 /// One account of the story.
 #[derive(Debug, Clone)]
 pub struct Account {
@@ -74,12 +93,24 @@ pub struct Account {
     pub address: EmailAddress,
     /// The password.
     pub password: String,
+    /// How it signs in.
+    pub sign_in: SignIn,
 }
 
 impl Account {
-    /// The account's Basic credentials.
+    /// The account's credentials (Basic, or NTLM with `EWS_AUTH=ntlm`).
     pub fn credentials(&self) -> Credentials {
-        Credentials::basic(self.address.as_str(), self.password.as_str())
+        let address = self.address.as_str();
+        match &self.sign_in {
+            SignIn::Basic => Credentials::basic(address, self.password.as_str()),
+            SignIn::Ntlm { domain: None } => Credentials::ntlm(address, self.password.as_str()),
+            SignIn::Ntlm {
+                domain: Some(domain),
+            } => {
+                let local = address.split('@').next().unwrap_or(address);
+                Credentials::ntlm(format!("{domain}\\{local}"), self.password.as_str())
+            }
+        }
     }
 }
 
@@ -111,10 +142,18 @@ impl Tour {
     /// A missing or unreadable variable.
     pub fn from_env() -> Result<Tour, Failure> {
         let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+        let sign_in = match std::env::var("EWS_AUTH").as_deref() {
+            Err(_) | Ok("basic") | Ok("") => SignIn::Basic,
+            Ok("ntlm") => SignIn::Ntlm {
+                domain: std::env::var("EWS_DOMAIN").ok().filter(|d| !d.is_empty()),
+            },
+            Ok(other) => return Err(format!("EWS_AUTH={other}: expected basic or ntlm").into()),
+        };
         let account = |who: &str| -> Result<Account, Failure> {
             Ok(Account {
                 address: var(who)?.parse()?,
                 password: var(&format!("{who}_PASSWORD"))?,
+                sign_in: sign_in.clone(),
             })
         };
         let Ok(endpoint) = std::env::var("EWS_URL") else {
@@ -142,7 +181,7 @@ impl Tour {
     /// # Errors
     /// None in practice (the seed addresses parse).
     pub fn simulated(config: SimConfig) -> Result<Tour, Failure> {
-        let sim = Simulator::start(config);
+        let sim = Simulator::start(config.clone());
         println!(
             "embedded EWS simulator at {} (set EWS_URL to use a server)",
             sim.url()
@@ -151,11 +190,16 @@ impl Tour {
             Ok(Account {
                 address: format!("user{n}@example.com").parse()?,
                 password: format!("Passw0rd-{n}"),
+                // A simulator with Windows authentication signs in with NTLM.
+                sign_in: match config.windows {
+                    Some(_) => SignIn::Ntlm { domain: None },
+                    None => SignIn::Basic,
+                },
             })
         };
         Ok(Tour {
             endpoint: sim.url(),
-            ca_pem: None,
+            ca_pem: sim.ca_pem().map(|pem| pem.as_bytes().to_vec()),
             principal: seed(1)?,
             delegate: seed(2)?,
             attendee: seed(3)?,

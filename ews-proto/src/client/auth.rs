@@ -4,7 +4,9 @@ use base64::Engine as _;
 use http::{HeaderValue, Uri};
 
 use crate::client::Secret;
-use crate::error::{InvalidToken, UsageError};
+use crate::client::connection::{ConnectionId, HandshakeSource, SourceHandle};
+use crate::error::{AuthError, InvalidToken, UsageError};
+use crate::ntlm::{HandshakeInputs, NtlmCredentials, UserNameError};
 
 /// How a client authenticates.
 ///
@@ -26,6 +28,21 @@ pub enum Credentials {
     /// calls when [`crate::driver::Step::FetchToken`] says so (once at first use, and once more
     /// with `refresh` set after a 401).
     Bearer,
+    /// Windows-integrated authentication: NTLMv2, bare (`NTLM`) or inside SPNEGO
+    /// (`Negotiate`), whichever the server offers (NTLM preferred, see
+    /// [`crate::ntlm::choose`]). The password never travels; the handshake authenticates
+    /// the connection it ran on, and later requests reuse that connection (see
+    /// [`crate::driver::ConnectionUse`]). Over TLS the handshake carries the channel binding
+    /// of the server's certificate (Extended Protection).
+    Ntlm {
+        /// `DOMAIN\user`, `user@domain` (a UPN) or a bare `user` (see
+        /// [`NtlmCredentials`]).
+        username: String,
+        /// The domain of a bare `user`; `None` for the other forms.
+        domain: Option<String>,
+        /// The password.
+        password: Secret<String>,
+    },
 }
 
 impl Credentials {
@@ -33,6 +50,29 @@ impl Credentials {
     pub fn basic(username: impl Into<String>, password: impl Into<Secret<String>>) -> Self {
         Credentials::Basic {
             username: username.into(),
+            password: password.into(),
+        }
+    }
+
+    /// Windows-integrated (NTLM / Negotiate) credentials: `username` is `DOMAIN\user`,
+    /// `user@domain` or a bare `user` (of the server's domain).
+    pub fn ntlm(username: impl Into<String>, password: impl Into<Secret<String>>) -> Self {
+        Credentials::Ntlm {
+            username: username.into(),
+            domain: None,
+            password: password.into(),
+        }
+    }
+
+    /// Windows-integrated credentials of a bare `user` in `domain`.
+    pub fn ntlm_in_domain(
+        user: impl Into<String>,
+        domain: impl Into<String>,
+        password: impl Into<Secret<String>>,
+    ) -> Self {
+        Credentials::Ntlm {
+            username: user.into(),
+            domain: Some(domain.into()),
             password: password.into(),
         }
     }
@@ -62,17 +102,44 @@ pub struct Auth {
     /// The `Authorization` value for the credentials and token above, made once when they
     /// change rather than at every request (`Debug` of a sensitive value hides it).
     header: Option<HeaderValue>,
+    /// The NTLM account, read once from `Credentials::Ntlm` (`None` for other credentials).
+    windows: Option<Result<NtlmCredentials, UserNameError>>,
+    /// Random values and the time for handshakes.
+    source: Option<SourceHandle>,
+    /// Send NEGOTIATE with the first request instead of waiting for a 401.
+    up_front: bool,
+    /// Connections this identity authenticated, idle, by endpoint origin; newest last.
+    idle: Vec<(String, ConnectionId)>,
 }
+
+/// Most idle authenticated connections an [`Auth`] remembers (the oldest is forgotten).
+const MAX_IDLE: usize = 8;
 
 impl Auth {
     /// The state for `credentials`, without a token yet.
     pub fn new(credentials: Credentials) -> Self {
+        let windows = match &credentials {
+            Credentials::Ntlm {
+                username,
+                domain,
+                password,
+            } => Some(NtlmCredentials::new(
+                username,
+                domain.as_deref(),
+                password.clone(),
+            )),
+            _ => None,
+        };
         let mut auth = Self {
             credentials,
             allow_http: false,
             token: None,
             generation: 0,
             header: None,
+            windows,
+            source: None,
+            up_front: false,
+            idle: Vec::new(),
         };
         auth.header = auth.make_header();
         auth
@@ -90,6 +157,118 @@ impl Auth {
     pub fn allow_credentials_over_http(mut self, allow: bool) -> Self {
         self.allow_http = allow;
         self
+    }
+
+    /// Where NTLM handshakes get random bytes and the time. The drivers set one that reads
+    /// the operating system; without one an NTLM call ends with
+    /// [`AuthError::Randomness`].
+    pub fn handshake_source(mut self, source: std::sync::Arc<dyn HandshakeSource>) -> Self {
+        self.source = Some(SourceHandle(source));
+        self
+    }
+
+    /// Sets `source` unless one is set already: what a driver's `build` does with its own.
+    pub fn default_handshake_source(
+        &mut self,
+        source: impl FnOnce() -> std::sync::Arc<dyn HandshakeSource>,
+    ) {
+        if self.source.is_none() {
+            self.source = Some(SourceHandle(source()));
+        }
+    }
+
+    /// Is a [`HandshakeSource`] set?
+    pub fn has_handshake_source(&self) -> bool {
+        self.source.is_some()
+    }
+
+    /// NTLM: send the NEGOTIATE message with a call's first request (bare `NTLM`), instead
+    /// of an anonymous request that the server answers with `401` and its schemes. Saves a
+    /// round trip per new connection; a server that offers only `Negotiate` still gets it
+    /// (the core switches once). Default: `false`.
+    pub fn ntlm_up_front(mut self, yes: bool) -> Self {
+        self.up_front = yes;
+        self
+    }
+
+    /// How many authenticated connections are idle, ready for the next call.
+    pub fn idle_connections(&self) -> usize {
+        self.idle.len()
+    }
+
+    /// Are the credentials usable?
+    ///
+    /// # Errors
+    /// [`UsageError::InvalidValue`] for an NTLM user name that cannot be sent.
+    pub fn check_credentials(&self) -> Result<(), UsageError> {
+        match &self.windows {
+            Some(Err(e)) => Err(UsageError::invalid(
+                "NTLM user name",
+                match e {
+                    UserNameError::Empty => "the user name is empty",
+                    UserNameError::DomainTwice => {
+                        "a domain was given twice (in the user name and separately)"
+                    }
+                    _ => "the user name or domain holds a control character",
+                },
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The NTLM account, for `Credentials::Ntlm`.
+    pub(crate) fn windows(&self) -> Option<Result<&NtlmCredentials, UsageError>> {
+        let result = self.windows.as_ref()?;
+        Some(match result {
+            Ok(c) => Ok(c),
+            Err(_) => Err(self
+                .check_credentials()
+                .err()
+                .unwrap_or_else(|| UsageError::invalid("NTLM user name", "not usable"))),
+        })
+    }
+
+    pub(crate) fn up_front(&self) -> bool {
+        self.up_front
+    }
+
+    /// Fresh random values and the time for one handshake.
+    pub(crate) fn handshake_inputs(&self) -> Result<HandshakeInputs, AuthError> {
+        let Some(SourceHandle(source)) = &self.source else {
+            return Err(AuthError::Randomness(
+                "no HandshakeSource is set (drivers set one; see Auth::handshake_source)".into(),
+            ));
+        };
+        let mut bytes = [0u8; 24];
+        source
+            .fill_random(&mut bytes)
+            .map_err(AuthError::Randomness)?;
+        let now = jiff::Timestamp::try_from(source.now()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let mut client_challenge = [0u8; 8];
+        let mut random_session_key = [0u8; 16];
+        client_challenge.copy_from_slice(&bytes[..8]);
+        random_session_key.copy_from_slice(&bytes[8..]);
+        Ok(HandshakeInputs {
+            client_challenge,
+            random_session_key,
+            now,
+        })
+    }
+
+    /// Takes an idle connection this identity authenticated to `origin`, if any (it is
+    /// busy until [`Auth::put_idle`] returns it).
+    pub(crate) fn take_idle(&mut self, origin: &str) -> Option<ConnectionId> {
+        let at = self.idle.iter().rposition(|(o, _)| o == origin)?;
+        Some(self.idle.remove(at).1)
+    }
+
+    /// Remembers `id` as authenticated to `origin` for this identity, and idle.
+    pub(crate) fn put_idle(&mut self, origin: &str, id: ConnectionId) {
+        self.idle.retain(|(_, known)| *known != id);
+        if self.idle.len() >= MAX_IDLE {
+            self.idle.remove(0);
+        }
+        self.idle.push((origin.to_owned(), id));
     }
 
     /// May these credentials be sent to `endpoint`?
@@ -157,6 +336,8 @@ impl Auth {
                 )
             }
             Credentials::Bearer => format!("Bearer {}", self.token.as_ref()?.expose()),
+            // Connection-scoped: the handshake's headers are the call's (see `Call`).
+            Credentials::Ntlm { .. } => return None,
         };
         let mut value = HeaderValue::from_str(&raw).ok()?;
         value.set_sensitive(true);

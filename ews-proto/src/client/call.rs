@@ -6,7 +6,9 @@ use bytes::Bytes;
 use http::HeaderValue;
 use http::header::{AUTHORIZATION, USER_AGENT};
 
+use crate::client::connection::ConnectionUse;
 use crate::client::retry::outcome_unknown;
+use crate::client::windows::{Flow, Target, Windows};
 use crate::client::{Auth, Decision, RetryPolicy, Secret, Settings};
 use crate::error::{
     Bounded, Error, Limit, ServerError, TransportError, TransportErrorKind, UsageError,
@@ -30,14 +32,22 @@ pub struct Deadline(pub Instant);
 // allocation per request for nothing.
 #[allow(clippy::large_enum_variant)]
 pub enum Step<T> {
-    /// Send this request and hand the outcome to [`Call::handle`]. A transport that
-    /// has not received the whole answer by `deadline` gives up with
-    /// [`TransportErrorKind::Timeout`] (or `Connect`, when it was still connecting).
+    /// Send this request on the connection `connection` says and hand the outcome to
+    /// [`Call::handle`]. A transport that has not received the whole answer by `deadline`
+    /// gives up with [`TransportErrorKind::Timeout`] (or `Connect`, when it was still
+    /// connecting). For `Fresh` and `Pinned` the answer carries a
+    /// [`ConnectionInfo`](crate::driver::ConnectionInfo) in its extensions (see
+    /// [`ConnectionUse`] for the transport's side).
     Send {
-        /// The request, `Authorization` and `User-Agent` included.
+        /// The request, `Authorization` and `User-Agent` included; its extensions hold
+        /// the [`Deadline`] and the [`ConnectionUse`] too, for a transport that runs the
+        /// exchange itself.
         request: http::Request<Bytes>,
         /// When the whole exchange must be over; `None`: no timeout.
         deadline: Option<Instant>,
+        /// Which connection the request must travel on: [`ConnectionUse::Any`] except
+        /// for connection-scoped authentication (NTLM, Negotiate).
+        connection: ConnectionUse,
     },
     /// Ask the application's token provider for a bearer token (`refresh`: the last one
     /// was refused) and hand its answer to [`Call::token_fetched`].
@@ -73,10 +83,11 @@ pub enum Step<T> {
 /// let op = GetDelegate::new("user1@example.com".parse()?);
 /// let mut call = Call::new(&op, &ctx).policy(RetryPolicy::default().max_attempts(2));
 /// let result = loop {
-///     match call.poll(&auth, Instant::now()) {
-///         Step::Send { request, deadline: _ } => {
-///             let outcome = transport_send(request); // give up at the deadline
-///             call.handle(outcome, &auth, Instant::now());
+///     match call.poll(&mut auth, Instant::now()) {
+///         // On the connection `connection` says; give up at the deadline.
+///         Step::Send { request, deadline: _, connection: _ } => {
+///             let outcome = transport_send(request);
+///             call.handle(outcome, &mut auth, Instant::now());
 ///         }
 ///         Step::FetchToken { refresh } => call.token_fetched(&mut auth, fetch_token(refresh)),
 ///         Step::Sleep { until } => std::thread::sleep(until - Instant::now()),
@@ -96,6 +107,10 @@ pub struct Call<'a, O: Operation> {
     timeout: Option<Duration>,
     started: Option<Instant>,
     attempts: u32,
+    /// Requests of a connection-scoped handshake (its legs): not attempts of the policy.
+    free: u32,
+    /// The NTLM / Negotiate handshake of this call (NTLM credentials only).
+    windows: Option<Windows>,
     refreshed: bool,
     sent_with_token: u64,
     /// Set once the write's answer was lost: the read-back to send instead of the write,
@@ -132,6 +147,8 @@ impl<'a, O: Operation> Call<'a, O> {
             timeout: None,
             started: None,
             attempts: 0,
+            free: 0,
+            windows: None,
             refreshed: false,
             sent_with_token: 0,
             read_back: None,
@@ -174,14 +191,15 @@ impl<'a, O: Operation> Call<'a, O> {
         self
     }
 
-    /// How many requests were sent so far.
+    /// How many requests were sent so far (the legs of an NTLM handshake included; the
+    /// retry policy counts a handshake and the request it authenticates as one attempt).
     pub fn attempts(&self) -> u32 {
         self.attempts
     }
 
     /// The next step. After [`Step::Send`], call [`Call::handle`] before polling again;
     /// after [`Step::Done`], the call is over.
-    pub fn poll(&mut self, auth: &Auth, now: Instant) -> Step<O::Output> {
+    pub fn poll(&mut self, auth: &mut Auth, now: Instant) -> Step<O::Output> {
         match std::mem::replace(&mut self.state, State::Ready) {
             State::Done(result) => {
                 self.state = State::Done(None);
@@ -208,8 +226,11 @@ impl<'a, O: Operation> Call<'a, O> {
         }
     }
 
-    fn send(&mut self, auth: &Auth, now: Instant) -> Step<O::Output> {
-        if let Err(e) = auth.check_endpoint(self.ctx.endpoint()) {
+    fn send(&mut self, auth: &mut Auth, now: Instant) -> Step<O::Output> {
+        if let Err(e) = auth
+            .check_endpoint(self.ctx.endpoint())
+            .and_then(|()| auth.check_credentials())
+        {
             return self.finish(Err(e.into()));
         }
         let encoded = match &self.read_back {
@@ -220,9 +241,22 @@ impl<'a, O: Operation> Call<'a, O> {
             Ok(r) => r,
             Err(e) => return self.finish(Err(e.into())),
         };
-        if let Some(value) = auth.header() {
+        let (connection, authorization) = if auth.windows().is_some() {
+            let ctx = self.ctx;
+            let origin = origin(ctx);
+            let target = self.target(ctx, &origin);
+            let windows = self.windows.get_or_insert_with(Windows::new);
+            match windows.prepare(auth, target) {
+                Ok(p) => (p.connection, p.authorization),
+                Err(e) => return self.finish(Err(e)),
+            }
+        } else {
+            (ConnectionUse::Any, auth.header())
+        };
+        if let Some(value) = authorization {
             request.headers_mut().insert(AUTHORIZATION, value);
         }
+        request.extensions_mut().insert(connection);
         if let Some(value) = &self.user_agent {
             request.headers_mut().insert(USER_AGENT, value.clone());
         }
@@ -234,7 +268,51 @@ impl<'a, O: Operation> Call<'a, O> {
         self.attempts += 1;
         self.sent_with_token = auth.generation();
         self.state = State::InFlight;
-        Step::Send { request, deadline }
+        Step::Send {
+            request,
+            deadline,
+            connection,
+        }
+    }
+
+    /// Where this call goes, for the handshake.
+    fn target<'t>(&self, ctx: &'t RequestContext, origin: &'t str) -> Target<'t> {
+        Target {
+            origin,
+            host: ctx.endpoint().host().unwrap_or_default(),
+            safe: self.read_back.is_some() || self.op.repeat() == Repeat::Safe,
+        }
+    }
+
+    /// Lets the handshake judge an answer first: `None` when it took it (the handshake
+    /// goes on, or the call failed).
+    fn judge_windows(
+        &mut self,
+        outcome: Result<http::Response<Bytes>, TransportError>,
+        auth: &mut Auth,
+    ) -> Option<Result<http::Response<Bytes>, TransportError>> {
+        let ctx = self.ctx;
+        let origin = origin(ctx);
+        let target = self.target(ctx, &origin);
+        let windows = match self.windows.as_mut() {
+            Some(w) => w,
+            None => return Some(outcome),
+        };
+        match windows.judge(outcome, auth, target) {
+            Flow::Pass(outcome) => Some(outcome),
+            Flow::Continue => {
+                self.free += 1;
+                self.state = State::Ready;
+                None
+            }
+            Flow::Fail(error) => {
+                match self.read_back.as_ref().map(|(r, _)| r.unknown()) {
+                    Some(unknown) => self.unconfirmed(unknown, Some(error)),
+                    None => self.state = State::Done(Some(Err(error))),
+                }
+                None
+            }
+        }
     }
 
     fn finish(&mut self, result: Result<Reply<O::Output>, Error>) -> Step<O::Output> {
@@ -246,9 +324,16 @@ impl<'a, O: Operation> Call<'a, O> {
     pub fn handle(
         &mut self,
         outcome: Result<http::Response<Bytes>, TransportError>,
-        auth: &Auth,
+        auth: &mut Auth,
         now: Instant,
     ) {
+        if !matches!(self.state, State::InFlight) {
+            self.state = State::Done(Some(Err(misuse("handled without a request in flight"))));
+            return;
+        }
+        let Some(outcome) = self.judge_windows(outcome, auth) else {
+            return;
+        };
         if self.read_back.is_some() {
             return self.handle_read_back(outcome, auth, now);
         }
@@ -362,7 +447,8 @@ impl<'a, O: Operation> Call<'a, O> {
         let elapsed = self
             .started
             .map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
-        self.policy.decide(self.attempts, elapsed, error, repeat)
+        let attempts = self.attempts.saturating_sub(self.free);
+        self.policy.decide(attempts, elapsed, error, repeat)
     }
 
     /// Hands over what the token provider answered after [`Step::FetchToken`]: a token is
@@ -391,6 +477,16 @@ impl<'a, O: Operation> Call<'a, O> {
     ) {
         self.state = State::Done(Some(Err(Error::TokenProvider(error.into()))));
     }
+}
+
+/// `scheme://authority` of the call's endpoint: what an authenticated connection is for.
+fn origin(ctx: &RequestContext) -> String {
+    let endpoint = ctx.endpoint();
+    format!(
+        "{}://{}",
+        endpoint.scheme_str().unwrap_or_default(),
+        endpoint.authority().map_or("", |a| a.as_str())
+    )
 }
 
 fn misuse(reason: &'static str) -> Error {
@@ -469,7 +565,7 @@ mod tests {
         assert_eq!(steps, ["send(Basic YTpi)"]);
         assert!(r.is_ok());
         assert!(matches!(
-            call.poll(&auth, Instant::now()),
+            call.poll(&mut auth, Instant::now()),
             Step::Done(Err(Error::Usage(_)))
         ));
     }
@@ -651,11 +747,11 @@ mod tests {
         mut outcomes: Vec<Result<http::Response<Bytes>, TransportError>>,
     ) -> (Vec<String>, Result<Reply<O::Output>, Error>) {
         outcomes.reverse();
-        let auth = Auth::new(Credentials::None);
+        let mut auth = Auth::new(Credentials::None);
         let mut sent = Vec::new();
         let mut clock = Instant::now();
         loop {
-            match call.poll(&auth, clock) {
+            match call.poll(&mut auth, clock) {
                 Step::Send { request: req, .. } => {
                     let action = req.headers()["SOAPAction"].to_str().unwrap();
                     sent.push(
@@ -666,7 +762,7 @@ mod tests {
                             .unwrap()
                             .to_owned(),
                     );
-                    call.handle(outcomes.pop().expect("scripted outcome"), &auth, clock);
+                    call.handle(outcomes.pop().expect("scripted outcome"), &mut auth, clock);
                 }
                 Step::Sleep { until } => clock = until,
                 Step::FetchToken { .. } => panic!("no token needed"),
@@ -758,31 +854,34 @@ mod tests {
     fn a_driver_that_wakes_early_gets_the_same_sleep_again() {
         let op = GetDelegate::new("user1@example.com".parse().unwrap());
         let c = ctx();
-        let auth = Auth::new(Credentials::None);
+        let mut auth = Auth::new(Credentials::None);
         let mut call = Call::new(&op, &c);
         let t0 = Instant::now();
-        assert!(matches!(call.poll(&auth, t0), Step::Send { .. }));
-        call.handle(resp(503, ""), &auth, t0); // Retry-After: 1
+        assert!(matches!(call.poll(&mut auth, t0), Step::Send { .. }));
+        call.handle(resp(503, ""), &mut auth, t0); // Retry-After: 1
         let until = t0 + Duration::from_secs(1);
         for early in [t0, t0 + Duration::from_millis(999)] {
-            match call.poll(&auth, early) {
+            match call.poll(&mut auth, early) {
                 Step::Sleep { until: u } => assert_eq!(u, until),
                 other => panic!("expected the sleep again, got {other:?}"),
             }
         }
-        assert!(matches!(call.poll(&auth, until), Step::Send { .. }));
+        assert!(matches!(call.poll(&mut auth, until), Step::Send { .. }));
     }
 
     #[test]
     fn every_request_carries_the_user_agent_and_its_deadline() {
         let op = GetDelegate::new("user1@example.com".parse().unwrap());
         let c = ctx();
-        let auth = Auth::new(Credentials::None);
+        let mut auth = Auth::new(Credentials::None);
         let mut call = Call::new(&op, &c)
             .user_agent(HeaderValue::from_static("probe/1"))
             .timeout(Some(Duration::from_secs(3)));
         let t0 = Instant::now();
-        let Step::Send { request, deadline } = call.poll(&auth, t0) else {
+        let Step::Send {
+            request, deadline, ..
+        } = call.poll(&mut auth, t0)
+        else {
             panic!("expected a request");
         };
         assert_eq!(request.headers()[USER_AGENT], "probe/1");
@@ -818,5 +917,277 @@ mod tests {
             r,
             Err(Error::Usage(UsageError::InvalidRequest { .. }))
         ));
+    }
+
+    mod windows {
+        use super::*;
+        use crate::client::connection::{ConnectionId, ConnectionInfo, FixedHandshakeSource};
+        use crate::error::AuthError;
+
+        /// The CHALLENGE of MS-NLMP section 4.2.4.3.
+        const CHALLENGE: &str = "TlRMTVNTUAACAAAADAAMADgAAAAzgoriASNFZ4mrze8AAAAAAAAAACQAJABEAAAABgBwFwAAAA9TAGUAcgB2AGUAcgACAAwARABvAG0AYQBpAG4AAQAMAFMAZQByAHYAZQByAAAAAAA=";
+
+        type Outcome = Result<http::Response<Bytes>, TransportError>;
+
+        fn on(id: u64, status: u16, www: &[&str], body: &str) -> Outcome {
+            let mut b = http::Response::builder().status(status);
+            for w in www {
+                b = b.header("www-authenticate", *w);
+            }
+            let mut r = b.body(Bytes::from(body.to_owned())).unwrap();
+            r.extensions_mut().insert(ConnectionInfo {
+                id: ConnectionId(id),
+                peer_certificate: None,
+            });
+            Ok(r)
+        }
+
+        fn offer(id: u64) -> Outcome {
+            on(id, 401, &["Negotiate", "NTLM"], "")
+        }
+
+        fn challenge(id: u64) -> Outcome {
+            on(id, 401, &[&format!("NTLM {CHALLENGE}")], "")
+        }
+
+        fn gone() -> Outcome {
+            Err(TransportError::new(TransportErrorKind::Connect, "gone"))
+        }
+
+        fn windows_auth() -> Auth {
+            Auth::new(Credentials::ntlm(r"DOMAIN\user", "Password")).handshake_source(
+                std::sync::Arc::new(FixedHandshakeSource {
+                    bytes: vec![0xaa],
+                    now: std::time::SystemTime::UNIX_EPOCH,
+                }),
+            )
+        }
+
+        /// Runs a call, recording `connection authorization-scheme` per request.
+        fn script(
+            auth: &mut Auth,
+            mut outcomes: Vec<Outcome>,
+        ) -> (Vec<String>, Result<Reply<crate::DelegateResults>, Error>) {
+            let op = GetDelegate::new("user1@example.com".parse().unwrap());
+            let c = ctx();
+            let mut call = Call::new(&op, &c);
+            outcomes.reverse();
+            let mut sent = Vec::new();
+            let mut clock = Instant::now();
+            loop {
+                match call.poll(auth, clock) {
+                    Step::Send {
+                        request,
+                        connection,
+                        ..
+                    } => {
+                        assert_eq!(
+                            request.extensions().get::<ConnectionUse>(),
+                            Some(&connection)
+                        );
+                        let scheme = request.headers().get(AUTHORIZATION).map(|v| {
+                            let v = v.to_str().unwrap();
+                            let (scheme, token) = v.split_once(' ').unwrap();
+                            // The message type: 1 NEGOTIATE, 3 AUTHENTICATE.
+                            let raw = base64::Engine::decode(
+                                &base64::engine::general_purpose::STANDARD,
+                                token,
+                            )
+                            .unwrap();
+                            format!("{scheme}:{}", raw[8])
+                        });
+                        sent.push(format!("{connection:?} {}", scheme.unwrap_or_default()));
+                        let Some(outcome) = outcomes.pop() else {
+                            panic!("no scripted outcome for {sent:?}");
+                        };
+                        call.handle(outcome, auth, clock);
+                    }
+                    Step::Sleep { until } => {
+                        sent.push("sleep".into());
+                        clock = until;
+                    }
+                    Step::FetchToken { .. } => panic!("no tokens for NTLM"),
+                    Step::Done(r) => return (sent, r),
+                }
+            }
+        }
+
+        #[test]
+        fn three_legs_on_one_connection_then_reuse_without_a_handshake() {
+            let mut auth = windows_auth();
+            let (sent, r) = script(&mut auth, vec![offer(7), challenge(7), on(7, 200, &[], OK)]);
+            assert_eq!(
+                sent,
+                [
+                    "Fresh ",
+                    "Pinned(ConnectionId(7)) NTLM:1",
+                    "Pinned(ConnectionId(7)) NTLM:3"
+                ]
+            );
+            assert!(r.is_ok(), "{r:?}");
+            assert_eq!(auth.idle_connections(), 1);
+            for _ in 0..3 {
+                let (sent, r) = script(&mut auth, vec![on(7, 200, &[], OK)]);
+                assert_eq!(sent, ["Pinned(ConnectionId(7)) "]);
+                assert!(r.is_ok());
+            }
+            // Another identity knows nothing of connection 7.
+            let mut other = windows_auth();
+            let (sent, _) = script(
+                &mut other,
+                vec![offer(8), challenge(8), on(8, 200, &[], OK)],
+            );
+            assert_eq!(sent[0], "Fresh ");
+            assert!(!sent.iter().any(|s| s.contains("(7)")), "{sent:?}");
+        }
+
+        #[test]
+        fn a_401_after_authenticate_is_final_after_three_requests() {
+            let mut auth = windows_auth();
+            let (sent, r) = script(
+                &mut auth,
+                vec![
+                    offer(1),
+                    challenge(1),
+                    on(1, 401, &["Negotiate", "NTLM"], ""),
+                ],
+            );
+            assert_eq!(sent.len(), 3, "{sent:?}");
+            assert!(
+                matches!(r, Err(Error::Server(ServerError::Unauthorized { .. }))),
+                "{r:?}"
+            );
+            assert_eq!(auth.idle_connections(), 0);
+        }
+
+        #[test]
+        fn a_connection_lost_between_legs_restarts_once_then_is_typed() {
+            let mut auth = windows_auth();
+            let (sent, r) = script(
+                &mut auth,
+                vec![
+                    offer(1),
+                    challenge(1),
+                    gone(),
+                    challenge(2),
+                    on(2, 200, &[], OK),
+                ],
+            );
+            assert_eq!(
+                sent,
+                [
+                    "Fresh ",
+                    "Pinned(ConnectionId(1)) NTLM:1",
+                    "Pinned(ConnectionId(1)) NTLM:3",
+                    "Fresh NTLM:1",
+                    "Pinned(ConnectionId(2)) NTLM:3"
+                ]
+            );
+            assert!(r.is_ok(), "{r:?}");
+
+            let mut auth = windows_auth();
+            let (sent, r) = script(
+                &mut auth,
+                vec![offer(1), challenge(1), gone(), challenge(2), gone()],
+            );
+            assert_eq!(sent.len(), 5, "{sent:?}");
+            assert!(
+                matches!(r, Err(Error::Auth(AuthError::Interrupted { .. }))),
+                "{r:?}"
+            );
+        }
+
+        #[test]
+        fn a_transport_that_does_not_pin_is_a_typed_error() {
+            let mut auth = windows_auth();
+            let unpinned = Ok(http::Response::builder()
+                .status(401)
+                .header("www-authenticate", "NTLM")
+                .body(Bytes::new())
+                .unwrap());
+            let (sent, r) = script(&mut auth, vec![unpinned]);
+            assert_eq!(sent.len(), 1);
+            assert!(matches!(r, Err(Error::Auth(AuthError::NotPinned))), "{r:?}");
+        }
+
+        #[test]
+        fn a_server_without_integrated_schemes_gets_no_handshake() {
+            let mut auth = windows_auth();
+            let (sent, r) = script(&mut auth, vec![on(1, 401, &["Basic realm=\"x\""], "")]);
+            assert_eq!(sent.len(), 1);
+            assert!(matches!(
+                r,
+                Err(Error::Server(ServerError::Unauthorized { .. }))
+            ));
+        }
+
+        #[test]
+        fn up_front_skips_the_probe_and_a_forgotten_connection_is_reauthenticated() {
+            let mut auth = windows_auth().ntlm_up_front(true);
+            let (sent, r) = script(&mut auth, vec![challenge(3), on(3, 200, &[], OK)]);
+            assert_eq!(sent, ["Fresh NTLM:1", "Pinned(ConnectionId(3)) NTLM:3"]);
+            assert!(r.is_ok());
+            // The server forgot connection 3's authentication: a handshake on it.
+            let (sent, r) = script(&mut auth, vec![offer(3), challenge(3), on(3, 200, &[], OK)]);
+            assert_eq!(
+                sent,
+                [
+                    "Pinned(ConnectionId(3)) ",
+                    "Pinned(ConnectionId(3)) NTLM:1",
+                    "Pinned(ConnectionId(3)) NTLM:3"
+                ]
+            );
+            assert!(r.is_ok());
+            // Gone before sending: a new handshake at once, no sleep.
+            let (sent, r) = script(&mut auth, vec![gone(), challenge(4), on(4, 200, &[], OK)]);
+            assert_eq!(
+                sent,
+                [
+                    "Pinned(ConnectionId(3)) ",
+                    "Fresh NTLM:1",
+                    "Pinned(ConnectionId(4)) NTLM:3"
+                ]
+            );
+            assert!(r.is_ok());
+        }
+
+        #[test]
+        fn handshake_legs_are_not_attempts_of_the_retry_policy() {
+            let mut auth = windows_auth();
+            let busy = || on(1, 503, &[], "");
+            // Default policy: 5 attempts. With 2 legs counted they would be 3.
+            let (sent, r) = script(
+                &mut auth,
+                vec![
+                    offer(1),
+                    challenge(1),
+                    busy(),
+                    busy(),
+                    busy(),
+                    busy(),
+                    on(1, 200, &[], OK),
+                ],
+            );
+            assert_eq!(sent.iter().filter(|s| *s == "sleep").count(), 4, "{sent:?}");
+            assert!(r.is_ok(), "{r:?}");
+        }
+
+        #[test]
+        fn ntlm_credentials_never_show_the_password() {
+            let auth = windows_auth();
+            let shown = format!(
+                "{auth:?} {:?}",
+                Credentials::ntlm_in_domain("u", "D", "Passw0rd-9")
+            );
+            assert!(
+                !shown.contains("Passw0rd-9") && !shown.contains("\"Password\""),
+                "{shown}"
+            );
+            assert!(
+                Auth::new(Credentials::ntlm(r"D\", "x"))
+                    .check_credentials()
+                    .is_err()
+            );
+        }
     }
 }

@@ -18,6 +18,7 @@ use http::HeaderValue;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
 
+use crate::client::connection::{HandshakeSource, SourceHandle};
 use crate::client::{Auth, Credentials, Proxy, ProxySetting, RetryPolicy};
 use crate::error::UsageError;
 use crate::soap::{ExchangeVersion, Impersonation, MailboxCulture, RequestContext};
@@ -35,7 +36,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
 /// | setting | meaning | default |
 /// | --- | --- | --- |
 /// | endpoint | the EWS URL; absolute `http(s)`, no user info | (required) |
-/// | `credentials` / `token_provider` | Basic, or Bearer with tokens from the provider | none |
+/// | `credentials` / `token_provider` | Basic, NTLM / Negotiate (`Credentials::ntlm`), or Bearer with tokens from the provider | none |
+/// | `ntlm_up_front` | NTLM: NEGOTIATE with the first request of a new connection, without waiting for a 401 | off |
 /// | `version` | `RequestServerVersion` | [`ExchangeVersion::default`] |
 /// | `impersonate`, `culture`, `time_zone` | the SOAP headers of the same names | none |
 /// | `user_agent` | the `User-Agent` of every request | `ews-blocking/V`, `ews-async/V` |
@@ -78,6 +80,8 @@ pub struct ClientConfig {
     allow_http_credentials: bool,
     proxy: ProxySetting,
     fail_reads: Option<std::io::ErrorKind>,
+    up_front: bool,
+    source: Option<SourceHandle>,
 }
 
 /// What the face that validates a [`ClientConfig`] brings.
@@ -163,6 +167,7 @@ impl fmt::Debug for ClientConfig {
                 &self.allow_http_credentials,
             )
             .field("proxy", &self.proxy)
+            .field("ntlm_up_front", &self.up_front)
             .finish_non_exhaustive()
     }
 }
@@ -203,7 +208,23 @@ impl ClientConfig {
             allow_http_credentials: false,
             proxy: ProxySetting::Direct,
             fail_reads: None,
+            up_front: false,
+            source: None,
         }
+    }
+
+    /// NTLM: send NEGOTIATE with the first request on a new connection
+    /// ([`Auth::ntlm_up_front`]).
+    pub fn ntlm_up_front(mut self, yes: bool) -> Self {
+        self.up_front = yes;
+        self
+    }
+
+    /// Where NTLM handshakes get random bytes and the time (default: the driver's, from
+    /// the operating system; tests inject a fixed one).
+    pub fn handshake_source(mut self, source: std::sync::Arc<dyn HandshakeSource>) -> Self {
+        self.source = Some(SourceHandle(source));
+        self
     }
 
     /// How to authenticate.
@@ -349,8 +370,13 @@ impl ClientConfig {
                 "not a valid header value (control characters such as CR or LF)",
             )
         })?;
-        let auth = Auth::new(self.credentials.clone())
-            .allow_credentials_over_http(self.allow_http_credentials);
+        let mut auth = Auth::new(self.credentials.clone())
+            .allow_credentials_over_http(self.allow_http_credentials)
+            .ntlm_up_front(self.up_front);
+        if let Some(SourceHandle(source)) = &self.source {
+            auth = auth.handshake_source(source.clone());
+        }
+        auth.check_credentials()?;
         auth.check_endpoint(ctx.endpoint())?;
         if !face.transport {
             return Err(UsageError::invalid(
@@ -490,6 +516,29 @@ macro_rules! client_builder_setters {
         /// ([`ExchangeVersion::default`](ews_proto::ExchangeVersion)).
         pub fn version(mut self, version: $crate::ExchangeVersion) -> Self {
             self.parts.config = self.parts.config.version(version);
+            self
+        }
+
+        /// NTLM / Negotiate ([`Credentials::ntlm`](ews_proto::Credentials::ntlm)): send
+        /// NEGOTIATE with the first request of each new connection instead of an
+        /// anonymous request the server answers with `401`. One round trip less per
+        /// handshake. Default: off.
+        pub fn ntlm_up_front(mut self, yes: bool) -> Self {
+            self.parts.config = self.parts.config.ntlm_up_front(yes);
+            self
+        }
+
+        /// Where NTLM handshakes get their random values and the time. Default: the
+        /// operating system's generator and clock. For tests that need a predictable
+        /// exchange.
+        pub fn handshake_source(
+            mut self,
+            source: impl $crate::driver::HandshakeSource,
+        ) -> Self {
+            self.parts.config = self
+                .parts
+                .config
+                .handshake_source(std::sync::Arc::new(source));
             self
         }
 

@@ -8,10 +8,12 @@
 mod auth;
 mod call;
 mod config;
+mod connection;
 mod methods;
 mod proxy;
 mod retry;
 mod secret;
+mod windows;
 
 pub use auth::{Auth, Credentials};
 pub use call::{Call, Deadline, Step};
@@ -19,7 +21,11 @@ pub use config::{
     BuilderParts, Builtin, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Face, Settings,
     Validated,
 };
+pub use connection::{
+    ConnectionId, ConnectionInfo, ConnectionUse, FixedHandshakeSource, HandshakeSource, SourceError,
+};
 pub use proxy::{Proxy, ProxySetting};
 pub(crate) use retry::outcome_unknown;
 pub use retry::{Decision, RetryPolicy};
 pub use secret::Secret;
+pub use windows::AuthError;

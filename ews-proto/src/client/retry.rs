@@ -154,9 +154,11 @@ pub(crate) fn outcome_unknown(error: &Error) -> bool {
 
 fn verdict(error: &Error) -> Verdict {
     match error {
-        Error::Usage(_) | Error::TokenProvider(_) | Error::Unconfirmed(_) | Error::Calendar(_) => {
-            Verdict::Final
-        }
+        Error::Usage(_)
+        | Error::TokenProvider(_)
+        | Error::Unconfirmed(_)
+        | Error::Calendar(_)
+        | Error::Auth(_) => Verdict::Final,
         Error::Transport(t) => match t.kind() {
             TransportErrorKind::Connect => Verdict::NotProcessed(None),
             TransportErrorKind::Io

@@ -28,6 +28,10 @@ pub enum Fault {
     /// The request is processed (state changes!) and the connection is then closed
     /// without an answer: the dangerous case for non-idempotent operations.
     CloseAfterProcessing,
+    /// NTLM / Negotiate: the CHALLENGE goes out with `Connection: close` and the connection
+    /// is closed after it, so the AUTHENTICATE cannot follow on it (a server or load
+    /// balancer closing between the legs). Arm it for any operation (`None`).
+    CloseAfterChallenge,
     /// Wait this long before answering (the request is processed after the delay).
     Delay(Duration),
     /// The request is processed; the answer announces a Content-Length larger than the
@@ -93,6 +97,7 @@ impl Fault {
             Fault::TooManyRequests { .. } => "TooManyRequests",
             Fault::CloseBeforeRequest => "CloseBeforeRequest",
             Fault::CloseAfterProcessing => "CloseAfterProcessing",
+            Fault::CloseAfterChallenge => "CloseAfterChallenge",
             Fault::Delay(_) => "Delay",
             Fault::TruncatedContentLength => "TruncatedContentLength",
             Fault::TruncatedXml => "TruncatedXml",

@@ -13,6 +13,7 @@
 
 mod control;
 mod faults;
+mod ntlm;
 mod ops;
 mod schema;
 mod seed;
@@ -26,6 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 pub use faults::Fault;
+pub use ntlm::{ExtendedProtection, WindowsAuth, WindowsSchemes};
 pub use seed::{Seed, SeedDelegate, SeedItem, SeedPermissions, SeedReport, SeedUser};
 pub use state::{
     Address, DelegateSnapshot, ItemKind, ItemSnapshot, MailboxSnapshot, PermissionLevel,
@@ -123,6 +125,10 @@ pub struct SimConfig {
     /// Delegates, meeting settings, extra accounts and items put in at start, and again
     /// by [`Simulator::reset`].
     pub seed: Seed,
+    /// Windows-integrated authentication (NTLM / Negotiate, per connection, as IIS): when
+    /// set, a `401` offers these schemes instead of Basic and Bearer (which are still
+    /// accepted). `None` (the default): Basic and Bearer only.
+    pub windows: Option<WindowsAuth>,
 }
 
 impl SimConfig {
@@ -162,7 +168,14 @@ impl SimConfig {
             port: 0,
             deterministic: true,
             seed: Seed::default(),
+            windows: None,
         }
+    }
+
+    /// Windows-integrated authentication (see [`SimConfig::windows`]).
+    pub fn with_windows_auth(mut self, windows: WindowsAuth) -> Self {
+        self.windows = Some(windows);
+        self
     }
 
     /// Listens on this loopback port (0: any free port).
@@ -241,6 +254,8 @@ pub struct RecordedRequest {
     pub status: u16,
     /// Name of the injected fault, if one fired ([`Fault::name`]).
     pub fault: Option<&'static str>,
+    /// The TCP connection the request came on, numbered from 1 per simulator.
+    pub connection: u64,
     /// The `request-id` header the simulator answered with (as Exchange does), unique per
     /// simulator: `00000000-0000-4000-8000-` and the request's number in 12 hex digits.
     pub request_id: String,
@@ -269,6 +284,25 @@ pub(crate) struct Shared {
     pub(crate) request_count: std::sync::atomic::AtomicU64,
     /// The EWS endpoint's URL (for the control endpoint's description).
     pub(crate) url: String,
+    /// TCP connections accepted so far (numbering them).
+    pub(crate) connection_count: std::sync::atomic::AtomicU64,
+    /// The leaf certificate served (TLS only), DER: what a channel binding must match.
+    pub(crate) leaf_der: Option<Vec<u8>>,
+    /// Every NTLM AUTHENTICATE checked, in order.
+    pub(crate) handshakes: Mutex<Vec<Handshake>>,
+}
+
+/// One NTLM AUTHENTICATE the simulator checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handshake {
+    /// The account it named (its SMTP address when known, else the name as sent).
+    pub user: String,
+    /// The TCP connection it came on.
+    pub connection: u64,
+    /// `NTLM` or `Negotiate`.
+    pub scheme: &'static str,
+    /// Why it was refused (`None`: accepted).
+    pub refused: Option<&'static str>,
 }
 
 impl Shared {
@@ -290,6 +324,7 @@ impl Shared {
         }
         lock(&self.faults).clear();
         lock(&self.requests).clear();
+        lock(&self.handshakes).clear();
     }
 }
 
@@ -348,6 +383,9 @@ impl Simulator {
             requests: Mutex::new(Vec::new()),
             request_count: std::sync::atomic::AtomicU64::new(0),
             url,
+            connection_count: std::sync::atomic::AtomicU64::new(0),
+            leaf_der: tls.as_ref().map(|t| t.leaf_der()),
+            handshakes: Mutex::new(Vec::new()),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -433,6 +471,31 @@ impl Simulator {
             .filter(|r| r.operation.as_deref() == Some(operation))
             .cloned()
             .collect()
+    }
+
+    /// Every NTLM / Negotiate AUTHENTICATE checked so far, oldest first.
+    pub fn handshakes(&self) -> Vec<Handshake> {
+        lock(&self.shared.handshakes).clone()
+    }
+
+    /// The TCP connections on which requests were authenticated as `smtp` (by any scheme).
+    pub fn connections_of(&self, smtp: &str) -> std::collections::BTreeSet<u64> {
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|r| {
+                r.authenticated_as
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(smtp))
+            })
+            .map(|r| r.connection)
+            .collect()
+    }
+
+    /// How many TCP connections the simulator accepted.
+    pub fn tcp_connections(&self) -> u64 {
+        self.shared
+            .connection_count
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Forgets the recorded requests.

@@ -18,9 +18,21 @@ use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
 use super::faults::Fault;
+use super::ntlm::{self, Pending, WindowsAuth, WindowsSchemes};
 use super::soap::{self, FaultInfo};
-use super::state::unb64;
-use super::{RecordedRequest, Shared, control, lock, ops};
+use super::state::{b64, unb64};
+use super::{Handshake, RecordedRequest, Shared, control, lock, ops};
+
+/// What one TCP connection remembers: its number and, for NTLM / Negotiate, the pending
+/// CHALLENGE and the account it authenticated (IIS's connection-scoped authentication).
+#[derive(Debug, Default)]
+pub(crate) struct Connection {
+    id: u64,
+    pending: Option<Pending>,
+    authenticated: Option<String>,
+    /// The last AUTHENTICATE came in SPNEGO: its answer carries `accept-completed`.
+    spnego_accepted: bool,
+}
 
 /// Response body: a whole buffer, or a buffer followed by an error (the connection is
 /// then aborted, which truncates the answer).
@@ -144,7 +156,13 @@ where
         drop(io);
         return;
     }
-    let service = service_fn(move |req| handle(Arc::clone(&shared), peer, req));
+    let id = shared.connection_count.fetch_add(1, Ordering::Relaxed) + 1;
+    let connection = Arc::new(std::sync::Mutex::new(Connection {
+        id,
+        ..Connection::default()
+    }));
+    let service =
+        service_fn(move |req| handle(Arc::clone(&shared), Arc::clone(&connection), peer, req));
     let _ = http1::Builder::new()
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), service)
@@ -201,6 +219,167 @@ fn authenticate(shared: &Shared, value: Option<&str>) -> Option<String> {
     }
 }
 
+/// IIS's Windows authentication: an NTLM or Negotiate leg is answered here (the CHALLENGE,
+/// or a refusal), an authenticated connection's requests need no header, Basic and Bearer
+/// still work. `Ok`: the caller; `Err`: the answer to send instead.
+// The `Err` is the whole answer, returned once per request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+fn windows_auth(
+    shared: &Shared,
+    windows: &WindowsAuth,
+    connection: &std::sync::Mutex<Connection>,
+    header: Option<&str>,
+    rec: &mut RecordedRequest,
+) -> Result<String, Response<SimBody>> {
+    let offer = || offer(windows.schemes);
+    let Some((scheme, token)) = header.map(str::trim).and_then(|h| h.split_once(' ')) else {
+        // No header: the connection's own authentication, if any.
+        return lock(connection).authenticated.clone().ok_or_else(offer);
+    };
+    let negotiate = scheme.eq_ignore_ascii_case("negotiate");
+    if !negotiate && !scheme.eq_ignore_ascii_case("ntlm") {
+        return authenticate(shared, header).ok_or_else(offer);
+    }
+    let offered = match windows.schemes {
+        WindowsSchemes::NegotiateOnly => negotiate,
+        WindowsSchemes::NtlmOnly => !negotiate,
+        _ => true,
+    };
+    let Some((message, spnego)) = offered
+        .then(|| unb64(token.trim()))
+        .flatten()
+        .and_then(|raw| ntlm::unwrap_token(negotiate, &raw))
+    else {
+        return Err(offer());
+    };
+    let scheme_name = if negotiate { "Negotiate" } else { "NTLM" };
+    let mut conn = lock(connection);
+    match ntlm::message_type(&message) {
+        Some(1) => {
+            let n = shared.request_count.load(Ordering::Relaxed);
+            let server_challenge = server_challenge(conn.id, n);
+            let (challenge, pending) = ntlm::challenge(
+                &message,
+                &windows.domain,
+                server_challenge,
+                filetime(),
+                spnego,
+            );
+            conn.pending = Some(pending);
+            conn.authenticated = None;
+            let token = if spnego {
+                ntlm::spnego_challenge(&challenge)
+            } else {
+                challenge
+            };
+            let mut resp = plain(StatusCode::UNAUTHORIZED, "401 - Unauthorized");
+            if let Ok(v) = HeaderValue::from_str(&format!("{scheme_name} {}", b64(&token))) {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+            let close =
+                lock(&shared.faults).take(None, |f| matches!(f, Fault::CloseAfterChallenge));
+            if let Some(f) = close {
+                rec.fault = Some(f.name());
+                conn.pending = None;
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            Err(resp)
+        }
+        Some(3) => {
+            let Some(pending) = conn.pending.take() else {
+                return Err(offer());
+            };
+            let (user, domain) = ntlm::names(&message).unwrap_or_default();
+            let account = {
+                let st = lock(&shared.state);
+                st.users
+                    .iter()
+                    .find(|u| {
+                        let smtp = &u.user.smtp;
+                        let local = smtp.split('@').next().unwrap_or(smtp);
+                        (smtp.eq_ignore_ascii_case(&user) && domain.is_empty())
+                            || (local.eq_ignore_ascii_case(&user)
+                                && (domain.is_empty()
+                                    || domain.eq_ignore_ascii_case(&windows.domain)))
+                    })
+                    .map(|u| (u.user.smtp.clone(), u.user.password.clone()))
+            };
+            let certificate = shared.leaf_der.as_deref();
+            let verdict = match &account {
+                None => Err(ntlm::Refusal::UnknownUser),
+                Some((_, password)) => ntlm::verify(
+                    &message,
+                    &pending,
+                    password,
+                    certificate,
+                    windows.extended_protection,
+                ),
+            };
+            let refused = verdict.err().map(ntlm::Refusal::name);
+            lock(&shared.handshakes).push(Handshake {
+                user: account.as_ref().map_or(user, |(smtp, _)| smtp.clone()),
+                connection: conn.id,
+                scheme: scheme_name,
+                refused,
+            });
+            match (refused, account) {
+                (None, Some((smtp, _))) => {
+                    conn.authenticated = Some(smtp.clone());
+                    conn.spnego_accepted = pending.spnego;
+                    Ok(smtp)
+                }
+                _ => {
+                    rec.fault = refused;
+                    Err(offer())
+                }
+            }
+        }
+        _ => Err(offer()),
+    }
+}
+
+/// The `401` offering the Windows schemes.
+fn offer(schemes: WindowsSchemes) -> Response<SimBody> {
+    let mut resp = plain(StatusCode::UNAUTHORIZED, "401 - Unauthorized");
+    if schemes != WindowsSchemes::NtlmOnly {
+        resp.headers_mut().append(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Negotiate"),
+        );
+    }
+    if schemes != WindowsSchemes::NegotiateOnly {
+        resp.headers_mut()
+            .append(header::WWW_AUTHENTICATE, HeaderValue::from_static("NTLM"));
+    }
+    resp
+}
+
+/// A server challenge unique to the connection and moment.
+fn server_challenge(connection: u64, n: u64) -> [u8; 8] {
+    use md5::Digest as _;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let digest = md5::Md5::new()
+        .chain_update(connection.to_le_bytes())
+        .chain_update(n.to_le_bytes())
+        .chain_update(nanos.to_le_bytes())
+        .finalize();
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&digest[..8]);
+    out
+}
+
+/// Now as a Windows FILETIME (100 ns since 1601).
+fn filetime() -> u64 {
+    let since_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (since_unix.as_secs() + 11_644_473_600) * 10_000_000
+        + u64::from(since_unix.subsec_nanos() / 100)
+}
+
 /// The local name of the soap:Body's first element, without validating anything.
 fn operation_name(doc: &roxmltree::Document<'_>) -> Option<String> {
     let body = doc
@@ -236,6 +415,7 @@ fn unread_request(shared: &Shared) -> RecordedRequest {
         server_version: None,
         status: 0,
         fault: None,
+        connection: 0,
         request_id: format!(
             "00000000-0000-4000-8000-{:012x}",
             shared.request_count.fetch_add(1, Ordering::Relaxed) + 1
@@ -246,6 +426,7 @@ fn unread_request(shared: &Shared) -> RecordedRequest {
 
 async fn handle(
     shared: Arc<Shared>,
+    connection: Arc<std::sync::Mutex<Connection>>,
     peer: std::net::SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<SimBody>, Abort> {
@@ -271,12 +452,20 @@ async fn handle(
                 )
             })
             .collect(),
+        connection: lock(&connection).id,
         ..unread_request(&shared)
     };
-    let mut result = respond(&shared, &parts, body, &mut rec).await;
+    let mut result = respond(&shared, &connection, &parts, body, &mut rec).await;
     match &mut result {
         Ok(resp) => {
             rec.status = resp.status().as_u16();
+            let mut conn = lock(&connection);
+            if std::mem::take(&mut conn.spnego_accepted) && rec.status != 401 {
+                let token = format!("Negotiate {}", b64(&ntlm::spnego_accept()));
+                if let Ok(v) = HeaderValue::from_str(&token) {
+                    resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
             if let Ok(id) = HeaderValue::from_str(&rec.request_id) {
                 resp.headers_mut().insert("request-id", id);
             }
@@ -299,6 +488,7 @@ async fn handle(
 
 async fn respond(
     shared: &Shared,
+    connection: &std::sync::Mutex<Connection>,
     parts: &http::request::Parts,
     body: Incoming,
     rec: &mut RecordedRequest,
@@ -345,7 +535,14 @@ async fn respond(
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let Some(caller) = authenticate(shared, auth) else {
+    let caller = match &shared.config.windows {
+        Some(windows) => match windows_auth(shared, windows, connection, auth, rec) {
+            Ok(caller) => Some(caller),
+            Err(answer) => return Ok(answer),
+        },
+        None => authenticate(shared, auth),
+    };
+    let Some(caller) = caller else {
         let mut resp = plain(StatusCode::UNAUTHORIZED, "401 - Unauthorized");
         let realm = format!("Basic realm=\"{}\"", shared.config.realm.replace('"', ""));
         if let Ok(v) = HeaderValue::from_str(&realm) {
@@ -396,7 +593,9 @@ async fn respond(
     };
     rec.operation = operation_name(&doc);
 
-    let fault = lock(&shared.faults).take(rec.operation.as_deref(), |_| true);
+    let fault = lock(&shared.faults).take(rec.operation.as_deref(), |f| {
+        !matches!(f, Fault::CloseAfterChallenge)
+    });
     if let Some(f) = &fault {
         rec.fault = Some(f.name());
     }

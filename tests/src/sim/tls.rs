@@ -49,6 +49,11 @@ impl TlsMaterial {
         })
     }
 
+    /// The leaf certificate, DER.
+    pub(crate) fn leaf_der(&self) -> Vec<u8> {
+        self.cert_der.to_vec()
+    }
+
     /// A rustls acceptor serving the chain (leaf, CA).
     pub(crate) fn acceptor(&self) -> Result<TlsAcceptor, rustls::Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
