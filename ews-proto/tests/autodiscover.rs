@@ -102,7 +102,7 @@ fn the_pox_request_matches_the_documented_example_element_for_element() {
     )
     .unwrap();
     let body = std::str::from_utf8(request.body()).unwrap();
-    assert_eq!(tree(body), tree(&golden("pox_request.xml")));
+    assert_eq!(tree(body), tree(&golden("pox.xml")));
     assert_eq!(request.method(), http::Method::POST);
 }
 
