@@ -112,7 +112,7 @@ impl Pinned {
         let exchange = async {
             let response = conn
                 .sender
-                .send_request(request)
+                .try_send_request(request)
                 .await
                 .map_err(send_error)?;
             read(response).await
@@ -253,16 +253,21 @@ fn origin_form(request: &mut http::Request<Full<Bytes>>) -> Result<(), Transport
     Ok(())
 }
 
-/// A failure of `send_request`: before any byte went out, `Connect`; after, `Io`.
-fn send_error(e: hyper::Error) -> TransportError {
-    let kind = if e.is_user() {
-        TransportErrorKind::InvalidRequest
-    } else if e.is_canceled() {
-        TransportErrorKind::Connect
-    } else {
-        TransportErrorKind::Io
+/// A failure of `try_send_request`. Only a request hyper hands back was certainly not
+/// written: `Connect` (or `InvalidRequest`, when hyper refused it as malformed). Without the
+/// request back, its bytes may have gone out, whatever the error's kind says (hyper's
+/// "canceled" and "dispatch gone" both also follow a written request): `Io`.
+fn send_error(
+    mut e: hyper::client::conn::TrySendError<http::Request<Full<Bytes>>>,
+) -> TransportError {
+    let unsent = e.take_message().is_some();
+    let error = e.into_error();
+    let kind = match (unsent, error.is_user()) {
+        (true, true) => TransportErrorKind::InvalidRequest,
+        (true, false) => TransportErrorKind::Connect,
+        (false, _) => TransportErrorKind::Io,
     };
-    TransportError::new(kind, e)
+    TransportError::new(kind, error)
 }
 
 /// Nothing was sent: the connection is gone (or never came up).
