@@ -79,6 +79,8 @@ pub struct Autodiscover {
     consent: Consent,
     cache: Option<SharedCache>,
     choice: UrlChoice,
+    /// The built-in transport's settings (fixed addresses, extra roots).
+    config: ClientConfig,
     builder: Option<Box<dyn FnOnce(ClientBuilder) -> ClientBuilder + Send>>,
 }
 
@@ -95,6 +97,7 @@ impl Autodiscover {
             consent: Arc::new(|_| false),
             cache: None,
             choice: UrlChoice::default(),
+            config: ClientConfig::new("https://autodiscover.invalid/", "ews-async"),
             builder: None,
         }
     }
@@ -143,6 +146,24 @@ impl Autodiscover {
     pub fn cache(mut self, cache: &SharedCache) -> Self {
         self.cache = Some(Arc::clone(cache));
         self
+    }
+
+    /// Connects `host:port` to `addr` instead of the address DNS gives, in discovery and
+    /// in the client (the built-in transport's setting, as the client builder's
+    /// `resolve`).
+    pub fn resolve(mut self, host: &str, port: u16, addr: std::net::SocketAddr) -> Self {
+        self.config = self.config.resolve(host, port, addr);
+        self
+    }
+
+    /// Trusts the CA certificate(s) in `pem`, in discovery and in the client (the
+    /// built-in transport's setting, as the client builder's).
+    ///
+    /// # Errors
+    /// [`DiscoveryError::Usage`] when `pem` holds no certificate or a malformed one.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, DiscoveryError> {
+        self.config = self.config.add_root_certificate_pem(pem)?;
+        Ok(self)
     }
 
     /// Which EWS URL the client uses. Default: [`UrlChoice::External`].
@@ -232,27 +253,26 @@ impl Autodiscover {
         if let Some(t) = &self.transport {
             return Ok(Arc::clone(t));
         }
-        let made = builtin_transport()?;
+        let made = builtin_transport(&self.config)?;
         self.transport = Some(Arc::clone(&made));
         Ok(made)
     }
 }
 
 #[cfg(feature = "hyper")]
-fn builtin_transport() -> Result<Arc<dyn DynTransport>, DiscoveryError> {
+fn builtin_transport(config: &ClientConfig) -> Result<Arc<dyn DynTransport>, DiscoveryError> {
     let builtin = Builtin {
         transport: true,
         tls: cfg!(feature = "rustls"),
     };
-    let settings = ClientConfig::new("https://autodiscover.invalid/", "ews-async")
-        .validate(Face::of(false, false, builtin))?;
+    let settings = config.validate(Face::of(false, false, builtin))?;
     let transport = crate::HyperTransport::with_settings(&settings)
         .map_err(|e| DiscoveryError::Client(Box::new(e)))?;
     Ok(Arc::new(transport))
 }
 
 #[cfg(not(feature = "hyper"))]
-fn builtin_transport() -> Result<Arc<dyn DynTransport>, DiscoveryError> {
+fn builtin_transport(_: &ClientConfig) -> Result<Arc<dyn DynTransport>, DiscoveryError> {
     let _ = (
         Builtin {
             transport: false,

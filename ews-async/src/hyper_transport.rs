@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use ews_proto::driver::ConnectionUse;
+use ews_proto::driver::{ConnectionUse, Resolve};
 use ews_proto::{TransportError, TransportErrorKind};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::Client as PoolClient;
@@ -26,11 +26,12 @@ type Connector = Route;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
-/// How a connection reaches the server: straight, or through an HTTP proxy's `CONNECT`
+/// How a connection reaches the server: straight (to the address DNS gives, or the one
+/// the settings fix for its host, [`Resolve`]), or through an HTTP proxy's `CONNECT`
 /// tunnel (TLS, for an `https` endpoint, then runs inside it end to end).
 #[derive(Clone, Debug)]
 pub(crate) enum Route {
-    Direct(HttpConnector),
+    Direct(HttpConnector, Resolve),
     Tunnel(Tunnel<HttpConnector>),
 }
 
@@ -43,14 +44,23 @@ impl tower_service::Service<http::Uri> for Route {
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         match self {
-            Route::Direct(c) => c.poll_ready(cx).map_err(Into::into),
+            Route::Direct(c, _) => c.poll_ready(cx).map_err(Into::into),
             Route::Tunnel(t) => t.poll_ready(cx).map_err(Into::into),
         }
     }
 
     fn call(&mut self, uri: http::Uri) -> Self::Future {
         match self {
-            Route::Direct(c) => {
+            Route::Direct(c, fixed) => {
+                // A fixed address: the TCP connection goes there; the URL the TLS layer
+                // (above this one) names and checks is the caller's, untouched.
+                let uri = match fixed
+                    .lookup_uri(&uri)
+                    .map(|a| format!("http://{a}").parse())
+                {
+                    Some(Ok(to)) => to,
+                    _ => uri,
+                };
                 let connecting = c.call(uri);
                 Box::pin(async move { connecting.await.map_err(Into::into) })
             }
@@ -66,11 +76,20 @@ impl tower_service::Service<http::Uri> for Route {
 fn route(
     http: HttpConnector,
     proxy: Option<&ews_proto::driver::Proxy>,
+    fixed: &Resolve,
 ) -> Result<Route, crate::Error> {
     let Some(proxy) = proxy else {
-        return Ok(Route::Direct(http));
+        return Ok(Route::Direct(http, fixed.clone()));
     };
-    let mut tunnel = Tunnel::new(proxy.uri(), http);
+    // Through a proxy, the proxy resolves the endpoint; only its own host may be fixed.
+    let proxy_uri = match fixed
+        .lookup_uri(&proxy.uri())
+        .map(|a| format!("http://{a}").parse())
+    {
+        Some(Ok(to)) => to,
+        _ => proxy.uri(),
+    };
+    let mut tunnel = Tunnel::new(proxy_uri, http);
     if let Some(auth) = proxy.authorization() {
         let value = http::HeaderValue::from_str(auth.expose()).map_err(|_| {
             ews_proto::UsageError::InvalidValue {
@@ -105,6 +124,8 @@ pub(crate) struct HyperOptions {
     pub(crate) accept_invalid_certs: bool,
     /// The HTTP proxy to tunnel through.
     pub(crate) proxy: Option<ews_proto::driver::Proxy>,
+    /// Fixed addresses for host names.
+    pub(crate) resolve: Resolve,
     /// Fault injection: connections fail their first read after a request was sent.
     #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
     pub(crate) fail_reads: Option<std::io::ErrorKind>,
@@ -191,6 +212,7 @@ impl HyperTransport {
             platform_roots: s.platform_roots,
             accept_invalid_certs: s.accept_invalid_certs,
             proxy: s.proxy.clone(),
+            resolve: s.resolve.clone(),
             fail_reads: s.fail_reads,
         })
     }
@@ -200,7 +222,7 @@ impl HyperTransport {
         http.set_connect_timeout(options.connect_timeout);
         http.set_nodelay(true);
         http.enforce_http(!cfg!(feature = "rustls"));
-        let route = route(http, options.proxy.as_ref())?;
+        let route = route(http, options.proxy.as_ref(), &options.resolve)?;
         #[cfg(feature = "rustls")]
         let pinned = crate::pinned::Pinned::new(
             route.clone(),

@@ -17,14 +17,14 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 #[cfg(feature = "rustls")]
 use std::sync::Arc;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use ews_proto::driver::{ConnectionId, ConnectionInfo, Deadline, Proxy, Settings};
+use ews_proto::driver::{ConnectionId, ConnectionInfo, Deadline, Proxy, Resolve, Settings};
 use ews_proto::{TransportError, TransportErrorKind};
 
 use ureq_proto::client::{Call, RecvBodyResult, RecvResponseResult, SendRequestResult};
@@ -43,6 +43,8 @@ pub(crate) struct Pinned {
     #[cfg(feature = "rustls")]
     tls: Option<Arc<rustls::ClientConfig>>,
     proxy: Option<Proxy>,
+    /// Fixed addresses for host names (the settings' `resolve`).
+    resolve: Resolve,
     connect_timeout: Option<Duration>,
     max_body_bytes: usize,
     state: Mutex<State>,
@@ -77,6 +79,7 @@ impl Pinned {
                 s.accept_invalid_certs,
             )?)),
             proxy: s.proxy.clone(),
+            resolve: s.resolve.clone(),
             connect_timeout: s.connect_timeout,
             max_body_bytes: s.limits.max_body_bytes,
             state: Mutex::default(),
@@ -91,6 +94,7 @@ impl Pinned {
                 .ok()
                 .map(Arc::new),
             proxy: None,
+            resolve: Resolve::default(),
             connect_timeout: Some(ews_proto::driver::DEFAULT_CONNECT_TIMEOUT),
             max_body_bytes,
             state: Mutex::default(),
@@ -183,9 +187,16 @@ impl Pinned {
         };
         let connect_error = |e: io::Error| TransportError::new(TransportErrorKind::Connect, e);
         let tcp = match &self.proxy {
-            None => tcp(&host, port, limit).map_err(connect_error)?,
+            None => match self.resolve.lookup(&host, port) {
+                Some(addr) => tcp_to(addr, limit).map_err(connect_error)?,
+                None => tcp(&host, port, limit).map_err(connect_error)?,
+            },
             Some(proxy) => {
-                let mut tcp = tcp(proxy.host(), proxy.port(), limit).map_err(connect_error)?;
+                let mut tcp = match self.resolve.lookup(proxy.host(), proxy.port()) {
+                    Some(addr) => tcp_to(addr, limit),
+                    None => tcp(proxy.host(), proxy.port(), limit),
+                }
+                .map_err(connect_error)?;
                 tunnel(&mut tcp, &host, port, proxy).map_err(connect_error)?;
                 tcp
             }
@@ -458,20 +469,24 @@ fn too_large(max: usize) -> TransportError {
 fn tcp(host: &str, port: u16, limit: Option<Duration>) -> io::Result<TcpStream> {
     let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
     for addr in (host, port).to_socket_addrs()? {
-        let connected = match limit {
-            Some(t) if !t.is_zero() => TcpStream::connect_timeout(&addr, t),
-            Some(_) => Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "no time left to connect",
-            )),
-            None => TcpStream::connect(addr),
-        };
-        match connected {
+        match tcp_to(addr, limit) {
             Ok(tcp) => return Ok(tcp),
             Err(e) => last = e,
         }
     }
     Err(last)
+}
+
+/// A TCP connection to `addr` within `limit`.
+fn tcp_to(addr: SocketAddr, limit: Option<Duration>) -> io::Result<TcpStream> {
+    match limit {
+        Some(t) if !t.is_zero() => TcpStream::connect_timeout(&addr, t),
+        Some(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "no time left to connect",
+        )),
+        None => TcpStream::connect(addr),
+    }
 }
 
 /// `CONNECT host:port` through the proxy; the tunnel is up at a `2xx`.

@@ -6,9 +6,9 @@ use std::io;
 use std::time::Instant;
 
 use bytes::Bytes;
-use ews_proto::driver::{ConnectionUse, Deadline, Settings};
+use ews_proto::driver::{ConnectionUse, Deadline, Resolve, Settings};
 use ews_proto::{TransportError, TransportErrorKind};
-use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector};
 
 use crate::transport::Transport;
@@ -82,11 +82,11 @@ impl UreqTransport {
             #[cfg(feature = "fault-injection")]
             fail_reads: s.fail_reads,
         };
-        let agent = ureq::Agent::with_parts(
-            with_tls(config, s)?.build(),
-            connector,
-            DefaultResolver::default(),
-        );
+        let resolver = FixedResolver {
+            fixed: s.resolve.clone(),
+            dns: DefaultResolver::default(),
+        };
+        let agent = ureq::Agent::with_parts(with_tls(config, s)?.build(), connector, resolver);
         Ok(Self {
             pinned: std::sync::Arc::new(crate::pinned::Pinned::new(s)?),
             ..Self::from_agent(agent, s.limits.max_body_bytes)
@@ -109,6 +109,33 @@ fn ureq_proxy(p: &ews_proto::driver::Proxy) -> Result<ureq::Proxy, ews_proto::Er
         }
         .into()
     })
+}
+
+/// DNS, except for the host names the settings fix an address for ([`Resolve`]): the
+/// connection goes there, while the URL (its `Host` header, the TLS server name and the
+/// certificate check) stays as it is.
+#[derive(Debug)]
+struct FixedResolver {
+    fixed: Resolve,
+    dns: DefaultResolver,
+}
+
+impl Resolver for FixedResolver {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        match self.fixed.lookup_uri(uri) {
+            Some(addr) => {
+                let mut addrs = self.empty();
+                addrs.push(addr);
+                Ok(addrs)
+            }
+            None => self.dns.resolve(uri, config, timeout),
+        }
+    }
 }
 
 /// ureq's default connector chain (TCP, proxies, TLS), with every failure it reports

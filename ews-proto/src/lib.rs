@@ -165,8 +165,8 @@ pub mod driver {
     pub use crate::client::{
         Auth, BuilderParts, Builtin, Call, ClientConfig, ConnectionId, ConnectionInfo,
         ConnectionUse, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Deadline, Decision, Face,
-        FixedHandshakeSource, HandshakeSource, Proxy, ProxySetting, Settings, SourceError, Step,
-        Validated,
+        FixedHandshakeSource, HandshakeSource, Proxy, ProxySetting, Resolve, Settings, SourceError,
+        Step, Validated,
     };
     pub use crate::error::{InvalidToken, LogText};
     pub use crate::soap::X_ANCHOR_MAILBOX;

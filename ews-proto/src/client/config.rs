@@ -19,7 +19,7 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
 
 use crate::client::connection::{HandshakeSource, SourceHandle};
-use crate::client::{Auth, Credentials, Proxy, ProxySetting, RetryPolicy};
+use crate::client::{Auth, Credentials, Proxy, ProxySetting, Resolve, RetryPolicy};
 use crate::error::UsageError;
 use crate::soap::{ExchangeVersion, Impersonation, MailboxCulture, RequestContext};
 use crate::types::TimeZoneId;
@@ -50,6 +50,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
 /// | `danger_accept_invalid_certs` | accepts any certificate (test servers only) | off |
 /// | `danger_allow_credentials_over_http` | credentials over `http://` to a non-loopback host | off |
 /// | `proxy`, `proxy_from_env` | tunnel through an HTTP proxy with `CONNECT` (user info in its URL: `Proxy-Authorization: Basic`) | direct (the environment is not read) |
+/// | `resolve` | connect `host:port` to a fixed address, as curl's `--resolve`; the URL's name still goes in `Host`, SNI and the certificate check ([`Resolve`]) | DNS |
 ///
 /// ```
 /// use std::time::Duration;
@@ -79,6 +80,7 @@ pub struct ClientConfig {
     accept_invalid_certs: bool,
     allow_http_credentials: bool,
     proxy: ProxySetting,
+    resolve: Resolve,
     fail_reads: Option<std::io::ErrorKind>,
     up_front: bool,
     source: Option<SourceHandle>,
@@ -142,6 +144,8 @@ pub struct Settings {
     pub accept_invalid_certs: bool,
     /// The HTTP proxy to tunnel through (`CONNECT`), if any.
     pub proxy: Option<Proxy>,
+    /// Fixed addresses for host names ([`Resolve`]).
+    pub resolve: Resolve,
     /// Fault injection for tests: the built-in transport's connections fail their first
     /// read after a request was sent, with this kind (a face's `fault-injection` feature).
     pub fail_reads: Option<std::io::ErrorKind>,
@@ -167,6 +171,7 @@ impl fmt::Debug for ClientConfig {
                 &self.allow_http_credentials,
             )
             .field("proxy", &self.proxy)
+            .field("resolve", &self.resolve)
             .field("ntlm_up_front", &self.up_front)
             .finish_non_exhaustive()
     }
@@ -186,6 +191,7 @@ impl fmt::Debug for Settings {
             .field("platform_roots", &self.platform_roots)
             .field("danger_accept_invalid_certs", &self.accept_invalid_certs)
             .field("proxy", &self.proxy)
+            .field("resolve", &self.resolve)
             .finish_non_exhaustive()
     }
 }
@@ -207,6 +213,7 @@ impl ClientConfig {
             accept_invalid_certs: false,
             allow_http_credentials: false,
             proxy: ProxySetting::Direct,
+            resolve: Resolve::default(),
             fail_reads: None,
             up_front: false,
             source: None,
@@ -343,6 +350,18 @@ impl ClientConfig {
         self
     }
 
+    /// Connects `host:port` to `addr` instead of the address DNS gives (see
+    /// [`Resolve`] for the one meaning).
+    pub fn resolve(mut self, host: &str, port: u16, addr: std::net::SocketAddr) -> Self {
+        self.resolve.insert(host, port, addr);
+        self
+    }
+
+    /// Every fixed address set so far.
+    pub fn resolve_set(&self) -> &Resolve {
+        &self.resolve
+    }
+
     /// Fault injection for tests (see [`Settings::fail_reads`]).
     pub fn fail_reads_after_sending(mut self, kind: std::io::ErrorKind) -> Self {
         self.fail_reads = Some(kind);
@@ -403,6 +422,7 @@ impl ClientConfig {
             roots: self.roots.clone(),
             platform_roots: self.platform_roots,
             accept_invalid_certs: self.accept_invalid_certs,
+            resolve: self.resolve.clone(),
             fail_reads: self.fail_reads,
         })
     }
@@ -692,6 +712,23 @@ macro_rules! client_builder_setters {
         pub fn proxy_from_env(mut self) -> Self {
             let read = |name: &str| std::env::var(name).ok();
             self.parts.config = self.parts.config.proxy($crate::driver::ProxySetting::from_vars(read));
+            self
+        }
+
+        /// Connects `host:port` to `addr` instead of the address DNS gives, as curl's
+        /// `--resolve` (split-horizon DNS, a test server on loopback). The URL's name
+        /// still goes in the `Host` header and the TLS server name, and the certificate
+        /// must be valid for it. `port` is the URL's (443 for `https`, 80 for `http` when
+        /// it names none). Through a proxy the proxy resolves the endpoint. Default: DNS.
+        ///
+        /// ```
+        #[doc = concat!("let client = ", env!("CARGO_CRATE_NAME"), "::Client::builder(\"https://mail.example.com/EWS/Exchange.asmx\")")]
+        ///     .resolve("mail.example.com", 443, "192.0.2.10:443".parse().unwrap())
+        ///     .build()?;
+        #[doc = concat!("# let _ = client; Ok::<(), ", env!("CARGO_CRATE_NAME"), "::Error>(())")]
+        /// ```
+        pub fn resolve(mut self, host: &str, port: u16, addr: std::net::SocketAddr) -> Self {
+            self.parts.config = self.parts.config.resolve(host, port, addr);
             self
         }
 

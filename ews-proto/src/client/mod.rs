@@ -11,6 +11,7 @@ mod config;
 mod connection;
 mod methods;
 mod proxy;
+mod resolve;
 mod retry;
 mod secret;
 mod windows;
@@ -25,6 +26,7 @@ pub use connection::{
     ConnectionId, ConnectionInfo, ConnectionUse, FixedHandshakeSource, HandshakeSource, SourceError,
 };
 pub use proxy::{Proxy, ProxySetting};
+pub use resolve::Resolve;
 pub(crate) use retry::outcome_unknown;
 pub use retry::{Decision, RetryPolicy};
 pub use secret::Secret;
