@@ -11,6 +11,7 @@
 //! The same simulator runs as the `ews-sim` program (`src/bin/ews-sim.rs`) with a JSON
 //! control endpoint under `/_sim/` (`control.rs`) and JSON seeds ([`Seed`]).
 
+pub mod autodiscover;
 mod control;
 mod faults;
 mod ntlm;
