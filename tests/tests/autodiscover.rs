@@ -135,6 +135,11 @@ macro_rules! scenarios {
             }
 
             #[test]
+            fn a_certificate_that_does_not_name_the_host_is_refused() {
+                super::a_certificate_that_does_not_name_the_host_is_refused::<$face>();
+            }
+
+            #[test]
             fn nobody_answering_is_a_transport_error() {
                 super::nobody_answering_is_a_transport_error::<$face>();
             }
@@ -1013,6 +1018,39 @@ fn credentials_never_go_over_http_nor_to_a_host_the_policy_did_not_allow<F: Face
     );
 }
 
+/// The fixed address changes where a connection goes, not the name TLS checks: a host
+/// the simulator's certificate does not name, resolved to its https listener, fails the
+/// handshake (and nothing reaches the server).
+fn a_certificate_that_does_not_name_the_host_is_refused<F: Face>() {
+    let w = world(|c, _| c);
+    let mut setup = Setup {
+        srv: Some(Arc::new(|_: &str| {
+            Ok(vec![SrvRecord::new(0, 0, 443, "legacy.contoso.com")])
+        })),
+        ..w.setup()
+    };
+    setup
+        .resolves
+        .push(("legacy.contoso.com".into(), 443, w.ad.https_addr()));
+    let e = F::discover(&setup).expect_err("refused");
+    let DiscoveryError::Transport(failure) = &e else {
+        panic!("expected a Transport error, got {e:?}");
+    };
+    let last = rows(&failure.trace).pop().expect("steps");
+    assert_eq!(
+        last,
+        (
+            StepKind::Soap,
+            https("legacy.contoso.com", SVC),
+            true,
+            Outcome::Transport(TransportErrorKind::Tls),
+            None,
+            Action::NextCandidate,
+        )
+    );
+    assert!(w.ad.requests().is_empty(), "{:?}", w.ad.requests());
+}
+
 /// Nobody answers at all: a `Transport` error (no server was reached) with every
 /// candidate in its trace.
 fn nobody_answering_is_a_transport_error<F: Face>() {
@@ -1229,5 +1267,77 @@ mod golden {
         assert_eq!(s.external_ews_url.as_deref(), ews);
         assert_eq!(s.smtp_address.as_deref(), Some(KIM));
         assert_eq!(s.server_version, Some((15, 1, 2507)));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The resolve setting on pinned (NTLM) connections
+// ---------------------------------------------------------------------------------------
+
+mod resolve {
+    //! NTLM runs on connections the faces open themselves (not the pools'): they too go
+    //! to the fixed address, with the URL's name in `Host`.
+
+    use ews_proto::{Credentials, GetDelegate};
+    use ews_tests::{SimConfig, Simulator, WindowsAuth};
+
+    use super::addr;
+
+    fn sim() -> Simulator {
+        Simulator::start(SimConfig::seed().with_windows_auth(WindowsAuth::default()))
+    }
+
+    fn ntlm() -> Credentials {
+        Credentials::ntlm(r"EXAMPLE\user1", "Passw0rd-1")
+    }
+
+    /// One accepted handshake and the GetDelegate, whose `Host` is the URL's.
+    fn check(sim: &Simulator, port: u16) {
+        let handshakes = sim.handshakes();
+        assert_eq!(handshakes.len(), 1, "{handshakes:?}");
+        assert_eq!(handshakes[0].refused, None);
+        let calls = sim.requests_for("GetDelegate");
+        let host = calls.last().and_then(|r| r.header("host"));
+        assert_eq!(host, Some(format!("mail.contoso.com:{port}").as_str()));
+    }
+
+    #[test]
+    fn blocking_pinned_connections_go_to_the_fixed_address() {
+        let sim = sim();
+        let port = sim.addr().port();
+        let client = ews_blocking::Client::builder(&format!(
+            "http://mail.contoso.com:{port}/EWS/Exchange.asmx"
+        ))
+        .credentials(ntlm())
+        .danger_allow_credentials_over_http(true)
+        .resolve("mail.contoso.com", port, sim.addr())
+        .build()
+        .expect("a client");
+        client
+            .send(&GetDelegate::new(addr("user1@example.com")))
+            .expect("GetDelegate over NTLM");
+        check(&sim, port);
+    }
+
+    #[test]
+    fn async_pinned_connections_go_to_the_fixed_address() {
+        let sim = sim();
+        let port = sim.addr().port();
+        let rt = super::runtime();
+        rt.block_on(async {
+            let client = ews_async::Client::builder(&format!(
+                "http://mail.contoso.com:{port}/EWS/Exchange.asmx"
+            ))
+            .credentials(ntlm())
+            .danger_allow_credentials_over_http(true)
+            .resolve("mail.contoso.com", port, sim.addr())
+            .build()
+            .expect("a client");
+            client
+                .send(&GetDelegate::new(addr("user1@example.com")))
+                .await
+                .expect("GetDelegate over NTLM");
+        });
+        check(&sim, port);
     }
 }
