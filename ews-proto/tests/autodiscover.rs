@@ -106,6 +106,100 @@ fn the_pox_request_matches_the_documented_example_element_for_element() {
     assert_eq!(request.method(), http::Method::POST);
 }
 
+/// The element lists of Microsoft's two documented request examples, written out here
+/// by hand from the pages ("GetUserSettings operation (SOAP)": the request example;
+/// "POX Autodiscover request for Exchange": the request body), independently of the
+/// snapshot files: (namespace, local name, text) in document order, `http://` namespaces
+/// (the pages print `https://`, a documentation error no server accepts).
+#[test]
+fn the_requests_hold_the_documented_element_lists() {
+    const AD: &str = "http://schemas.microsoft.com/exchange/2010/Autodiscover";
+    const SOAP: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+    const WSA: &str = "http://www.w3.org/2005/08/addressing";
+    const POX: &str =
+        "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006";
+    let url = "https://myserver.contoso.com/autodiscover/autodiscover.svc";
+    let action =
+        "http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/GetUserSettings";
+    let mut soap = vec![
+        (SOAP, "Envelope", ""),
+        (SOAP, "Header", ""),
+        (AD, "RequestedServerVersion", "Exchange2010"),
+        (WSA, "Action", action),
+        (WSA, "To", url),
+        (SOAP, "Body", ""),
+        (AD, "GetUserSettingsRequestMessage", ""),
+        (AD, "Request", ""),
+        (AD, "Users", ""),
+        (AD, "User", ""),
+        (AD, "Mailbox", "UserName@domain.contoso.com"),
+        (AD, "RequestedSettings", ""),
+    ];
+    let settings = [
+        "UserDisplayName",
+        "UserDN",
+        "UserDeploymentId",
+        "InternalMailboxServer",
+        "MailboxDN",
+        "ActiveDirectoryServer",
+        "CasVersion",
+        "EwsSupportedSchemas",
+    ];
+    soap.extend(settings.iter().map(|s| (AD, "Setting", *s)));
+    let request = soap_request(
+        &url.parse().unwrap(),
+        &"UserName@domain.contoso.com".parse().unwrap(),
+        ExchangeVersion::Exchange2010,
+        &[
+            UserSettingName::UserDisplayName,
+            UserSettingName::UserDN,
+            UserSettingName::UserDeploymentId,
+            UserSettingName::InternalMailboxServer,
+            UserSettingName::MailboxDN,
+            UserSettingName::ActiveDirectoryServer,
+            UserSettingName::CasVersion,
+            UserSettingName::EwsSupportedSchemas,
+        ],
+    )
+    .unwrap();
+    let elements = |xml: &str| -> Vec<(String, String, String)> {
+        tree(xml)
+            .into_iter()
+            .map(|(ns, name, _, text)| (ns, name, text))
+            .collect()
+    };
+    let want = |list: &[(&str, &str, &str)]| -> Vec<(String, String, String)> {
+        list.iter()
+            .map(|(ns, name, text)| ((*ns).to_owned(), (*name).to_owned(), (*text).to_owned()))
+            .collect()
+    };
+    assert_eq!(
+        elements(std::str::from_utf8(request.body()).unwrap()),
+        want(&soap)
+    );
+    let request = pox_request(
+        &"https://contoso.com/autodiscover/autodiscover.xml"
+            .parse()
+            .unwrap(),
+        &"user@contoso.com".parse().unwrap(),
+    )
+    .unwrap();
+    let pox = [
+        (POX, "Autodiscover", ""),
+        (POX, "Request", ""),
+        (POX, "EMailAddress", "user@contoso.com"),
+        (
+            POX,
+            "AcceptableResponseSchema",
+            "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a",
+        ),
+    ];
+    assert_eq!(
+        elements(std::str::from_utf8(request.body()).unwrap()),
+        want(&pox)
+    );
+}
+
 #[test]
 fn values_are_escaped_in_requests() {
     let request = soap_request(
