@@ -635,7 +635,7 @@ fn a_redirect_url_to_another_domain_without_consent_is_refused<F: Face>() {
     let ask = Setup {
         policy: Some(RedirectPolicy::Ask),
         consent: Some(Arc::new(move |r: &Redirect| {
-            seen.lock().unwrap().push(r.clone());
+            seen.lock().expect("unpoisoned").push(r.clone());
             false
         })),
         ..w.setup()
@@ -662,7 +662,7 @@ fn a_redirect_url_to_another_domain_without_consent_is_refused<F: Face>() {
         let seen = w.checked_requests(&["contoso.com"]);
         assert_eq!(seen.len(), 1, "only contoso.com was asked: {seen:?}");
     }
-    let asked = asked.lock().unwrap();
+    let asked = asked.lock().expect("unpoisoned");
     assert_eq!(asked.len(), 1, "the callback was asked once: {asked:?}");
     assert_eq!(asked[0].to, "autodiscover.fabrikam.com");
     assert_eq!(asked[0].target, https("autodiscover.fabrikam.com", SVC));
@@ -837,7 +837,7 @@ fn srv_only_discovery_uses_the_resolver<F: Face>() {
     let seen = Arc::clone(&asked);
     let setup = Setup {
         srv: Some(Arc::new(move |name: &str| {
-            seen.lock().unwrap().push(name.to_owned());
+            seen.lock().expect("unpoisoned").push(name.to_owned());
             Ok(vec![
                 SrvRecord::new(10, 0, 8443, "wrong-port.contoso.com"),
                 SrvRecord::new(0, 5, 443, "mail.contoso.com."),
@@ -870,7 +870,10 @@ fn srv_only_discovery_uses_the_resolver<F: Face>() {
             done(StepKind::Soap, https("mail.contoso.com", SVC)),
         ],
     );
-    assert_eq!(*asked.lock().unwrap(), ["_autodiscover._tcp.contoso.com"]);
+    assert_eq!(
+        *asked.lock().expect("unpoisoned"),
+        ["_autodiscover._tcp.contoso.com"]
+    );
     let seen = w.checked_requests(&["contoso.com"]);
     assert_eq!(seen.len(), 1, "{seen:?}");
     w.ad.clear_requests();
@@ -1129,9 +1132,10 @@ mod golden {
             ureq::unversioned::transport::DefaultConnector::new(),
             To(sim.https_addr()),
         );
-        request
-            .headers_mut()
-            .insert(http::header::AUTHORIZATION, BASIC.parse().unwrap());
+        request.headers_mut().insert(
+            http::header::AUTHORIZATION,
+            BASIC.parse().expect("a header value"),
+        );
         let (parts, body) = request.into_parts();
         let mut response = agent
             .run(http::Request::from_parts(parts, body.to_vec()))
@@ -1159,7 +1163,7 @@ mod golden {
         http::Request::post(url)
             .header("content-type", "text/xml; charset=utf-8")
             .body(Bytes::from(body))
-            .unwrap()
+            .expect("a request")
     }
 
     /// The settings of Microsoft's example, in its order.
