@@ -135,6 +135,11 @@ macro_rules! scenarios {
             }
 
             #[test]
+            fn error_codes_at_the_response_and_the_user_level_move_on() {
+                super::error_codes_at_the_response_and_the_user_level_move_on::<$face>();
+            }
+
+            #[test]
             fn a_certificate_that_does_not_name_the_host_is_refused() {
                 super::a_certificate_that_does_not_name_the_host_is_refused::<$face>();
             }
@@ -1019,6 +1024,103 @@ fn credentials_never_go_over_http_nor_to_a_host_the_policy_did_not_allow<F: Face
         (seen[0].scheme, seen[0].authorization.is_none()),
         ("http", true)
     );
+}
+
+/// `ErrorCode` at the two levels the core reads, in SOAP and in POX: each is named in
+/// the trace and discovery moves on to the next candidate.
+fn error_codes_at_the_response_and_the_user_level_move_on<F: Face>() {
+    use ews_tests::sim::autodiscover::AdLevel;
+    let w = world(|c, ews| {
+        c.host(
+            "contoso.com",
+            AdHost::soap(AdAnswer::Error(
+                AdLevel::Response,
+                "InternalServerError".into(),
+            )),
+        )
+        .host(
+            "autodiscover.contoso.com",
+            AdHost {
+                soap: AdAnswer::Status(404),
+                pox: AdAnswer::Error(AdLevel::User, "602".into()),
+                refuse: false,
+            },
+        )
+        .probe(
+            "autodiscover.contoso.com",
+            AdProbe::Redirect(https("mail.contoso.com", XML)),
+        )
+        .host(
+            "mail.contoso.com",
+            AdHost {
+                soap: AdAnswer::Error(AdLevel::User, "InvalidUser".into()),
+                pox: settings(ews),
+                refuse: false,
+            },
+        )
+    });
+    let e = F::discover(&w.setup()).expect_err("no settings");
+    let failure = server_failure(&e);
+    assert_eq!(failure.reason, Reason::Exhausted);
+    let coded = |kind, url: String, code: ErrorCode| {
+        (
+            kind,
+            url,
+            true,
+            Outcome::Status(200),
+            Some(code),
+            Action::NextCandidate,
+        )
+    };
+    assert_trace(
+        &failure.trace,
+        &[
+            coded(
+                StepKind::Soap,
+                https("contoso.com", SVC),
+                ErrorCode::InternalServerError,
+            ),
+            (
+                StepKind::Soap,
+                https("autodiscover.contoso.com", SVC),
+                true,
+                Outcome::Status(404),
+                None,
+                Action::TryPox,
+            ),
+            coded(
+                StepKind::Pox,
+                https("autodiscover.contoso.com", XML),
+                ErrorCode::from_wire("602"),
+            ),
+            (
+                StepKind::Probe,
+                format!("http://autodiscover.contoso.com{XML}"),
+                false,
+                Outcome::Status(302),
+                None,
+                Action::Follow(https("mail.contoso.com", XML)),
+            ),
+            coded(
+                StepKind::Soap,
+                https("mail.contoso.com", SVC),
+                ErrorCode::InvalidUser,
+            ),
+            (
+                StepKind::Srv,
+                "_autodiscover._tcp.contoso.com".to_owned(),
+                false,
+                Outcome::Records(0),
+                None,
+                Action::NextCandidate,
+            ),
+        ],
+    );
+    let shown = e.to_string();
+    for code in ["InternalServerError", "602", "InvalidUser"] {
+        assert!(shown.contains(code), "{code} in {shown}");
+    }
+    w.checked_requests(&["contoso.com"]);
 }
 
 /// The fixed address changes where a connection goes, not the name TLS checks: a host
