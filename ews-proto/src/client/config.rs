@@ -800,6 +800,21 @@ mod tests {
     }
 
     #[test]
+    fn fixed_addresses_reach_the_settings() {
+        let addr: std::net::SocketAddr = "127.0.0.1:8443".parse().unwrap();
+        let config = ClientConfig::new(URL, "ua").resolve("Mail.Example.com", 443, addr);
+        assert_eq!(
+            config.resolve_set().lookup("mail.example.com", 443),
+            Some(addr)
+        );
+        let s = config.validate(FACE).unwrap();
+        assert_eq!(s.resolve.lookup_uri(s.ctx.endpoint()), Some(addr));
+        assert!(format!("{s:?}").contains("mail.example.com:443=127.0.0.1:8443"));
+        let s = ClientConfig::new(URL, "ua").validate(FACE).unwrap();
+        assert!(s.resolve.is_empty());
+    }
+
+    #[test]
     fn the_body_cap_is_the_limit() {
         let s = ClientConfig::new(URL, "ua")
             .max_body_bytes(128 << 20)
