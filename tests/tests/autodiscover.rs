@@ -998,6 +998,11 @@ fn credentials_never_go_over_http_nor_to_a_host_the_policy_did_not_allow<F: Face
             ("http", "autodiscover.contoso.com", false),
         ]
     );
+    let by_host = w.ad.authorizations();
+    let keys: Vec<&str> = by_host.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["https://autodiscover.contoso.com:443"]);
+    let values: Vec<&str> = by_host.values().flatten().map(|a| a.value()).collect();
+    assert_eq!(values, [BASIC]);
 
     // The probe redirects to plain http: not followed, nothing sent there.
     let w = world(|c, ews| {

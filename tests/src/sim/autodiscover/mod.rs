@@ -482,6 +482,19 @@ impl AutodiscoverSim {
         lock(&self.shared.requests).clone()
     }
 
+    /// Every `Authorization` header seen, per `scheme://host:port` the client asked
+    /// (hosts with none are absent), in order of arrival.
+    pub fn authorizations(&self) -> std::collections::BTreeMap<String, Vec<AdAuthorization>> {
+        let mut out = std::collections::BTreeMap::<String, Vec<AdAuthorization>>::new();
+        for r in lock(&self.shared.requests).iter() {
+            if let Some(a) = &r.authorization {
+                let key = format!("{}://{}:{}", r.scheme, r.host, r.port);
+                out.entry(key).or_default().push(a.clone());
+            }
+        }
+        out
+    }
+
     /// Forgets the requests seen so far.
     pub fn clear_requests(&self) {
         lock(&self.shared.requests).clear();
