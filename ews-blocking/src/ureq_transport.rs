@@ -32,8 +32,8 @@ use crate::transport::Transport;
 /// the answer (at most 32 idle, 60 s each), with the id and the server's leaf certificate
 /// in the answer's [`ConnectionInfo`](ews_proto::driver::ConnectionInfo). A `Pinned`
 /// connection that is gone fails with `Connect` before a byte is written. They follow the
-/// client's TLS, proxy and timeout settings; with [`UreqTransport::from_agent`], Mozilla's
-/// roots and no proxy.
+/// client's TLS, proxy, timeout and `resolve` settings; with [`UreqTransport::from_agent`],
+/// Mozilla's roots, no proxy and no fixed address.
 #[derive(Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
