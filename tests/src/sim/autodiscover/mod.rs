@@ -373,6 +373,8 @@ pub struct AutodiscoverSim {
     https: SocketAddr,
     http: SocketAddr,
     refused: SocketAddr,
+    /// Holds `refused` (bound, not listening).
+    _refusing: tokio::net::TcpSocket,
     ca_pem: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -404,9 +406,11 @@ impl AutodiscoverSim {
     pub fn try_start(config: AdConfig) -> std::io::Result<Self> {
         let https = TcpListener::bind("127.0.0.1:0")?;
         let http = TcpListener::bind("127.0.0.1:0")?;
-        // A port nobody listens on: bound, then closed (the OS does not hand it out
-        // again at once).
-        let refused = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        // A port nobody listens on: bound (so nobody else gets it) but never listening,
+        // so every connection to it is refused.
+        let refusing = tokio::net::TcpSocket::new_v4()?;
+        refusing.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let refused = refusing.local_addr()?;
         for l in [&https, &http] {
             l.set_nonblocking(true)?;
         }
@@ -432,6 +436,7 @@ impl AutodiscoverSim {
             https: https_addr,
             http: http_addr,
             refused,
+            _refusing: refusing,
             ca_pem,
             shutdown: Some(tx),
             thread: Some(thread),
