@@ -14,11 +14,11 @@ use ews_proto::jiff::Timestamp;
 use ews_proto::jiff::civil::{Weekday, date};
 use ews_proto::{
     AttendeeResponse, Body, CalendarChange, CalendarItemType, ConflictResolution, CreateItem,
-    Credentials, DeliverMeetingRequests, EmailAddress, Error, GetItem, Item, ItemChange, ItemId,
-    Mailbox, MeetingAnswer, MessageDisposition, NewCalendarItem, Operation, Recurrence,
-    RecurrencePattern, RecurrenceRange, Reply, RespondToMeeting, ResponseCode,
-    SendMeetingInvitations, SendMeetingInvitationsOrCancellations as Send, StaleKeyRetryError,
-    TimeZoneId, UpdateItem,
+    Credentials, DeliverMeetingRequests, DistinguishedFolder, EmailAddress, Error, FindItem,
+    FolderId, GetItem, Item, ItemChange, ItemId, Mailbox, MeetingAnswer, MessageDisposition,
+    NewCalendarItem, Operation, Recurrence, RecurrencePattern, RecurrenceRange, Reply,
+    RespondToMeeting, ResponseCode, SendMeetingInvitations,
+    SendMeetingInvitationsOrCancellations as Send, StaleKeyRetryError, TimeZoneId, UpdateItem,
 };
 use ews_tests::sim::{Seed, SeedItem};
 use ews_tests::{
@@ -43,6 +43,7 @@ type Updated = <UpdateItem as Operation>::Output;
 type Got = <GetItem as Operation>::Output;
 type Answered = <RespondToMeeting as Operation>::Output;
 type Cancelled = <ews_proto::CancelMeeting as Operation>::Output;
+type Found = <FindItem as Operation>::Output;
 
 /// The calls of the scenarios, made by `who`'s client of one face.
 trait Face {
@@ -61,6 +62,7 @@ trait Face {
     ) -> Result<Reply<Created>, Error>;
     fn create(&self, who: &str, op: CreateItem) -> Result<Reply<Created>, Error>;
     fn get_item(&self, who: &str, op: GetItem) -> Result<Reply<Got>, Error>;
+    fn find_items(&self, who: &str, op: FindItem) -> Result<Reply<Found>, Error>;
     fn update_item(&self, who: &str, op: UpdateItem) -> Result<Reply<Updated>, Error>;
     fn update_item_refetching(
         &self,
@@ -101,7 +103,10 @@ macro_rules! face_methods {
             start: Timestamp,
             end: Timestamp,
         ) -> Result<SweepResult, Error> {
-            $run!(self, self.client(who).read_calendar(&addr(mailbox), start, end))
+            $run!(
+                self,
+                self.client(who).read_calendar(&addr(mailbox), start, end)
+            )
         }
         fn send_meeting_on_behalf(
             &self,
@@ -109,13 +114,19 @@ macro_rules! face_methods {
             principal: &str,
             m: NewCalendarItem,
         ) -> Result<Reply<Created>, Error> {
-            $run!(self, self.client(who).send_meeting_on_behalf(&addr(principal), m))
+            $run!(
+                self,
+                self.client(who).send_meeting_on_behalf(&addr(principal), m)
+            )
         }
         fn create(&self, who: &str, op: CreateItem) -> Result<Reply<Created>, Error> {
             $run!(self, self.client(who).send(&op))
         }
         fn get_item(&self, who: &str, op: GetItem) -> Result<Reply<Got>, Error> {
             $run!(self, self.client(who).get_item(op))
+        }
+        fn find_items(&self, who: &str, op: FindItem) -> Result<Reply<Found>, Error> {
+            $run!(self, self.client(who).find_items(op))
         }
         fn update_item(&self, who: &str, op: UpdateItem) -> Result<Reply<Updated>, Error> {
             $run!(self, self.client(who).update_item(op))
@@ -419,7 +430,10 @@ fn the_delegate_reads_a_full_calendar_once(face: &dyn Face, sim: &Simulator) {
     for seeded in &report.items {
         assert!(ids.contains(seeded), "{seeded} is missing");
     }
-    assert!(!ids.contains(master.id()), "a series shows as its occurrences");
+    assert!(
+        !ids.contains(master.id()),
+        "a series shows as its occurrences"
+    );
     let mut occurrences = 0;
     for item in &found.items {
         let Item::Calendar(c) = item else {
@@ -445,9 +459,38 @@ fn the_delegate_reads_a_full_calendar_once(face: &dyn Face, sim: &Simulator) {
         }
     }
     assert_eq!(occurrences, 60);
-    // The simulator never answered more than 1000 entries, so the sweep had to split.
+    // The sweep asked for the two years in one window and had to split it.
     let views = sim.requests_for("FindItem");
     assert!(views.len() >= 3, "{} views", views.len());
+
+    // One view asking for more than Exchange's 1000 entries gets 1000, and is told that
+    // the range held more; a view longer than two years is refused.
+    let calendar = FolderId::of(DistinguishedFolder::Calendar, addr(U1));
+    let view = |start: &str, end: &str| {
+        FindItem::calendar_view(calendar.clone(), ts(start), ts(end))
+            .expect("view")
+            .page_size(5000)
+    };
+    let page = face
+        .find_items(U2, view("2025-01-01T00:00:00Z", "2027-01-01T00:00:00Z"))
+        .expect("FindItem")
+        .body
+        .into_iter()
+        .next()
+        .expect("an answer")
+        .into_result()
+        .expect("a page")
+        .expect("a root folder");
+    assert_eq!(page.items.len(), 1000);
+    assert_eq!(page.includes_last_item_in_range, Some(false));
+    assert_eq!(page.total_items_in_view, Some(1160));
+    let too_big = face
+        .find_items(U2, view("2025-01-01T00:00:00Z", "2027-01-01T00:00:01Z"))
+        .expect("FindItem");
+    assert_eq!(
+        *too_big.body[0].code(),
+        ResponseCode::ErrorCalendarViewRangeTooBig
+    );
 }
 
 /// (b) user2 moves user1's meeting with user3 and user4.
@@ -602,7 +645,10 @@ fn the_delegate_moves_a_meeting(face: &dyn Face, sim: &Simulator) {
             ),
         )
         .expect("UpdateItem");
-    assert_eq!(subject.body[0].as_result().expect("merged").conflict_count, 0);
+    assert_eq!(
+        subject.body[0].as_result().expect("merged").conflict_count,
+        0
+    );
     let refused = face
         .update_item(
             U2,
@@ -713,7 +759,9 @@ fn the_delegate_cancels_with_a_note(face: &dyn Face, sim: &Simulator) {
         let c = inbox_of(sim, a, ItemKind::MeetingCancellation);
         assert_eq!(c.len(), 1, "{a}");
         assert!(
-            c[0].body.as_ref().is_some_and(|(_, text)| text.contains(note)),
+            c[0].body
+                .as_ref()
+                .is_some_and(|(_, text)| text.contains(note)),
             "{a}: {:?}",
             c[0].body
         );
@@ -825,11 +873,8 @@ fn the_delegate_answers_a_forwarded_request(face: &dyn Face, sim: &Simulator) {
     face.update_item(
         U3,
         UpdateItem::new(
-            ItemChange::new(
-                item_id(&planning),
-                [CalendarChange::location("Room 3")],
-            )
-            .expect("change"),
+            ItemChange::new(item_id(&planning), [CalendarChange::location("Room 3")])
+                .expect("change"),
             Send::SendOnlyToAll,
             ConflictResolution::NeverOverwrite,
         ),

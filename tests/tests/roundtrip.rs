@@ -151,7 +151,11 @@ fn expectation(file: &str) -> Expect {
         "UpdateItem/occurrence-and-series.request.xml" => e(
             U2,
             &[U2],
-            Messages(&["ErrorItemNotFound", "ErrorItemNotFound", "ErrorItemNotFound"]),
+            Messages(&[
+                "ErrorItemNotFound",
+                "ErrorItemNotFound",
+                "ErrorItemNotFound",
+            ]),
         ),
         // user3 reads its own inbox, user1 its own calendar (both empty: one page each).
         "FindItem/inbox-of-attendee.request.xml" => e(U3, &[], Messages(&["NoError"])),

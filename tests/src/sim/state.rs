@@ -787,7 +787,10 @@ impl State {
                 cal.resources = update.resources.clone();
                 cal.sequence = update.sequence;
             }
-            self.touch(&id, &["calendar:Start", "calendar:End", "calendar:Location"]);
+            self.touch(
+                &id,
+                &["calendar:Start", "calendar:End", "calendar:Location"],
+            );
         }
     }
 

@@ -9,9 +9,7 @@
 use roxmltree::Node;
 
 use super::restriction::{self, Expr, SortKey};
-use super::{
-    ACCESS_DENIED, Ctx, NOT_IMPLEMENTED, recurrence, resolve_folder, write_address,
-};
+use super::{ACCESS_DENIED, Ctx, NOT_IMPLEMENTED, recurrence, resolve_folder, write_address};
 use crate::sim::soap::{self, MESSAGES_NS, TYPES_NS, W, WNs};
 use crate::sim::state::{Address, ItemKind, ItemSnapshot, State};
 
@@ -241,7 +239,12 @@ fn write_calendar_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapsh
         "MeetingRequestWasSent",
         Some(bool_str(item.meeting_request_was_sent)),
     );
-    opt_leaf(w, shape, "CalendarItemType", Some(calendar_item_type(st, item)));
+    opt_leaf(
+        w,
+        shape,
+        "CalendarItemType",
+        Some(calendar_item_type(st, item)),
+    );
     opt_leaf(
         w,
         shape,
@@ -253,8 +256,22 @@ fn write_calendar_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapsh
         }),
     );
     single(w, st, shape, "Organizer", item.organizer.as_ref());
-    attendee_list(w, st, shape, "RequiredAttendees", item, &item.required_attendees);
-    attendee_list(w, st, shape, "OptionalAttendees", item, &item.optional_attendees);
+    attendee_list(
+        w,
+        st,
+        shape,
+        "RequiredAttendees",
+        item,
+        &item.required_attendees,
+    );
+    attendee_list(
+        w,
+        st,
+        shape,
+        "OptionalAttendees",
+        item,
+        &item.optional_attendees,
+    );
     attendee_list(w, st, shape, "Resources", item, &item.resources);
     if item.is_meeting {
         opt_leaf(
@@ -412,8 +429,22 @@ fn write_message_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapsho
         opt_leaf(w, shape, "IsCancelled", Some("false"));
         opt_leaf(w, shape, "CalendarItemType", Some("Single"));
         single(w, st, shape, "Organizer", item.organizer.as_ref());
-        attendee_list(w, st, shape, "RequiredAttendees", item, &item.required_attendees);
-        attendee_list(w, st, shape, "OptionalAttendees", item, &item.optional_attendees);
+        attendee_list(
+            w,
+            st,
+            shape,
+            "RequiredAttendees",
+            item,
+            &item.required_attendees,
+        );
+        attendee_list(
+            w,
+            st,
+            shape,
+            "OptionalAttendees",
+            item,
+            &item.optional_attendees,
+        );
         attendee_list(w, st, shape, "Resources", item, &item.resources);
     } else {
         opt_leaf(w, shape, "Start", item.start.as_deref());
@@ -641,7 +672,10 @@ pub(crate) fn find_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
                 found.sort_by_key(|i| restriction::span(i).map(|(s, _)| s));
                 let total = found.len();
                 // Exchange's FindCount limit: never more than 1000 entries in one answer.
-                let keep = max.unwrap_or(FIND_COUNT_LIMIT).min(FIND_COUNT_LIMIT).min(total);
+                let keep = max
+                    .unwrap_or(FIND_COUNT_LIMIT)
+                    .min(FIND_COUNT_LIMIT)
+                    .min(total);
                 found.truncate(keep);
                 return Ok(Page {
                     items: found,

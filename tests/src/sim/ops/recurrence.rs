@@ -107,7 +107,9 @@ pub(crate) fn parse(node: Node<'_, '_>) -> Result<RecurrenceSnapshot, (&'static 
     let range = elements.next().ok_or_else(|| bad("no range"))?;
     let name = pattern.tag_name().name();
     if !PATTERNS.contains(&name) {
-        return Err(bad(&format!("the pattern {name} is not a calendar pattern")));
+        return Err(bad(&format!(
+            "the pattern {name} is not a calendar pattern"
+        )));
     }
     let number = |n: Node<'_, '_>, field: &str| -> Result<Option<u32>, (&'static str, String)> {
         match soap::t_text(n, field) {
@@ -246,7 +248,10 @@ pub(crate) fn write(w: &mut W, rec: &RecurrenceSnapshot) {
 /// The id of occurrence `index` of the series `master` (an opaque id of the base64
 /// alphabet, as Exchange's are).
 pub(crate) fn occurrence_id(master: &str, index: u32) -> String {
-    format!("AAMkAGSimOcc{}", b64(format!("{master}|{index}").as_bytes()))
+    format!(
+        "AAMkAGSimOcc{}",
+        b64(format!("{master}|{index}").as_bytes())
+    )
 }
 
 /// The series id and instance index an occurrence id names.
@@ -432,7 +437,11 @@ fn holds(rec: &RecurrenceSnapshot, start: Date, d: Date) -> bool {
 
 /// The dates of a series, numbered from 1, up to `until` (inclusive) and the
 /// `max_index`-th at most.
-fn dates(rec: &RecurrenceSnapshot, until: Option<Date>, max_index: Option<u32>) -> Vec<(u32, Date)> {
+fn dates(
+    rec: &RecurrenceSnapshot,
+    until: Option<Date>,
+    max_index: Option<u32>,
+) -> Vec<(u32, Date)> {
     let Some(start) = parse_date(&rec.start_date) else {
         return Vec::new();
     };
@@ -494,7 +503,11 @@ fn make(
         return None;
     }
     let (duration, tz, local) = times;
-    let start = date.to_datetime(*local).to_zoned_datetime(tz.clone()).ok()?.timestamp();
+    let start = date
+        .to_datetime(*local)
+        .to_zoned_datetime(tz.clone())
+        .ok()?
+        .timestamp();
     let end = start.checked_add(*duration).ok()?;
     let mut o = master.clone();
     o.id = occurrence_id(&master.id, index);
@@ -689,10 +702,7 @@ mod tests {
         let daily = rec(
             "<t:DailyRecurrence><t:Interval>3</t:Interval></t:DailyRecurrence><t:NoEndRecurrence><t:StartDate>2025-06-29</t:StartDate></t:NoEndRecurrence>",
         );
-        assert_eq!(
-            days(&daily, 3),
-            ["2025-06-29", "2025-07-02", "2025-07-05"]
-        );
+        assert_eq!(days(&daily, 3), ["2025-06-29", "2025-07-02", "2025-07-05"]);
     }
 
     #[test]
@@ -723,6 +733,9 @@ mod tests {
         assert_eq!(second.start.as_deref(), Some("2025-10-27T08:30:00Z"));
         assert!(occurrence(&m, 3).is_none());
         let id = second.id.clone();
-        assert_eq!(parse_occurrence_id(&id), Some(("AAMkSeries".to_string(), 2)));
+        assert_eq!(
+            parse_occurrence_id(&id),
+            Some(("AAMkSeries".to_string(), 2))
+        );
     }
 }

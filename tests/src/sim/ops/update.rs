@@ -257,9 +257,9 @@ fn update_one(
                     .flat_map(|(_, f)| f.iter().map(String::as_str))
                     .collect()
             });
-        let overlap = since
-            .as_ref()
-            .map_or(fields.len(), |s| fields.iter().filter(|f| s.contains(f.as_str())).count());
+        let overlap = since.as_ref().map_or(fields.len(), |s| {
+            fields.iter().filter(|f| s.contains(f.as_str())).count()
+        });
         let irresolvable = (
             "ErrorIrresolvableConflict",
             "The send or update operation could not be performed because the change key \
@@ -280,8 +280,7 @@ fn update_one(
         None if is_calendar => {
             return Err((
                 "ErrorSendMeetingInvitationsOrCancellationsRequired",
-                "SendMeetingInvitationsOrCancellations is required for calendar items."
-                    .to_string(),
+                "SendMeetingInvitationsOrCancellations is required for calendar items.".to_string(),
             ));
         }
         None => "SendToNone",
@@ -389,7 +388,8 @@ fn tell_attendees(
     };
     let organizer = after.owner.clone();
     if matches!(send, "SendOnlyToAll" | "SendToAllAndSaveCopy") {
-        let reached = create::deliver_with(st, after, &ctx.me, ItemKind::MeetingRequest, Some(&update));
+        let reached =
+            create::deliver_with(st, after, &ctx.me, ItemKind::MeetingRequest, Some(&update));
         if let Some(mb) = st.mailbox_mut(&organizer) {
             mb.updates_sent += reached;
         }
