@@ -979,3 +979,140 @@ fn a_weekly_series_keeps_its_local_time(face: &dyn Face, sim: &Simulator) {
     );
     assert!(invitation.recurrence.is_some());
 }
+
+mod common;
+
+/// The simulator's new answers (UpdateItem, series with their occurrences and exceptions,
+/// zones, recorded responses, meeting updates) are valid against Microsoft's schema, so
+/// that what the clients read here is what Exchange could send.
+#[test]
+fn the_simulators_calendar_answers_are_valid_against_the_schema() {
+    use common::{M, T, call, run_validator};
+    let sim = simulator();
+    let first = |xml: &str, ns: &str, local: &str| {
+        common::texts(xml, ns, local)
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    };
+    let id_of = |xml: &str| {
+        let doc = roxmltree::Document::parse(xml).expect("XML");
+        let id = doc
+            .descendants()
+            .find(|n| n.has_tag_name((T, "ItemId")))
+            .expect("an ItemId");
+        (
+            id.attribute("Id").unwrap_or_default().to_owned(),
+            id.attribute("ChangeKey").unwrap_or_default().to_owned(),
+        )
+    };
+    let mut answers = Vec::new();
+    let created = call(
+        &sim,
+        U2,
+        &format!(
+            r#"<m:CreateItem MessageDisposition="SendAndSaveCopy" SendMeetingInvitations="SendToAllAndSaveCopy"><m:SavedItemFolderId><t:DistinguishedFolderId Id="calendar"><t:Mailbox><t:EmailAddress>{U1}</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId></m:SavedItemFolderId><m:Items><t:CalendarItem><t:Subject>Team sync</t:Subject><t:Start>2025-06-02T07:30:00Z</t:Start><t:End>2025-06-02T08:00:00Z</t:End><t:RequiredAttendees><t:Attendee><t:Mailbox><t:EmailAddress>{U3}</t:EmailAddress></t:Mailbox></t:Attendee></t:RequiredAttendees><t:Recurrence><t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>Monday Wednesday</t:DaysOfWeek><t:FirstDayOfWeek>Monday</t:FirstDayOfWeek></t:WeeklyRecurrence><t:NumberedRecurrence><t:StartDate>2025-06-02</t:StartDate><t:NumberOfOccurrences>6</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence><t:StartTimeZone Id="W. Europe Standard Time"/><t:EndTimeZone Id="W. Europe Standard Time"/></t:CalendarItem></m:Items></m:CreateItem>"#
+        ),
+    );
+    assert_eq!(created.codes(), ["NoError"], "{}", created.body);
+    let (series, _) = id_of(&created.body);
+    // user3 accepts: the answer is recorded on the series.
+    let request = inbox_of(&sim, U3, ItemKind::MeetingRequest).remove(0);
+    let accepted = call(
+        &sim,
+        U3,
+        &format!(
+            r#"<m:CreateItem MessageDisposition="SendAndSaveCopy"><m:Items><t:AcceptItem><t:ReferenceItemId Id="{}"/></t:AcceptItem></m:Items></m:CreateItem>"#,
+            request.id
+        ),
+    );
+    assert_eq!(accepted.codes(), ["NoError"], "{}", accepted.body);
+    let ck = sim.item(&series).expect("series").change_key;
+    // The second occurrence moves an hour later (an exception), told to all.
+    let moved = call(
+        &sim,
+        U2,
+        &format!(
+            r#"<m:UpdateItem ConflictResolution="NeverOverwrite" MessageDisposition="SaveOnly" SendMeetingInvitationsOrCancellations="SendToAllAndSaveCopy"><m:ItemChanges><t:ItemChange><t:OccurrenceItemId RecurringMasterId="{series}" ChangeKey="{ck}" InstanceIndex="2"/><t:Updates><t:SetItemField><t:FieldURI FieldURI="calendar:Start"/><t:CalendarItem><t:Start>2025-06-04T08:30:00Z</t:Start></t:CalendarItem></t:SetItemField><t:SetItemField><t:FieldURI FieldURI="calendar:End"/><t:CalendarItem><t:End>2025-06-04T09:00:00Z</t:End></t:CalendarItem></t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>"#
+        ),
+    );
+    assert_eq!(moved.codes(), ["NoError"], "{}", moved.body);
+    assert_eq!(first(&moved.body, T, "Count"), "0");
+    let (occurrence, _) = id_of(&moved.body);
+    answers.push(("update-occurrence", moved));
+    // The same change key again: stale now, and refused.
+    let stale = call(
+        &sim,
+        U2,
+        &format!(
+            r#"<m:UpdateItem ConflictResolution="NeverOverwrite" SendMeetingInvitationsOrCancellations="SendToNone"><m:ItemChanges><t:ItemChange><t:ItemId Id="{series}" ChangeKey="{ck}"/><t:Updates><t:SetItemField><t:FieldURI FieldURI="calendar:Location"/><t:CalendarItem><t:Location>Room 1</t:Location></t:CalendarItem></t:SetItemField><t:DeleteItemField><t:FieldURI FieldURI="item:Categories"/></t:DeleteItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>"#
+        ),
+    );
+    assert_eq!(
+        stale.codes(),
+        ["ErrorIrresolvableConflict"],
+        "{}",
+        stale.body
+    );
+    answers.push(("update-stale", stale));
+    let get = |ids: &[&str]| {
+        let ids: String = ids
+            .iter()
+            .map(|i| format!(r#"<t:ItemId Id="{i}"/>"#))
+            .collect();
+        format!(
+            "<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ItemIds>{ids}</m:ItemIds></m:GetItem>"
+        )
+    };
+    let got = call(&sim, U2, &get(&[&series, &occurrence]));
+    assert_eq!(got.codes(), ["NoError", "NoError"], "{}", got.body);
+    assert_eq!(
+        common::texts(&got.body, T, "OriginalStart"),
+        ["2025-06-04T07:30:00Z"]
+    );
+    assert_eq!(
+        common::texts(&got.body, T, "CalendarItemType"),
+        ["RecurringMaster", "Exception"]
+    );
+    assert_eq!(first(&got.body, T, "ResponseType"), "Accept");
+    answers.push(("get-series-and-exception", got));
+    let view = call(
+        &sim,
+        U2,
+        &format!(
+            r#"<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:CalendarView MaxEntriesReturned="3" StartDate="2025-06-01T00:00:00Z" EndDate="2025-07-01T00:00:00Z"/><m:ParentFolderIds><t:DistinguishedFolderId Id="calendar"><t:Mailbox><t:EmailAddress>{U1}</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId></m:ParentFolderIds></m:FindItem>"#
+        ),
+    );
+    assert_eq!(view.codes(), ["NoError"], "{}", view.body);
+    assert_eq!(
+        view.attr(M, "RootFolder", "IncludesLastItemInRange"),
+        ["false"]
+    );
+    assert_eq!(view.attr(M, "RootFolder", "TotalItemsInView"), ["6"]);
+    answers.push(("calendar-view", view));
+    let inbox = call(
+        &sim,
+        U3,
+        &format!(
+            r#"<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:IndexedPageItemView Offset="0" BasePoint="Beginning"/><m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds></m:FindItem>"#
+        ),
+    );
+    assert!(
+        common::texts(&inbox.body, T, "MeetingRequestType").contains(&"FullUpdate".to_owned()),
+        "{}",
+        inbox.body
+    );
+    answers.push(("attendee-inbox", inbox));
+    let dir = std::env::temp_dir().join(format!("ews-calendar-answers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder for the answers");
+    let mut files = Vec::new();
+    for (name, r) in &answers {
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+        let path = dir.join(format!("{name}.answer.xml"));
+        std::fs::write(&path, &r.body).expect("write the answer");
+        files.push(path);
+    }
+    let (ok, report) = run_validator(&["-q"], &files);
+    assert!(ok, "{report}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
