@@ -14,10 +14,10 @@ use ews_proto::jiff::Timestamp;
 use ews_proto::jiff::civil::{Weekday, date};
 use ews_proto::{
     AttendeeResponse, Body, CalendarChange, CalendarItemType, ConflictResolution, CreateItem,
-    Credentials, DeliverMeetingRequests, DistinguishedFolder, EmailAddress, Error, FindItem,
-    FolderId, GetItem, Item, ItemChange, ItemId, Mailbox, MeetingAnswer, MessageDisposition,
-    NewCalendarItem, Operation, Recurrence, RecurrencePattern, RecurrenceRange, Reply,
-    RespondToMeeting, ResponseCode, SendMeetingInvitations,
+    Credentials, DeleteItem, DeleteType, DeliverMeetingRequests, DistinguishedFolder, EmailAddress,
+    Error, FindItem, FolderId, GetItem, Item, ItemChange, ItemId, Mailbox, MeetingAnswer,
+    MessageDisposition, NewCalendarItem, Operation, Recurrence, RecurrencePattern, RecurrenceRange,
+    Reply, RespondToMeeting, ResponseCode, SendMeetingCancellations, SendMeetingInvitations,
     SendMeetingInvitationsOrCancellations as Send, StaleKeyRetryError, TimeZoneId, UpdateItem,
 };
 use ews_tests::sim::{Seed, SeedItem};
@@ -44,6 +44,7 @@ type Got = <GetItem as Operation>::Output;
 type Answered = <RespondToMeeting as Operation>::Output;
 type Cancelled = <ews_proto::CancelMeeting as Operation>::Output;
 type Found = <FindItem as Operation>::Output;
+type Deleted = <DeleteItem as Operation>::Output;
 
 /// The calls of the scenarios, made by `who`'s client of one face.
 trait Face {
@@ -63,6 +64,7 @@ trait Face {
     fn create(&self, who: &str, op: CreateItem) -> Result<Reply<Created>, Error>;
     fn get_item(&self, who: &str, op: GetItem) -> Result<Reply<Got>, Error>;
     fn find_items(&self, who: &str, op: FindItem) -> Result<Reply<Found>, Error>;
+    fn delete(&self, who: &str, op: DeleteItem) -> Result<Reply<Deleted>, Error>;
     fn update_item(&self, who: &str, op: UpdateItem) -> Result<Reply<Updated>, Error>;
     fn update_item_refetching(
         &self,
@@ -127,6 +129,9 @@ macro_rules! face_methods {
         }
         fn find_items(&self, who: &str, op: FindItem) -> Result<Reply<Found>, Error> {
             $run!(self, self.client(who).find_items(op))
+        }
+        fn delete(&self, who: &str, op: DeleteItem) -> Result<Reply<Deleted>, Error> {
+            $run!(self, self.client(who).send(&op))
         }
         fn update_item(&self, who: &str, op: UpdateItem) -> Result<Reply<Updated>, Error> {
             $run!(self, self.client(who).update_item(op))
@@ -978,6 +983,82 @@ fn a_weekly_series_keeps_its_local_time(face: &dyn Face, sim: &Simulator) {
         Some("W. Europe Standard Time")
     );
     assert!(invitation.recurrence.is_some());
+
+    // The second occurrence is called off, the third moved to 11:00 Berlin time (10:00Z
+    // on 28 October, winter time); each attendee hears of each once.
+    let series_ref = |index| {
+        let s = sim.item(master.id()).expect("series");
+        ews_proto::ItemRef::occurrence(ItemId::new(&s.id, Some(s.change_key)).expect("id"), index)
+            .expect("occurrence")
+    };
+    face.delete(
+        U2,
+        DeleteItem::new(series_ref(2), DeleteType::MoveToDeletedItems)
+            .cancellations(SendMeetingCancellations::SendToAllAndSaveCopy)
+            .in_mailbox(addr(U1)),
+    )
+    .expect("DeleteItem")
+    .body[0]
+        .as_result()
+        .expect("deleted");
+    face.update_item(
+        U2,
+        UpdateItem::new(
+            ItemChange::new(
+                series_ref(3),
+                [
+                    CalendarChange::start(ts("2025-10-28T10:00:00Z")),
+                    CalendarChange::end(ts("2025-10-28T10:30:00Z")),
+                ],
+            )
+            .expect("change"),
+            Send::SendToAllAndSaveCopy,
+            ConflictResolution::NeverOverwrite,
+        )
+        .in_mailbox(addr(U1)),
+    )
+    .expect("UpdateItem")
+    .body[0]
+        .as_result()
+        .expect("moved");
+    let u3 = sim.mailbox(U3).expect("u3");
+    assert_eq!((u3.cancellations_received, u3.updates_received), (1, 1));
+    let found = face
+        .read_calendar(
+            U2,
+            U1,
+            ts("2025-10-01T00:00:00Z"),
+            ts("2025-12-01T00:00:00Z"),
+        )
+        .expect("the calendar");
+    let seen: Vec<(String, Option<CalendarItemType>)> = found
+        .items
+        .iter()
+        .map(|i| {
+            let Item::Calendar(c) = i else { unreachable!() };
+            (
+                c.start.expect("start").to_string(),
+                c.calendar_item_type.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "2025-10-14T08:00:00Z".to_owned(),
+                Some(CalendarItemType::Occurrence)
+            ),
+            (
+                "2025-10-28T10:00:00Z".to_owned(),
+                Some(CalendarItemType::Exception)
+            ),
+            (
+                "2025-11-04T09:00:00Z".to_owned(),
+                Some(CalendarItemType::Occurrence)
+            ),
+        ]
+    );
 }
 
 mod common;
