@@ -1174,9 +1174,7 @@ fn the_simulators_calendar_answers_are_valid_against_the_schema() {
     let inbox = call(
         &sim,
         U3,
-        &format!(
-            r#"<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:IndexedPageItemView Offset="0" BasePoint="Beginning"/><m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds></m:FindItem>"#
-        ),
+        r#"<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:IndexedPageItemView Offset="0" BasePoint="Beginning"/><m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds></m:FindItem>"#,
     );
     assert!(
         common::texts(&inbox.body, T, "MeetingRequestType").contains(&"FullUpdate".to_owned()),

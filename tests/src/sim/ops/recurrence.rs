@@ -183,7 +183,7 @@ pub(crate) fn parse(node: Node<'_, '_>) -> Result<RecurrenceSnapshot, (&'static 
             }
         }
         "NumberedRecurrence" => {
-            if !rec.count.is_some_and(|c| c > 0) {
+            if rec.count.is_none_or(|c| c == 0) {
                 return Err(bad("NumberOfOccurrences"));
             }
         }
