@@ -12,11 +12,16 @@
 //!    unique to the run;
 //! 4. user3 waits for the invitation (FindItem, polled until a deadline: servers deliver
 //!    mail asynchronously) and opens it (GetItem): From user1, Sender user2;
-//! 5. user1 sends its meeting requests to the delegate only (`DelegatesOnly`); user3
+//! 5. user2 moves the meeting an hour later (UpdateItem with the current change key,
+//!    read again and retried if it went stale, `SendToAllAndSaveCopy`), and user3 gets
+//!    the update (a meeting request with the new subject and time): From user1, Sender
+//!    user2;
+//! 6. user1 sends its meeting requests to the delegate only (`DelegatesOnly`); user3
 //!    invites user1; the request reaches user2 for user1 (`ReceivedRepresenting`), user2
-//!    accepts it on user1's behalf, and user3 gets the acceptance: From user1, Sender user2;
-//! 6. user2 cancels the first meeting on user1's behalf (DeleteItem with cancellations);
-//! 7. user1 removes user2, and user2's next meeting on user1's behalf is refused
+//!    accepts it on user1's behalf, user3 gets the acceptance (From user1, Sender user2),
+//!    and user3's meeting shows user1's attendance as accepted;
+//! 7. user2 cancels the first meeting on user1's behalf (DeleteItem with cancellations);
+//! 8. user1 removes user2, and user2's next meeting on user1's behalf is refused
 //!    (`ErrorAccessDenied`).
 //!
 //! The tour uses the core's types (it drives clients); the simulator next to it does not
@@ -49,13 +54,16 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use ews_proto::jiff::Timestamp;
 use ews_proto::{
-    AddDelegate, Body, CreateItem, Credentials, DelegateFolder, DelegatePermissions, DelegateUser,
-    DeleteItem, DeleteType, DeliverMeetingRequests, DistinguishedFolder, EmailAddress, Error,
-    FindItem, FolderId, GetDelegate, GetItem, Item, ItemId, ItemKind, LegacyFreeBusyStatus,
-    Mailbox, MeetingAnswer, MessageDisposition, NewCalendarItem, Operation, Permission,
-    RemoveDelegate, Reply, RespondToMeeting, ResponseCode, ResponseMessage,
-    SendMeetingCancellations, SendMeetingInvitations, UpdateDelegate, UserId, VersionName,
+    AddDelegate, AttendeeResponse, Body, CalendarChange, ConflictResolution, CreateItem,
+    Credentials, DelegateFolder, DelegatePermissions, DelegateUser, DeleteItem, DeleteType,
+    DeliverMeetingRequests, DistinguishedFolder, EmailAddress, Error, FieldUri, FindItem, FolderId,
+    GetDelegate, GetItem, Item, ItemChange, ItemId, ItemKind, LegacyFreeBusyStatus, Mailbox,
+    MeetingAnswer, MessageDisposition, NewCalendarItem, Operation, Permission, RemoveDelegate,
+    Reply, RespondToMeeting, ResponseCode, ResponseMessage, RetryStep, SendMeetingCancellations,
+    SendMeetingInvitations, SendMeetingInvitationsOrCancellations, StaleKeyRetry, UpdateDelegate,
+    UpdateItem, UserId, VersionName,
 };
 
 use crate::{SimConfig, Simulator};
@@ -267,12 +275,94 @@ impl Tour {
         }
         println!("   (Outlook shows: \"{user2} on behalf of {user1}\")");
 
+        let meeting_id = self.move_the_meeting(&delegate, &attendee, meeting_id, &subject)?;
+
         self.answer_for_the_principal(&principal, &delegate, &attendee)?;
 
         cancel_and_remove(&principal, &delegate, user1, user2, meeting_id, meeting)
     }
 
-    /// Step 5: with `DelegatesOnly`, a request to the principal reaches the delegate, who
+    /// Step 5: the delegate moves the meeting and the attendee gets the update. Returns
+    /// the meeting's id with its new change key.
+    fn move_the_meeting(
+        &self,
+        delegate: &impl TourClient,
+        attendee: &impl TourClient,
+        meeting_id: ItemId,
+        subject: &str,
+    ) -> Result<ItemId, Failure> {
+        let (user1, user2, user3) = (
+            &self.principal.address,
+            &self.delegate.address,
+            &self.attendee.address,
+        );
+        let moved_subject = format!("{subject} (moved)");
+        let (start, end): (Timestamp, Timestamp) = (
+            "2025-06-02T16:00:00Z".parse()?,
+            "2025-06-02T17:00:00Z".parse()?,
+        );
+        println!("\n5. {user2} moves the meeting to {start} on behalf of {user1}");
+        let update = UpdateItem::new(
+            ItemChange::new(
+                meeting_id,
+                [
+                    CalendarChange::subject(moved_subject.as_str()),
+                    CalendarChange::start(start),
+                    CalendarChange::end(end),
+                ],
+            )?,
+            SendMeetingInvitationsOrCancellations::SendToAllAndSaveCopy,
+            ConflictResolution::AutoResolve,
+        )
+        .in_mailbox(user1.clone());
+        // The change key CreateItem answered may have moved on (the server writes the
+        // item, too): a stale key is read again and the move sent again, once.
+        let mut retry = StaleKeyRetry::new(update, 1);
+        let answers = loop {
+            match retry.poll() {
+                RetryStep::Update(op) => {
+                    let reply = delegate.send(&op)?;
+                    retry.updated(reply.body);
+                }
+                RetryStep::Refetch(op) => {
+                    println!("   the change key was stale: {user2} reads the meeting again");
+                    let reply = delegate.send(&op)?;
+                    retry.refetched(reply.body);
+                }
+                RetryStep::Done(answers) => break answers?,
+            }
+        };
+        let moved = first(answers)?;
+        println!("   UpdateItem -> {}", moved.status);
+        let moved = moved.into_result()?;
+        let moved_id = moved.id.ok_or("the server returned no item id")?;
+
+        println!("   {user3} waits for the update");
+        let id = self.wait_for(attendee, ItemKind::MeetingRequest, &moved_subject)?;
+        let item = first(attendee.send(&GetItem::new(id))?.body)?
+            .into_result()?
+            .ok_or("GetItem returned no item")?;
+        let Item::Message(update) = item else {
+            return Err("the update is not a message".into());
+        };
+        let (from, sender) = (address_of(&update.from), address_of(&update.sender));
+        println!(
+            "   -> {} at {:?}: From {from} / Sender {sender}",
+            update.subject.as_deref().unwrap_or("?"),
+            update.start
+        );
+        if update.start != Some(start) {
+            return Err(format!("expected the update to start at {start}").into());
+        }
+        if !from.eq_ignore_ascii_case(user1.as_str())
+            || !sender.eq_ignore_ascii_case(user2.as_str())
+        {
+            return Err(format!("expected the update From {user1} / Sender {user2}").into());
+        }
+        Ok(moved_id)
+    }
+
+    /// Step 6: with `DelegatesOnly`, a request to the principal reaches the delegate, who
     /// accepts it on the principal's behalf; the organizer sees the principal's answer.
     fn answer_for_the_principal(
         &self,
@@ -286,7 +376,7 @@ impl Tour {
             &self.attendee.address,
         );
         println!(
-            "\n5. {user1}'s meeting requests go to the delegate only; {user3} invites {user1}"
+            "\n6. {user1}'s meeting requests go to the delegate only; {user3} invites {user1}"
         );
         let only =
             UpdateDelegate::deliver_only(user1.clone(), DeliverMeetingRequests::DelegatesOnly);
@@ -309,10 +399,12 @@ impl Tour {
             )
             .disposition(MessageDisposition::SendAndSaveCopy),
         )?;
-        println!(
-            "   {user3} sends {subject:?} -> {}",
-            first(sent.body)?.status
-        );
+        let sent = first(sent.body)?;
+        println!("   {user3} sends {subject:?} -> {}", sent.status);
+        let organizers_copy = sent
+            .into_result()?
+            .ok_or("the server returned no item id")?
+            .id;
 
         let request = self.wait_for(delegate, ItemKind::MeetingRequest, &subject)?;
         let got = first(
@@ -351,7 +443,53 @@ impl Tour {
         {
             return Err(format!("expected the acceptance From {user1} / Sender {user2}").into());
         }
-        Ok(())
+        self.wait_for_acceptance(attendee, organizers_copy)
+    }
+
+    /// The organizer's meeting records the principal's acceptance (a server records it
+    /// when the response is processed: polled until [`Tour::invitation_wait`] has passed).
+    fn wait_for_acceptance(
+        &self,
+        organizer: &impl TourClient,
+        meeting: ItemId,
+    ) -> Result<(), Failure> {
+        let user1 = &self.principal.address;
+        let deadline = Instant::now() + self.invitation_wait;
+        loop {
+            // The id only: the item's change key moves on when the answer is recorded.
+            let id = ItemId::new(meeting.id(), None)?;
+            let got = first(
+                organizer
+                    .send(&GetItem::new(id).property(FieldUri::RequiredAttendees))?
+                    .body,
+            )?
+            .into_result()?
+            .ok_or("GetItem returned no item")?;
+            let Item::Calendar(c) = got else {
+                return Err("the organizer's meeting is not a calendar item".into());
+            };
+            let answer = c
+                .required_attendees
+                .iter()
+                .find(|a| {
+                    a.mailbox
+                        .address()
+                        .is_some_and(|m| m.eq_ignore_ascii_case(user1.as_str()))
+                })
+                .and_then(|a| a.response.clone());
+            if answer == Some(AttendeeResponse::Accept) {
+                println!("   the organizer's meeting shows {user1}: Accept");
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "the organizer's meeting did not show {user1}'s acceptance within {:?} (it shows {answer:?})",
+                    self.invitation_wait
+                )
+                .into());
+            }
+            std::thread::sleep(self.poll_every);
+        }
     }
 
     /// Polls `who`'s inbox for an item of `kind` whose subject contains `subject` (a
@@ -495,7 +633,7 @@ fn add_and_update(
     Ok(())
 }
 
-/// Steps 5 and 6: the delegate cancels; the principal removes the delegate, whose next
+/// Steps 7 and 8: the delegate cancels; the principal removes the delegate, whose next
 /// meeting is refused.
 fn cancel_and_remove(
     principal: &impl TourClient,
@@ -505,7 +643,7 @@ fn cancel_and_remove(
     meeting_id: ItemId,
     meeting: NewCalendarItem,
 ) -> Result<(), Failure> {
-    println!("\n6. {user2} cancels the meeting on behalf of {user1}");
+    println!("\n7. {user2} cancels the meeting on behalf of {user1}");
     let cancel = DeleteItem::new(meeting_id, DeleteType::MoveToDeletedItems)
         .cancellations(SendMeetingCancellations::SendToAllAndSaveCopy)
         .in_mailbox(user1.clone());
@@ -513,7 +651,7 @@ fn cancel_and_remove(
     println!("   DeleteItem -> {}", deleted.status);
     deleted.into_result()?;
 
-    println!("\n7. {user1} removes {user2}; the next meeting on {user1}'s behalf is refused");
+    println!("\n8. {user1} removes {user2}; the next meeting on {user1}'s behalf is refused");
     let remove = RemoveDelegate::new(user1.clone(), UserId::smtp(user2.clone()));
     let removed = first(principal.send(&remove)?.body)?;
     println!("   RemoveDelegate -> {}", removed.status);

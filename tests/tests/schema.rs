@@ -219,7 +219,7 @@ fn header_rules() {
     let r = call_raw(&sim, &envelope("", "<m:FlyToTheMoon/>"));
     assert_eq!(r.fault_code().as_deref(), Some("ErrorSchemaValidation"));
     // A real operation the simulator does not implement: a response message, not a fault.
-    let r = call_raw(&sim, &envelope("", "<m:UpdateItem/>"));
+    let r = call_raw(&sim, &envelope("", "<m:MoveItem/>"));
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.fault_code(), None, "{}", r.body);
     assert_eq!(r.codes(), ["ErrorInvalidOperation"], "{}", r.body);

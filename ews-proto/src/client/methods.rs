@@ -161,6 +161,64 @@ macro_rules! client_operation_methods {
             }
         }
 
+        /// UpdateItem: changes calendar items ([`UpdateItem`](ews_proto::UpdateItem): typed
+        /// per-field changes, the change key always sent, the send mode and conflict
+        /// resolution always chosen). A stale change key is the item's
+        /// `ErrorIrresolvableConflict` in the reply
+        /// ([`is_irresolvable_conflict`](ews_proto::ResponseMessage::is_irresolvable_conflict));
+        /// [`update_item_refetching`](Self::update_item_refetching) reads and retries.
+        ///
+        /// # Errors
+        /// See [`Client::send`]; per-item refusals (`ErrorIrresolvableConflict`,
+        /// `ErrorCalendarIsNotOrganizer`, `ErrorAccessDenied`) are in the reply.
+        pub $($kw)* fn update_item(
+            &self,
+            update: $crate::UpdateItem,
+        ) -> Result<
+            $crate::Reply<<$crate::UpdateItem as $crate::Operation>::Output>,
+            $crate::Error,
+        > {
+            self.send(&update)$($aw)*
+        }
+
+        /// UpdateItem with a bounded refetch-and-retry of stale change keys
+        /// ([`StaleKeyRetry`](ews_proto::StaleKeyRetry) plans it; this only sends): the items
+        /// answered `ErrorIrresolvableConflict` are read again (GetItem, ids only) and their
+        /// same changes sent again with the current change key, at most `max_retries`
+        /// times. One answer per item change, in request order; an item still stale after
+        /// the last retry keeps its `ErrorIrresolvableConflict`.
+        ///
+        /// # Errors
+        /// A request that failed (see [`Client::send`]); the inner error when the server's
+        /// answers could not be retried ([`StaleKeyRetryError`](ews_proto::StaleKeyRetryError):
+        /// a count mismatch, a refetch without a change key).
+        pub $($kw)* fn update_item_refetching(
+            &self,
+            update: $crate::UpdateItem,
+            max_retries: u32,
+        ) -> Result<
+            Result<
+                <$crate::UpdateItem as $crate::Operation>::Output,
+                $crate::StaleKeyRetryError,
+            >,
+            $crate::Error,
+        > {
+            let mut retry = $crate::StaleKeyRetry::new(update, max_retries);
+            loop {
+                match retry.poll() {
+                    $crate::RetryStep::Update(op) => {
+                        let reply = self.send(&op)$($aw)*?;
+                        retry.updated(reply.body);
+                    }
+                    $crate::RetryStep::Refetch(op) => {
+                        let reply = self.send(&op)$($aw)*?;
+                        retry.refetched(reply.body);
+                    }
+                    $crate::RetryStep::Done(result) => return Ok(result),
+                }
+            }
+        }
+
         /// DeleteItem: moves an item of the caller's mailbox to Deleted Items; for a
         /// meeting, `cancellations` says whether the attendees are told.
         ///

@@ -422,6 +422,23 @@ static BASE_FOLDER_IDS: TypeDef = TypeDef {
         ],
     )]]),
 };
+/// OccurrenceItemIdType.
+static OCCURRENCE_ITEM_ID: TypeDef = TypeDef {
+    attrs: &[
+        attr("RecurringMasterId", true, Simple::NonEmpty),
+        attr("ChangeKey", false, Simple::Str),
+        attr("InstanceIndex", true, Simple::Int),
+    ],
+    content: Content::Empty,
+};
+/// RecurringMasterItemIdType.
+static RECURRING_MASTER_ITEM_ID: TypeDef = TypeDef {
+    attrs: &[
+        attr("OccurrenceId", true, Simple::NonEmpty),
+        attr("ChangeKey", false, Simple::Str),
+    ],
+    content: Content::Empty,
+};
 /// NonEmptyArrayOfBaseItemIdsType.
 static BASE_ITEM_IDS: TypeDef = TypeDef {
     attrs: &[],
@@ -430,8 +447,8 @@ static BASE_ITEM_IDS: TypeDef = TypeDef {
         UNB,
         &[
             tc("ItemId", &ITEM_ID),
-            tc("OccurrenceItemId", &ANY),
-            tc("RecurringMasterItemId", &ANY),
+            tc("OccurrenceItemId", &OCCURRENCE_ITEM_ID),
+            tc("RecurringMasterItemId", &RECURRING_MASTER_ITEM_ID),
         ],
     )]]),
 };
@@ -800,6 +817,117 @@ static MEETING_RESPONSE: TypeDef = TypeDef {
     ]]),
 };
 
+/// The path of a change (ChangeDescriptionType): FieldURI, IndexedFieldURI or
+/// ExtendedFieldURI, one or more.
+const CHANGE_PATH: Part = Part::C(
+    1,
+    UNB,
+    &[
+        tc("FieldURI", &FIELD_URI),
+        tc("IndexedFieldURI", &ANY),
+        tc("ExtendedFieldURI", &ANY),
+    ],
+);
+/// The item of a SetItemField / AppendToItemField: one of the item elements.
+const CHANGE_ITEM: Part = Part::C(
+    1,
+    1,
+    &[
+        tc("Item", &ITEM),
+        tc("Message", &MESSAGE),
+        tc("SharingMessage", &ANY),
+        tc("CalendarItem", &CALENDAR_ITEM),
+        tc("Contact", &ANY),
+        tc("DistributionList", &ANY),
+        tc("MeetingMessage", &ANY),
+        tc("MeetingRequest", &ANY),
+        tc("MeetingResponse", &ANY),
+        tc("MeetingCancellation", &ANY),
+        tc("Task", &ANY),
+        tc("PostItem", &ANY),
+        tc("RoleMember", &ANY),
+        tc("Network", &ANY),
+        tc("Person", &ANY),
+    ],
+);
+/// SetItemFieldType, AppendToItemFieldType.
+static SET_ITEM_FIELD: TypeDef = TypeDef {
+    attrs: &[],
+    content: Content::Seq(&[&[CHANGE_PATH, CHANGE_ITEM]]),
+};
+/// DeleteItemFieldType.
+static DELETE_ITEM_FIELD: TypeDef = TypeDef {
+    attrs: &[],
+    content: Content::Seq(&[&[CHANGE_PATH]]),
+};
+/// NonEmptyArrayOfItemChangeDescriptionsType.
+static ITEM_UPDATES: TypeDef = TypeDef {
+    attrs: &[],
+    content: Content::Seq(&[&[Part::C(
+        1,
+        UNB,
+        &[
+            tc("AppendToItemField", &SET_ITEM_FIELD),
+            tc("SetItemField", &SET_ITEM_FIELD),
+            tc("DeleteItemField", &DELETE_ITEM_FIELD),
+        ],
+    )]]),
+};
+/// ItemChangeType.
+static ITEM_CHANGE: TypeDef = TypeDef {
+    attrs: &[],
+    content: Content::Seq(&[&[
+        Part::C(
+            1,
+            1,
+            &[
+                tc("ItemId", &ITEM_ID),
+                tc("OccurrenceItemId", &OCCURRENCE_ITEM_ID),
+                tc("RecurringMasterItemId", &RECURRING_MASTER_ITEM_ID),
+            ],
+        ),
+        tr("Updates", &ITEM_UPDATES),
+        t("CalendarActivityData", &ANY),
+    ]]),
+};
+/// NonEmptyArrayOfItemChangesType.
+static ITEM_CHANGES: TypeDef = TypeDef {
+    attrs: &[],
+    content: Content::Seq(&[&[Part::E(el(Ns::T, "ItemChange", 1, UNB, &ITEM_CHANGE))]]),
+};
+const CONFLICT_RESOLUTION: &[&str] = &["NeverOverwrite", "AutoResolve", "AlwaysOverwrite"];
+const CALENDAR_UPDATE_OPERATIONS: &[&str] = &[
+    "SendToNone",
+    "SendOnlyToAll",
+    "SendOnlyToChanged",
+    "SendToAllAndSaveCopy",
+    "SendToChangedAndSaveCopy",
+];
+static UPDATE_ITEM: TypeDef = TypeDef {
+    attrs: &[
+        attr(
+            "ConflictResolution",
+            true,
+            Simple::Enum(CONFLICT_RESOLUTION),
+        ),
+        attr(
+            "MessageDisposition",
+            false,
+            Simple::Enum(MESSAGE_DISPOSITIONS),
+        ),
+        attr(
+            "SendMeetingInvitationsOrCancellations",
+            false,
+            Simple::Enum(CALENDAR_UPDATE_OPERATIONS),
+        ),
+        attr("SuppressReadReceipts", false, Simple::Bool),
+    ],
+    content: Content::Seq(&[&[
+        m("SavedItemFolderId", &TARGET_FOLDER_ID),
+        mr("ItemChanges", &ITEM_CHANGES),
+    ]]),
+};
+
 static CREATE_ITEM: TypeDef = TypeDef {
     attrs: &[
         attr(
@@ -1003,6 +1131,7 @@ pub(crate) fn operation_type(local: &str) -> Option<&'static TypeDef> {
         "UpdateDelegate" => &UPDATE_DELEGATE,
         "RemoveDelegate" => &REMOVE_DELEGATE,
         "CreateItem" => &CREATE_ITEM,
+        "UpdateItem" => &UPDATE_ITEM,
         "GetItem" => &GET_ITEM,
         "FindItem" => &FIND_ITEM,
         "DeleteItem" => &DELETE_ITEM,

@@ -128,7 +128,6 @@ const UNSERVED_OPERATIONS: &[&str] = &[
     "Unsubscribe",
     "UpdateFolder",
     "UpdateInboxRules",
-    "UpdateItem",
     "UpdateItemInRecoverableItems",
     "UpdateMeetingInstance",
     "UpdateMeetingSpace",

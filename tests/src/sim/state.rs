@@ -1,6 +1,6 @@
 //! Mailbox state: users, delegates, folders and items, plus the public snapshot types.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -141,6 +141,60 @@ pub struct Address {
     pub email: String,
 }
 
+/// A series' recurrence as sent (`t:Recurrence`): the pattern element and its fields, the
+/// range element and its fields, as schema strings.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct RecurrenceSnapshot {
+    /// The pattern element: `DailyRecurrence`, `WeeklyRecurrence`,
+    /// `AbsoluteMonthlyRecurrence`, `RelativeMonthlyRecurrence`,
+    /// `AbsoluteYearlyRecurrence` or `RelativeYearlyRecurrence`.
+    pub pattern: String,
+    /// Interval (1 for the yearly patterns, which have none).
+    pub interval: u32,
+    /// DaysOfWeek (a list for weekly; one DayOfWeekType value for the relative patterns).
+    pub days_of_week: Vec<String>,
+    /// FirstDayOfWeek (weekly; Sunday when absent).
+    pub first_day_of_week: Option<String>,
+    /// DayOfMonth (absolute patterns).
+    pub day_of_month: Option<u32>,
+    /// DayOfWeekIndex (relative patterns: First .. Fourth, Last).
+    pub day_of_week_index: Option<String>,
+    /// Month (yearly patterns).
+    pub month: Option<String>,
+    /// The range element: `NoEndRecurrence`, `EndDateRecurrence` or `NumberedRecurrence`.
+    pub range: String,
+    /// StartDate (`YYYY-MM-DD`, a date of the series' time zone).
+    pub start_date: String,
+    /// EndDate (inclusive).
+    pub end_date: Option<String>,
+    /// NumberOfOccurrences.
+    pub count: Option<u32>,
+}
+
+/// What a change of one occurrence of a series made of it (an exception).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct OccurrenceChange {
+    /// New Start.
+    pub start: Option<String>,
+    /// New End.
+    pub end: Option<String>,
+    /// New Subject.
+    pub subject: Option<String>,
+    /// New Location.
+    pub location: Option<String>,
+    /// New LegacyFreeBusyStatus.
+    pub legacy_free_busy_status: Option<String>,
+}
+
+/// An attendee's answer as the organizer's calendar item records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordedResponse {
+    /// ResponseType: `Accept`, `Tentative` or `Decline`.
+    pub response_type: String,
+    /// LastResponseTime (when the response reached the organizer).
+    pub last_response_time: String,
+}
+
 /// A stored item, as kept by the simulator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemSnapshot {
@@ -218,6 +272,36 @@ pub struct ItemSnapshot {
     /// For meeting messages: the mailbox the message was addressed to when it was
     /// delivered to a delegate as a copy (ReceivedRepresenting).
     pub received_representing: Option<String>,
+    /// ReminderIsSet, when set by a request.
+    pub reminder_is_set: Option<bool>,
+    /// ReminderMinutesBeforeStart, when set by a request.
+    pub reminder_minutes_before_start: Option<String>,
+    /// The series' recurrence (a recurring master); None for a single item.
+    pub recurrence: Option<RecurrenceSnapshot>,
+    /// StartTimeZone Id (or Exchange 2007's MeetingTimeZone TimeZoneName), a Windows id.
+    pub start_time_zone: Option<String>,
+    /// EndTimeZone Id.
+    pub end_time_zone: Option<String>,
+    /// A series' changed occurrences (exceptions), by instance index (1 is the first).
+    pub modified_occurrences: BTreeMap<u32, OccurrenceChange>,
+    /// A series' deleted occurrences, by instance index.
+    pub deleted_occurrences: BTreeSet<u32>,
+    /// For an occurrence as a view or GetItem shows it (never stored): its series' id.
+    pub occurrence_of: Option<String>,
+    /// For an occurrence: its instance index.
+    pub instance_index: Option<u32>,
+    /// The organizer's calendar item: the answers received, by attendee address
+    /// (lower case).
+    pub responses: BTreeMap<String, RecordedResponse>,
+    /// AppointmentSequenceNumber: how many updates the meeting has had; a meeting
+    /// request carries the number of the version it announces.
+    pub sequence: u32,
+    /// A meeting request announcing a change of a meeting sent before (MeetingRequestType
+    /// `FullUpdate`), not a new meeting.
+    pub is_update: bool,
+    /// Earlier change keys of the item, oldest first, each with the properties (FieldURI
+    /// names, e.g. `calendar:Start`) the write that retired it changed.
+    pub change_log: Vec<(String, Vec<String>)>,
 }
 
 impl ItemSnapshot {
@@ -265,6 +349,19 @@ impl ItemSnapshot {
             deliver_meeting_requests: None,
             informational: false,
             received_representing: None,
+            reminder_is_set: None,
+            reminder_minutes_before_start: None,
+            recurrence: None,
+            start_time_zone: None,
+            end_time_zone: None,
+            modified_occurrences: BTreeMap::new(),
+            deleted_occurrences: BTreeSet::new(),
+            occurrence_of: None,
+            instance_index: None,
+            responses: BTreeMap::new(),
+            sequence: 0,
+            is_update: false,
+            change_log: Vec::new(),
         }
     }
 
@@ -306,6 +403,11 @@ pub struct MailboxSnapshot {
     pub cancellations_received: u32,
     /// Meeting responses (accept, tentative, decline) this mailbox received.
     pub responses_received: u32,
+    /// Meeting updates (UpdateItem with a send mode) delivered for meetings organized in
+    /// this mailbox, one per attendee reached.
+    pub updates_sent: u32,
+    /// Meeting updates this mailbox received.
+    pub updates_received: u32,
 }
 
 /// Internal mailbox.
@@ -319,6 +421,8 @@ pub(crate) struct Mailbox {
     pub(crate) invitations_received: u32,
     pub(crate) cancellations_received: u32,
     pub(crate) responses_received: u32,
+    pub(crate) updates_sent: u32,
+    pub(crate) updates_received: u32,
 }
 
 /// Internal user record.
@@ -369,6 +473,8 @@ impl State {
                     invitations_received: 0,
                     cancellations_received: 0,
                     responses_received: 0,
+                    updates_sent: 0,
+                    updates_received: 0,
                 },
             );
         }
@@ -422,6 +528,8 @@ impl State {
             invitations_received: 0,
             cancellations_received: 0,
             responses_received: 0,
+            updates_sent: 0,
+            updates_received: 0,
         });
         true
     }
@@ -560,15 +668,149 @@ impl State {
                 }
             }
         }
+        if kind == ItemKind::MeetingResponse {
+            self.record_response(&item);
+        }
+        if kind == ItemKind::MeetingRequest && item.is_update {
+            self.apply_update(&item);
+        }
+        let is_update = item.is_update;
         if self.store(item).is_some() {
             if let Some(mb) = self.mailbox_mut(&to) {
                 match kind {
                     ItemKind::MeetingCancellation => mb.cancellations_received += 1,
                     ItemKind::MeetingResponse => mb.responses_received += 1,
+                    _ if is_update => mb.updates_received += 1,
                     _ => mb.invitations_received += 1,
                 }
             }
         }
+    }
+
+    /// A meeting response reaches its organizer: the organizer's calendar item records
+    /// the attendee's answer (ResponseType, LastResponseTime) and gets a new change key.
+    fn record_response(&mut self, response: &ItemSnapshot) {
+        let Some(attendee) = response.from.as_ref().map(|a| a.email.to_ascii_lowercase()) else {
+            return;
+        };
+        let response_type = match response.item_class.as_str() {
+            "IPM.Schedule.Meeting.Resp.Pos" => "Accept",
+            "IPM.Schedule.Meeting.Resp.Tent" => "Tentative",
+            "IPM.Schedule.Meeting.Resp.Neg" => "Decline",
+            _ => return,
+        };
+        let now = self.now();
+        let organizer = response.owner.clone();
+        let ids: Vec<String> = self
+            .mailbox(&organizer)
+            .map(|mb| {
+                mb.items
+                    .iter()
+                    .filter(|c| {
+                        c.kind == ItemKind::CalendarItem
+                            && c.uid.is_some()
+                            && c.uid == response.uid
+                            && c.organizer
+                                .as_ref()
+                                .is_some_and(|o| o.email.eq_ignore_ascii_case(&c.owner))
+                    })
+                    .map(|c| c.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for id in ids {
+            if let Some(cal) = self.find_item_mut(&id) {
+                cal.responses.insert(
+                    attendee.clone(),
+                    RecordedResponse {
+                        response_type: response_type.to_string(),
+                        last_response_time: now.clone(),
+                    },
+                );
+            }
+            self.touch(&id, &["calendar:RequiredAttendees"]);
+        }
+    }
+
+    /// A meeting update reaches an attendee (or a delegate for one): the attendee's
+    /// calendar item for the meeting takes the new times, place and subject.
+    fn apply_update(&mut self, update: &ItemSnapshot) {
+        let attendee = update
+            .received_representing
+            .clone()
+            .unwrap_or_else(|| update.owner.clone());
+        let ids: Vec<String> = self
+            .mailbox(&attendee)
+            .map(|mb| {
+                mb.items
+                    .iter()
+                    .filter(|c| {
+                        c.kind == ItemKind::CalendarItem
+                            && c.uid.is_some()
+                            && c.uid == update.uid
+                            && !c
+                                .organizer
+                                .as_ref()
+                                .is_some_and(|o| o.email.eq_ignore_ascii_case(&c.owner))
+                    })
+                    .map(|c| c.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for id in ids {
+            if let Some(cal) = self.find_item_mut(&id) {
+                if let Some(index) = update.instance_index {
+                    // One occurrence changed: the attendee's series gets the exception.
+                    cal.modified_occurrences.insert(
+                        index,
+                        OccurrenceChange {
+                            start: update.start.clone(),
+                            end: update.end.clone(),
+                            subject: update.subject.clone(),
+                            location: update.location.clone(),
+                            legacy_free_busy_status: None,
+                        },
+                    );
+                    cal.sequence = update.sequence;
+                    self.touch(&id, &["calendar:Start", "calendar:End"]);
+                    continue;
+                }
+                cal.subject = update.subject.clone();
+                cal.start = update.start.clone();
+                cal.end = update.end.clone();
+                cal.location = update.location.clone();
+                cal.recurrence = update.recurrence.clone();
+                cal.start_time_zone = update.start_time_zone.clone();
+                cal.end_time_zone = update.end_time_zone.clone();
+                cal.required_attendees = update.required_attendees.clone();
+                cal.optional_attendees = update.optional_attendees.clone();
+                cal.resources = update.resources.clone();
+                cal.sequence = update.sequence;
+            }
+            self.touch(
+                &id,
+                &["calendar:Start", "calendar:End", "calendar:Location"],
+            );
+        }
+    }
+
+    /// A write of the item `id` that changed `fields`: a new change key, the old one kept
+    /// in the item's change log with what changed.
+    pub(crate) fn touch(&mut self, id: &str, fields: &[&str]) -> Option<String> {
+        let (_, ck) = self.new_ids();
+        let item = self.find_item_mut(id)?;
+        let old = std::mem::replace(&mut item.change_key, ck.clone());
+        item.change_log
+            .push((old, fields.iter().map(|f| (*f).to_string()).collect()));
+        Some(ck)
+    }
+
+    /// Finds an item by id, to change it.
+    pub(crate) fn find_item_mut(&mut self, id: &str) -> Option<&mut ItemSnapshot> {
+        self.mailboxes
+            .values_mut()
+            .flat_map(|m| m.items.iter_mut())
+            .find(|i| i.id == id)
     }
 
     /// Stores an item (assigning id, change key and creation time) and returns its id.
@@ -655,6 +897,8 @@ impl State {
             invitations_received: mb.invitations_received,
             cancellations_received: mb.cancellations_received,
             responses_received: mb.responses_received,
+            updates_sent: mb.updates_sent,
+            updates_received: mb.updates_received,
         })
     }
 }

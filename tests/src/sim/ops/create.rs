@@ -19,18 +19,24 @@
 //!
 //! `t:AcceptItem`, `t:TentativelyAcceptItem` and `t:DeclineItem` answer a meeting request
 //! (the ReferenceItemId; a delegate's copy answers for the principal it was received
-//! for): with SendOnly or SendAndSaveCopy the attendee's calendar gets the meeting with
-//! MyResponseType Accept or Tentative (a decline removes it), the organizer gets a
-//! `t:MeetingResponse` (`Accepted: ...`, `Tentative: ...`, `Declined: ...`; From the
-//! attendee, Sender the one who answered), SendAndSaveCopy keeps a copy in Sent Items (or
-//! the SavedItemFolderId), and the request moves to Deleted Items. SaveOnly only saves the
-//! response in Drafts. Answering needs the request (its owner, or Editor on its folder) and
-//! Editor on the attendee's calendar unless one is the attendee. The organizer's attendee
-//! list does not record responses.
+//! for): the attendee's calendar gets the meeting with MyResponseType Accept or Tentative
+//! (a decline removes it), whatever the disposition. With SendOnly or SendAndSaveCopy the
+//! organizer gets a `t:MeetingResponse` (`Accepted: ...`, `Tentative: ...`, `Declined:
+//! ...`; From the attendee, Sender the one who answered), which, when it arrives, records
+//! the answer on the organizer's calendar item (the attendee's ResponseType and
+//! LastResponseTime, and a new change key); SendAndSaveCopy keeps a copy in Sent Items (or
+//! the SavedItemFolderId), and the request moves to Deleted Items. SaveOnly saves the
+//! response in Drafts unsent and leaves the request. Answering needs the request (its
+//! owner, or Editor on its folder) and Editor on the attendee's calendar unless one is
+//! the attendee; a request superseded by an update of its meeting that reached the same
+//! mailbox since is refused (`ErrorCalendarMeetingRequestIsOutOfDate`).
 
 use roxmltree::Node;
 
-use super::{ACCESS_DENIED, Ctx, ITEM_NOT_FOUND, id_well_formed, read_address, resolve_folder};
+use super::{
+    ACCESS_DENIED, Ctx, ITEM_NOT_FOUND, id_well_formed, read_address, recurrence, request_time,
+    resolve_folder,
+};
 use crate::sim::soap::{self, MESSAGES_NS, TYPES_NS, WNs};
 use crate::sim::state::{Address, ItemKind, ItemSnapshot, State};
 
@@ -127,7 +133,7 @@ fn create_one(
     }
 }
 
-fn attendees(node: Node<'_, '_>, name: &str) -> Vec<Address> {
+pub(crate) fn attendees(node: Node<'_, '_>, name: &str) -> Vec<Address> {
     soap::child(node, TYPES_NS, name)
         .map(|list| {
             list.children()
@@ -156,7 +162,7 @@ fn single_recipient(node: Node<'_, '_>, name: &str) -> Option<Address> {
 }
 
 /// Reads the ItemType fields the simulator keeps.
-fn read_common(item: &mut ItemSnapshot, node: Node<'_, '_>) {
+pub(crate) fn read_common(item: &mut ItemSnapshot, node: Node<'_, '_>) {
     item.subject = soap::t_text(node, "Subject");
     item.sensitivity = soap::t_text(node, "Sensitivity");
     item.importance = soap::t_text(node, "Importance");
@@ -187,8 +193,30 @@ fn create_calendar_item(
     }
     let mut item = ItemSnapshot::new(ItemKind::CalendarItem, &owner, &folder, &ctx.me);
     read_common(&mut item, node);
-    item.start = soap::t_text(node, "Start");
-    item.end = soap::t_text(node, "End");
+    item.start = soap::t_text(node, "Start").map(|t| request_time(ctx, &t));
+    item.end = soap::t_text(node, "End").map(|t| request_time(ctx, &t));
+    item.reminder_is_set = soap::t_text(node, "ReminderIsSet").map(|v| v == "true" || v == "1");
+    item.reminder_minutes_before_start = soap::t_text(node, "ReminderMinutesBeforeStart");
+    if let Some(r) = soap::child(node, TYPES_NS, "Recurrence") {
+        item.recurrence = Some(recurrence::parse(r)?);
+    }
+    // Exchange 2010 on: StartTimeZone and EndTimeZone; Exchange 2007 SP1: MeetingTimeZone
+    // for both. Without any, the request's TimeZoneContext.
+    let meeting_zone = recurrence::time_zone_of(node, "MeetingTimeZone");
+    item.start_time_zone = recurrence::time_zone_of(node, "StartTimeZone")
+        .or_else(|| meeting_zone.clone())
+        .or_else(|| ctx.time_zone.clone());
+    item.end_time_zone = recurrence::time_zone_of(node, "EndTimeZone")
+        .or(meeting_zone)
+        .or_else(|| item.start_time_zone.clone());
+    if let Some((s, e)) = super::restriction::span(&item) {
+        if e < s {
+            return Err((
+                "ErrorCalendarEndDateIsEarlierThanStartDate",
+                "The End of the calendar item is earlier than its Start.".to_string(),
+            ));
+        }
+    }
     item.is_all_day_event = soap::t_text(node, "IsAllDayEvent").map(|v| v == "true" || v == "1");
     item.legacy_free_busy_status = soap::t_text(node, "LegacyFreeBusyStatus");
     item.location = soap::t_text(node, "Location");
@@ -232,12 +260,14 @@ fn create_calendar_item(
 /// Builds the meeting message (request or cancellation) from a calendar item.
 /// What a cancellation's sender wrote instead of the meeting's subject and body.
 #[derive(Debug, Default)]
-struct MessageOverride {
-    subject: Option<String>,
-    body: Option<(String, String)>,
+pub(crate) struct MessageOverride {
+    pub(crate) subject: Option<String>,
+    pub(crate) body: Option<(String, String)>,
+    /// The message announces a change of the meeting (MeetingRequestType FullUpdate).
+    pub(crate) is_update: bool,
 }
 
-fn meeting_message(
+pub(crate) fn meeting_message(
     st: &State,
     cal: &ItemSnapshot,
     sender: &str,
@@ -262,6 +292,7 @@ fn meeting_message(
         if let Some(body) = &over.body {
             m.body = Some(body.clone());
         }
+        m.is_update = over.is_update;
     }
     m.sensitivity = cal.sensitivity.clone();
     m.importance = cal.importance.clone();
@@ -277,6 +308,11 @@ fn meeting_message(
     m.required_attendees = cal.required_attendees.clone();
     m.optional_attendees = cal.optional_attendees.clone();
     m.resources = cal.resources.clone();
+    m.recurrence = cal.recurrence.clone();
+    m.start_time_zone = cal.start_time_zone.clone();
+    m.end_time_zone = cal.end_time_zone.clone();
+    m.sequence = cal.sequence;
+    m.instance_index = cal.instance_index;
     m.from = cal.organizer.clone();
     m.sender = Some(st.address(sender));
     m.to_recipients = cal.required_attendees.clone();
@@ -299,7 +335,7 @@ pub(crate) fn deliver_meeting_message(
 }
 
 /// [`deliver_meeting_message`] with the sender's own subject or body.
-fn deliver_with(
+pub(crate) fn deliver_with(
     st: &mut State,
     cal: &ItemSnapshot,
     sender: &str,
@@ -361,7 +397,7 @@ pub(crate) fn save_sent_copy(st: &mut State, cal: &ItemSnapshot, sender: &str, k
 
 /// [`save_sent_copy`] with the sender's own subject or body, into `dest` (owner, folder)
 /// if given.
-fn save_sent_copy_with(
+pub(crate) fn save_sent_copy_with(
     st: &mut State,
     cal: &ItemSnapshot,
     sender: &str,
@@ -537,6 +573,7 @@ fn cancel_calendar_item(
     let over = MessageOverride {
         subject: soap::t_text(node, "Subject"),
         body,
+        is_update: false,
     };
 
     if disposition == "SaveOnly" {
@@ -585,15 +622,11 @@ fn cancel_calendar_item(
         }
     }
     // The organizer's item: cancelled, and moved to Deleted Items with a new change key.
-    if let Some(mut moved) = st.remove_item(&cal.id) {
+    if let Some(moved) = st.find_item_mut(&cal.id) {
         moved.is_cancelled = true;
         moved.folder = "deleteditems".to_string();
-        let (_, ck) = st.new_ids();
-        moved.change_key = ck;
-        if let Some(mb) = st.mailbox_mut(&moved.owner) {
-            mb.items.push(moved);
-        }
     }
+    st.touch(&cal.id, &["calendar:IsCancelled"]);
     Ok(Created {
         kind: ItemKind::MeetingCancellation,
         ids: None,
@@ -700,6 +733,13 @@ fn respond_to_meeting(
     if !may_use_request || !may_answer {
         return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
     }
+    if is_out_of_date(st, &request) {
+        return Err((
+            "ErrorCalendarMeetingRequestIsOutOfDate",
+            "The meeting request is out of date: an update of the meeting has arrived since."
+                .to_string(),
+        ));
+    }
     let organizer = request.organizer.clone().unwrap_or_default();
     let body = soap::child(node, TYPES_NS, "Body").map(|b| {
         let ty = b.attribute("BodyType").unwrap_or("Text").to_string();
@@ -728,6 +768,10 @@ fn respond_to_meeting(
         m
     };
 
+    // SaveOnly keeps the response in Drafts (or the SavedItemFolderId) unsent; the
+    // calendar is answered either way, as Exchange does ("applies changes to both the
+    // meeting request message and the associated calendar item").
+    let mut draft_ids = None;
     if disposition == "SaveOnly" {
         let (owner, folder) = target
             .cloned()
@@ -743,12 +787,8 @@ fn respond_to_meeting(
             .find_item(&id)
             .map(|i| i.change_key.clone())
             .unwrap_or_default();
-        return Ok(Created {
-            kind: ItemKind::MeetingResponse,
-            ids: Some((id, ck)),
-        });
-    }
-    if disposition == "SendAndSaveCopy" {
+        draft_ids = Some((id, ck));
+    } else if disposition == "SendAndSaveCopy" {
         if let Some((owner, folder)) = target {
             if !st.folder_access(&ctx.me, owner, folder, 2) {
                 return Err(("ErrorAccessDenied", ACCESS_DENIED.to_string()));
@@ -786,12 +826,19 @@ fn respond_to_meeting(
         cal.required_attendees = request.required_attendees.clone();
         cal.optional_attendees = request.optional_attendees.clone();
         cal.resources = request.resources.clone();
+        cal.recurrence = request.recurrence.clone();
+        cal.start_time_zone = request.start_time_zone.clone();
+        cal.end_time_zone = request.end_time_zone.clone();
+        cal.sequence = request.sequence;
         let _ = st.store(cal);
     }
-    // The response reaches the organizer, if the organizer has a mailbox here.
-    if let Some(to) = st.user(&organizer.email).map(|u| u.user.smtp.clone()) {
-        let m = response(st, &to, "inbox");
-        st.deliver(m, ItemKind::MeetingResponse);
+    if disposition != "SaveOnly" {
+        // The response reaches the organizer, if the organizer has a mailbox here (which
+        // records it on its calendar item when it arrives).
+        if let Some(to) = st.user(&organizer.email).map(|u| u.user.smtp.clone()) {
+            let m = response(st, &to, "inbox");
+            st.deliver(m, ItemKind::MeetingResponse);
+        }
     }
     if disposition == "SendAndSaveCopy" {
         let (owner, folder) = target
@@ -801,18 +848,31 @@ fn respond_to_meeting(
         copy.is_read = true;
         let _ = st.store(copy);
     }
-    // The answered request goes to Deleted Items, as Exchange moves it.
-    if let Some(mut moved) = st.remove_item(&request.id) {
-        moved.folder = "deleteditems".to_string();
-        moved.is_read = true;
-        let (_, ck) = st.new_ids();
-        moved.change_key = ck;
-        if let Some(mb) = st.mailbox_mut(&moved.owner) {
-            mb.items.push(moved);
+    // The answered request goes to Deleted Items once the answer is sent, as Exchange
+    // moves it; an unsent answer (a draft) leaves it where it is.
+    if disposition != "SaveOnly" {
+        if let Some(moved) = st.find_item_mut(&request.id) {
+            moved.folder = "deleteditems".to_string();
+            moved.is_read = true;
         }
+        st.touch(&request.id, &["item:IsRead"]);
     }
     Ok(Created {
         kind: ItemKind::MeetingResponse,
-        ids: None,
+        ids: draft_ids,
+    })
+}
+
+/// Is `request` superseded: has a later version of its meeting (an update, with a higher
+/// sequence number) reached the same mailbox for the same attendee since?
+pub(crate) fn is_out_of_date(st: &State, request: &ItemSnapshot) -> bool {
+    st.mailbox(&request.owner).is_some_and(|mb| {
+        mb.items.iter().any(|i| {
+            i.kind == ItemKind::MeetingRequest
+                && i.uid.is_some()
+                && i.uid == request.uid
+                && i.received_representing == request.received_representing
+                && i.sequence > request.sequence
+        })
     })
 }

@@ -59,10 +59,11 @@ fn delete_one(
     delete_type: &str,
     cancellations: Option<&str>,
 ) -> Result<(), ItemError> {
-    if id.tag_name().name() != "ItemId" {
-        return Err(("ErrorItemNotFound", ITEM_NOT_FOUND));
+    let resolved = super::recurrence::resolve(st, id)?;
+    if let (Some(master), Some(index)) = (resolved.occurrence_of.clone(), resolved.instance_index) {
+        return delete_occurrence(st, ctx, &resolved, &master, index, cancellations);
     }
-    let value = id.attribute("Id").unwrap_or("");
+    let value = resolved.id.as_str();
     if !id_well_formed(value) {
         return Err(("ErrorInvalidIdMalformed", "Id is malformed."));
     }
@@ -109,5 +110,54 @@ fn delete_one(
             }
         }
     }
+    Ok(())
+}
+
+/// Deletes one occurrence of a series: the series records it as deleted (it keeps its
+/// instance index), and for a meeting the attendees are told of that occurrence as the
+/// cancellation mode says.
+fn delete_occurrence(
+    st: &mut State,
+    ctx: &Ctx,
+    occurrence: &crate::sim::state::ItemSnapshot,
+    master: &str,
+    index: u32,
+    cancellations: Option<&str>,
+) -> Result<(), ItemError> {
+    let series = st
+        .find_item(master)
+        .cloned()
+        .ok_or(("ErrorItemNotFound", ITEM_NOT_FOUND))?;
+    let own = series.created_by.eq_ignore_ascii_case(&ctx.me);
+    let allowed = st.folder_access(&ctx.me, &series.owner, &series.folder, 3)
+        || (own && st.folder_access(&ctx.me, &series.owner, &series.folder, 2));
+    if !allowed {
+        return Err(("ErrorAccessDenied", ACCESS_DENIED));
+    }
+    let Some(mode) = cancellations else {
+        return Err((
+            "ErrorSendMeetingCancellationsRequired",
+            "SendMeetingCancellations attribute is required for Calendar items.",
+        ));
+    };
+    let organizer_is_owner = series
+        .organizer
+        .as_ref()
+        .is_some_and(|o| o.email.eq_ignore_ascii_case(&series.owner));
+    if series.is_meeting && organizer_is_owner && mode != "SendToNone" {
+        let delivered =
+            deliver_meeting_message(st, occurrence, &ctx.me, ItemKind::MeetingCancellation);
+        if let Some(mb) = st.mailbox_mut(&series.owner) {
+            mb.cancellations_sent += delivered;
+        }
+        if mode == "SendToAllAndSaveCopy" {
+            save_sent_copy(st, occurrence, &ctx.me, ItemKind::MeetingCancellation);
+        }
+    }
+    if let Some(s) = st.find_item_mut(master) {
+        s.deleted_occurrences.insert(index);
+        s.modified_occurrences.remove(&index);
+    }
+    st.touch(master, &["calendar:DeletedOccurrences"]);
     Ok(())
 }

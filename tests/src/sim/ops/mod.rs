@@ -5,7 +5,9 @@ mod delegate;
 mod delete;
 mod folder;
 mod read;
+pub(crate) mod recurrence;
 mod restriction;
+mod update;
 
 use roxmltree::{Document, Node};
 
@@ -29,6 +31,8 @@ pub(crate) struct Answer {
 pub(crate) struct Ctx {
     /// The account whose identity is used (after impersonation).
     pub(crate) me: String,
+    /// The request's TimeZoneContext (a Windows id): how times without an offset read.
+    pub(crate) time_zone: Option<String>,
     style: ServerStyle,
     prefixes: BodyPrefixes,
 }
@@ -98,6 +102,7 @@ pub(crate) fn answer(shared: &Shared, doc: &Document<'_>, caller: &str) -> Answe
     };
     let ctx = Ctx {
         me: me.clone(),
+        time_zone: headers.time_zone.clone(),
         style: shared.config.style,
         prefixes: shared.config.prefixes.clone(),
     };
@@ -118,6 +123,7 @@ pub(crate) fn answer(shared: &Shared, doc: &Document<'_>, caller: &str) -> Answe
         "GetItem" => read::get_item(&st, &ctx, op),
         "FindItem" => read::find_item(&st, &ctx, op),
         "DeleteItem" => delete::delete_item(&mut st, &ctx, op),
+        "UpdateItem" => update::update_item(&mut st, &ctx, op),
         "GetFolder" => folder::get_folder(&st, &ctx, op),
         other => not_implemented(&ctx, other),
     };
@@ -275,6 +281,25 @@ pub(crate) fn resolve_folder(
         Some(u) => Ok((u.user.smtp.clone(), name)),
         None => Err(("ErrorNonExistentMailbox", NO_MAILBOX.into())),
     }
+}
+
+/// Reads an xs:dateTime of a request: as sent when it has an offset (or no
+/// TimeZoneContext applies), else the wall-clock time in the request's time zone,
+/// written in UTC.
+pub(crate) fn request_time(ctx: &Ctx, value: &str) -> String {
+    let v = value.trim();
+    let has_offset = v.ends_with('Z')
+        || v.get(19..)
+            .is_some_and(|rest| rest.contains('+') || rest.contains('-'));
+    let Some(tz) = ctx.time_zone.as_deref().filter(|_| !has_offset) else {
+        return v.to_string();
+    };
+    let zone = recurrence::zone(Some(tz));
+    v.parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| dt.to_zoned_datetime(zone).ok())
+        .map(|z| z.timestamp().strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| v.to_string())
 }
 
 /// Whether a string could be an EWS id (base64 alphabet, not empty).

@@ -9,12 +9,12 @@
 use roxmltree::Node;
 
 use super::restriction::{self, Expr, SortKey};
-use super::{
-    ACCESS_DENIED, Ctx, ITEM_NOT_FOUND, NOT_IMPLEMENTED, id_well_formed, resolve_folder,
-    write_address,
-};
+use super::{ACCESS_DENIED, Ctx, NOT_IMPLEMENTED, recurrence, resolve_folder, write_address};
 use crate::sim::soap::{self, MESSAGES_NS, TYPES_NS, W, WNs};
 use crate::sim::state::{Address, ItemKind, ItemSnapshot, State};
+
+/// The most entries one FindItem answer holds (Exchange's EWSFindCountLimit default).
+pub(crate) const FIND_COUNT_LIMIT: usize = 1000;
 
 /// Fields in the Default shape.
 const DEFAULT_FIELDS: &[&str] = &[
@@ -77,6 +77,9 @@ impl Shape {
                     "RequiredAttendees",
                     "OptionalAttendees",
                     "Resources",
+                    "Recurrence",
+                    "ModifiedOccurrences",
+                    "DeletedOccurrences",
                 ]
             } else {
                 &[]
@@ -104,7 +107,14 @@ fn opt_leaf(w: &mut W, shape: &Shape, name: &str, value: Option<&str>) {
     }
 }
 
-fn attendee_list(w: &mut W, st: &State, shape: &Shape, name: &str, list: &[Address]) {
+fn attendee_list(
+    w: &mut W,
+    st: &State,
+    shape: &Shape,
+    name: &str,
+    item: &ItemSnapshot,
+    list: &[Address],
+) {
     if list.is_empty() || !shape.want(name) {
         return;
     }
@@ -112,7 +122,13 @@ fn attendee_list(w: &mut W, st: &State, shape: &Shape, name: &str, list: &[Addre
     for a in list {
         w.open(WNs::T, "Attendee", &[]);
         write_address(w, st, "Mailbox", a);
-        w.leaf(WNs::T, "ResponseType", "Unknown");
+        match item.responses.get(&a.email.to_ascii_lowercase()) {
+            Some(r) => {
+                w.leaf(WNs::T, "ResponseType", &r.response_type);
+                w.leaf(WNs::T, "LastResponseTime", &r.last_response_time);
+            }
+            None => w.leaf(WNs::T, "ResponseType", "Unknown"),
+        }
         w.close(WNs::T, "Attendee");
     }
     w.close(WNs::T, name);
@@ -173,6 +189,15 @@ pub(crate) fn write_item(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapsh
         opt_leaf(w, shape, "DateTimeSent", Some(&item.created));
     }
     opt_leaf(w, shape, "DateTimeCreated", Some(&item.created));
+    if let Some(set) = item.reminder_is_set {
+        opt_leaf(w, shape, "ReminderIsSet", Some(bool_str(set)));
+    }
+    opt_leaf(
+        w,
+        shape,
+        "ReminderMinutesBeforeStart",
+        item.reminder_minutes_before_start.as_deref(),
+    );
     opt_leaf(w, shape, "HasAttachments", Some("false"));
 
     match item.kind {
@@ -206,13 +231,20 @@ fn write_calendar_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapsh
     opt_leaf(w, shape, "Location", item.location.as_deref());
     opt_leaf(w, shape, "IsMeeting", Some(bool_str(item.is_meeting)));
     opt_leaf(w, shape, "IsCancelled", Some(bool_str(item.is_cancelled)));
+    let recurring = item.recurrence.is_some() || item.occurrence_of.is_some();
+    opt_leaf(w, shape, "IsRecurring", Some(bool_str(recurring)));
     opt_leaf(
         w,
         shape,
         "MeetingRequestWasSent",
         Some(bool_str(item.meeting_request_was_sent)),
     );
-    opt_leaf(w, shape, "CalendarItemType", Some("Single"));
+    opt_leaf(
+        w,
+        shape,
+        "CalendarItemType",
+        Some(calendar_item_type(st, item)),
+    );
     opt_leaf(
         w,
         shape,
@@ -224,9 +256,106 @@ fn write_calendar_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapsh
         }),
     );
     single(w, st, shape, "Organizer", item.organizer.as_ref());
-    attendee_list(w, st, shape, "RequiredAttendees", &item.required_attendees);
-    attendee_list(w, st, shape, "OptionalAttendees", &item.optional_attendees);
-    attendee_list(w, st, shape, "Resources", &item.resources);
+    attendee_list(
+        w,
+        st,
+        shape,
+        "RequiredAttendees",
+        item,
+        &item.required_attendees,
+    );
+    attendee_list(
+        w,
+        st,
+        shape,
+        "OptionalAttendees",
+        item,
+        &item.optional_attendees,
+    );
+    attendee_list(w, st, shape, "Resources", item, &item.resources);
+    if item.is_meeting {
+        opt_leaf(
+            w,
+            shape,
+            "AppointmentSequenceNumber",
+            Some(&item.sequence.to_string()),
+        );
+    }
+    if let Some(rec) = &item.recurrence {
+        if shape.want("Recurrence") {
+            recurrence::write(w, rec);
+        }
+        if !item.modified_occurrences.is_empty() && shape.want("ModifiedOccurrences") {
+            w.open(WNs::T, "ModifiedOccurrences", &[]);
+            for index in item.modified_occurrences.keys() {
+                let (Some(changed), Some(original)) = (
+                    recurrence::occurrence(item, *index),
+                    original_occurrence(item, *index),
+                ) else {
+                    continue;
+                };
+                w.open(WNs::T, "Occurrence", &[]);
+                w.empty(
+                    WNs::T,
+                    "ItemId",
+                    &[("Id", &changed.id), ("ChangeKey", &item.change_key)],
+                );
+                w.leaf(WNs::T, "Start", changed.start.as_deref().unwrap_or(""));
+                w.leaf(WNs::T, "End", changed.end.as_deref().unwrap_or(""));
+                w.leaf(
+                    WNs::T,
+                    "OriginalStart",
+                    original.start.as_deref().unwrap_or(""),
+                );
+                w.close(WNs::T, "Occurrence");
+            }
+            w.close(WNs::T, "ModifiedOccurrences");
+        }
+        if !item.deleted_occurrences.is_empty() && shape.want("DeletedOccurrences") {
+            w.open(WNs::T, "DeletedOccurrences", &[]);
+            for index in &item.deleted_occurrences {
+                if let Some(o) = original_occurrence(item, *index) {
+                    w.open(WNs::T, "DeletedOccurrence", &[]);
+                    w.leaf(WNs::T, "Start", o.start.as_deref().unwrap_or(""));
+                    w.close(WNs::T, "DeletedOccurrence");
+                }
+            }
+            w.close(WNs::T, "DeletedOccurrences");
+        }
+    }
+    for (name, zone) in [
+        ("StartTimeZone", &item.start_time_zone),
+        ("EndTimeZone", &item.end_time_zone),
+    ] {
+        if let Some(id) = zone {
+            if shape.want(name) {
+                w.empty(WNs::T, name, &[("Id", id), ("Name", id)]);
+            }
+        }
+    }
+}
+
+/// Occurrence `index` of `series` as the pattern places it (before any change, deleted
+/// or not).
+fn original_occurrence(series: &ItemSnapshot, index: u32) -> Option<ItemSnapshot> {
+    let mut plain = series.clone();
+    plain.modified_occurrences.clear();
+    plain.deleted_occurrences.clear();
+    recurrence::occurrence(&plain, index)
+}
+
+/// CalendarItemType: RecurringMaster, Occurrence, Exception or Single.
+fn calendar_item_type(st: &State, item: &ItemSnapshot) -> &'static str {
+    if item.recurrence.is_some() {
+        return "RecurringMaster";
+    }
+    match (&item.occurrence_of, item.instance_index) {
+        (Some(master), Some(index)) => match st.find_item(master) {
+            Some(series) if recurrence::is_exception(series, index) => "Exception",
+            _ => "Occurrence",
+        },
+        _ => "Single",
+    }
 }
 
 fn write_message_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapshot) {
@@ -248,6 +377,14 @@ fn write_message_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapsho
         "IsDelegated",
         Some(bool_str(item.received_representing.is_some())),
     );
+    if item.kind == ItemKind::MeetingRequest {
+        opt_leaf(
+            w,
+            shape,
+            "IsOutOfDate",
+            Some(bool_str(super::create::is_out_of_date(st, item))),
+        );
+    }
     opt_leaf(w, shape, "UID", item.uid.as_deref());
     // MeetingRequestMessageType / MeetingCancellationMessageType.
     if item.kind == ItemKind::MeetingRequest {
@@ -257,6 +394,8 @@ fn write_message_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapsho
             "MeetingRequestType",
             Some(if item.informational {
                 "PrincipalWantsCopy"
+            } else if item.is_update {
+                "FullUpdate"
             } else {
                 "NewMeetingRequest"
             }),
@@ -290,9 +429,23 @@ fn write_message_fields(w: &mut W, st: &State, shape: &Shape, item: &ItemSnapsho
         opt_leaf(w, shape, "IsCancelled", Some("false"));
         opt_leaf(w, shape, "CalendarItemType", Some("Single"));
         single(w, st, shape, "Organizer", item.organizer.as_ref());
-        attendee_list(w, st, shape, "RequiredAttendees", &item.required_attendees);
-        attendee_list(w, st, shape, "OptionalAttendees", &item.optional_attendees);
-        attendee_list(w, st, shape, "Resources", &item.resources);
+        attendee_list(
+            w,
+            st,
+            shape,
+            "RequiredAttendees",
+            item,
+            &item.required_attendees,
+        );
+        attendee_list(
+            w,
+            st,
+            shape,
+            "OptionalAttendees",
+            item,
+            &item.optional_attendees,
+        );
+        attendee_list(w, st, shape, "Resources", item, &item.resources);
     } else {
         opt_leaf(w, shape, "Start", item.start.as_deref());
         opt_leaf(w, shape, "End", item.end.as_deref());
@@ -324,23 +477,12 @@ pub(crate) fn get_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
     let ids: Vec<Node<'_, '_>> = soap::child(op, MESSAGES_NS, "ItemIds")
         .map(|i| i.children().filter(|c| c.is_element()).collect())
         .unwrap_or_default();
-    let results: Vec<Result<&ItemSnapshot, (&str, &str)>> = ids
+    let results: Vec<Result<ItemSnapshot, (&str, &str)>> = ids
         .iter()
-        .map(|id| {
-            let value = id.attribute("Id").unwrap_or("");
-            if id.tag_name().name() != "ItemId" {
-                return Err(("ErrorItemNotFound", ITEM_NOT_FOUND));
-            }
-            if !id_well_formed(value) {
-                return Err(("ErrorInvalidIdMalformed", "Id is malformed."));
-            }
-            match st.find_item(value) {
-                None => Err(("ErrorItemNotFound", ITEM_NOT_FOUND)),
-                Some(item) if !can_read(st, &ctx.me, item) => {
-                    Err(("ErrorAccessDenied", ACCESS_DENIED))
-                }
-                Some(item) => Ok(item),
-            }
+        .map(|id| match recurrence::resolve(st, *id) {
+            Err(e) => Err(e),
+            Ok(item) if !can_read(st, &ctx.me, &item) => Err(("ErrorAccessDenied", ACCESS_DENIED)),
+            Ok(item) => Ok(item),
         })
         .collect();
     ctx.envelope(|w| {
@@ -378,7 +520,7 @@ pub(crate) fn get_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
 
 /// One folder's FindItem result.
 struct Page<'s> {
-    items: Vec<&'s ItemSnapshot>,
+    items: Vec<std::borrow::Cow<'s, ItemSnapshot>>,
     /// IndexedPagingOffset (None for a CalendarView, which has none).
     offset: Option<usize>,
     total: usize,
@@ -433,6 +575,17 @@ fn parse_query(op: Node<'_, '_>) -> Result<Query, (&'static str, String)> {
                 return Err((
                     "ErrorCalendarEndDateIsEarlierThanStartDate",
                     "The EndDate of the CalendarView is earlier than its StartDate.".to_string(),
+                ));
+            }
+            let two_years = start
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .checked_add(jiff::ToSpan::years(2))
+                .map(|z| z.timestamp())
+                .unwrap_or(jiff::Timestamp::MAX);
+            if end > two_years {
+                return Err((
+                    "ErrorCalendarViewRangeTooBig",
+                    "The CalendarView range is longer than two years.".to_string(),
                 ));
             }
             let max = v
@@ -498,18 +651,31 @@ pub(crate) fn find_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
             all.reverse();
             restriction::sort(&mut all, &query.sort);
             if let Some((start, end, max)) = query.calendar {
-                // Calendar items that overlap [start, end), earliest first.
-                let mut found: Vec<&ItemSnapshot> = all
-                    .into_iter()
-                    .filter(|i| i.kind == ItemKind::CalendarItem)
-                    .filter(|i| {
-                        restriction::span(i)
-                            .is_some_and(|(s, e)| s < end && (e > start || (s == e && s >= start)))
-                    })
-                    .collect();
+                // Calendar items and occurrences of series that overlap [start, end),
+                // earliest first; a series shows as its occurrences, never as itself.
+                let overlaps = |i: &ItemSnapshot| {
+                    restriction::span(i)
+                        .is_some_and(|(s, e)| s < end && (e > start || (s == e && s >= start)))
+                };
+                let mut found: Vec<std::borrow::Cow<'_, ItemSnapshot>> = Vec::new();
+                for i in all.into_iter().filter(|i| i.kind == ItemKind::CalendarItem) {
+                    if i.recurrence.is_some() {
+                        found.extend(
+                            recurrence::occurrences(i, start, end)
+                                .into_iter()
+                                .map(std::borrow::Cow::Owned),
+                        );
+                    } else if overlaps(i) {
+                        found.push(std::borrow::Cow::Borrowed(i));
+                    }
+                }
                 found.sort_by_key(|i| restriction::span(i).map(|(s, _)| s));
                 let total = found.len();
-                let keep = max.map_or(total, |m| m.min(total));
+                // Exchange's FindCount limit: never more than 1000 entries in one answer.
+                let keep = max
+                    .unwrap_or(FIND_COUNT_LIMIT)
+                    .min(FIND_COUNT_LIMIT)
+                    .min(total);
                 found.truncate(keep);
                 return Ok(Page {
                     items: found,
@@ -529,7 +695,10 @@ pub(crate) fn find_item(st: &State, ctx: &Ctx, op: Node<'_, '_>) -> String {
                 (start, end)
             };
             Ok(Page {
-                items: all[start..end].to_vec(),
+                items: all[start..end]
+                    .iter()
+                    .map(|i| std::borrow::Cow::Borrowed(*i))
+                    .collect(),
                 offset: Some(if from_end {
                     offset + (end - start)
                 } else {
