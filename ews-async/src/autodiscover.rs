@@ -21,7 +21,7 @@ pub type SrvResult = Result<Vec<SrvRecord>, BoxError>;
 
 /// Looks up DNS SRV records (`_autodiscover._tcp.{domain}`) for discovery, asynchronously.
 ///
-/// The default, [`NoSrv`], finds none; with the `dns` feature, [`DnsSrv`] asks the
+/// The default, [`NoSrv`], finds none; with the `dns` feature, `DnsSrv` asks the
 /// system's resolver. Implement it over the resolver of your choice, or with a closure
 /// returning a future (a table, in tests). Which record is tried first is the core's
 /// decision.

@@ -16,7 +16,7 @@ use crate::{Client, ClientBuilder};
 
 /// Looks up DNS SRV records (`_autodiscover._tcp.{domain}`) for discovery.
 ///
-/// The default, [`NoSrv`], finds none; with the `dns` feature, [`DnsSrv`] asks the
+/// The default, [`NoSrv`], finds none; with the `dns` feature, `DnsSrv` asks the
 /// system's resolver. Implement it over the resolver of your choice, or with a closure
 /// (a table, in tests). Which record is tried first is the core's decision.
 pub trait SrvResolver: Send + Sync + 'static {

@@ -52,9 +52,12 @@ fn question(query: &[u8]) -> Option<(String, u16, &[u8])> {
     Some((name.join("."), qtype, query.get(12..at + 4)?))
 }
 
+/// The questions a server was asked: name and type.
+type Asked = Arc<Mutex<Vec<(String, u16)>>>;
+
 /// A UDP DNS server on loopback: `NAME` has two SRV records, every other name is
 /// NXDOMAIN. Returns its address and the questions it was asked.
-fn dns_server() -> (SocketAddr, Arc<Mutex<Vec<(String, u16)>>>) {
+fn dns_server() -> (SocketAddr, Asked) {
     let socket = UdpSocket::bind("127.0.0.1:0").expect("a loopback port");
     let addr = socket.local_addr().expect("its address");
     let asked = Arc::new(Mutex::new(Vec::new()));
@@ -66,7 +69,9 @@ fn dns_server() -> (SocketAddr, Arc<Mutex<Vec<(String, u16)>>>) {
             let Some((name, qtype, q)) = question(query) else {
                 continue;
             };
-            log.lock().unwrap().push((name.clone(), qtype));
+            log.lock()
+                .expect("not poisoned")
+                .push((name.clone(), qtype));
             let found = name == NAME && qtype == 33;
             let mut reply = vec![query[0], query[1], 0x81, if found { 0x80 } else { 0x83 }];
             reply.extend_from_slice(&[0, 1, 0, if found { 2 } else { 0 }, 0, 0, 0, 0]);
@@ -100,7 +105,7 @@ fn the_blocking_resolver_maps_srv_records_and_nxdomain() {
         .srv("_autodiscover._tcp.fabrikam.com")
         .expect("no records is no error");
     assert!(none.is_empty(), "{none:?}");
-    let asked = asked.lock().unwrap();
+    let asked = asked.lock().expect("not poisoned");
     assert_eq!(asked[0], (NAME.to_owned(), 33), "{asked:?}");
 }
 
@@ -117,7 +122,10 @@ async fn the_async_resolver_maps_srv_records_and_nxdomain() {
         .await
         .expect("no records is no error");
     assert!(none.is_empty(), "{none:?}");
-    assert_eq!(asked.lock().unwrap()[0], (NAME.to_owned(), 33));
+    assert_eq!(
+        asked.lock().expect("not poisoned")[0],
+        (NAME.to_owned(), 33)
+    );
 }
 
 #[test]
@@ -130,14 +138,16 @@ fn discovery_asks_the_srv_target_the_dns_server_names() {
         .srv_resolver(ews_blocking::DnsSrv::with_name_server(addr).expect("a resolver"))
         .transport(ews_blocking::FnTransport::new(
             move |request: http::Request<bytes::Bytes>| {
-                log.lock().unwrap().push(request.uri().to_string());
+                log.lock()
+                    .expect("not poisoned")
+                    .push(request.uri().to_string());
                 Err(TransportError::new(TransportErrorKind::Connect, "refused"))
             },
         ))
         .discover()
         .expect_err("nothing answers");
     // The port-443 record's host is asked; the 8443 one is not used.
-    let sent = sent.lock().unwrap();
+    let sent = sent.lock().expect("not poisoned");
     assert!(
         sent.iter()
             .any(|u| u == "https://mail.contoso.com/autodiscover/autodiscover.svc"),

@@ -196,7 +196,7 @@ impl AutodiscoverConfig {
             .urls(&self.urls)
             .redirect_policy(self.redirect_policy.clone())
             .retry_policy(self.retry_policy)
-            .limits(settings.limits.clone())
+            .limits(settings.limits)
             .user_agent(settings.user_agent.clone())
             .timeout(settings.timeout);
         Ok(Run {
