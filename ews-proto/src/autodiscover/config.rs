@@ -517,3 +517,178 @@ macro_rules! autodiscover_setters {
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::autodiscover::Reason;
+
+    const FACE: Face = Face {
+        token_provider: false,
+        tls: true,
+        transport: true,
+    };
+    const SETTINGS: &str = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetUserSettingsResponseMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Response><ErrorCode>NoError</ErrorCode><UserResponses><UserResponse><ErrorCode>NoError</ErrorCode><UserSettings><UserSetting><Name>InternalEwsUrl</Name><Value>https://ex01.corp.contoso.com/EWS/Exchange.asmx</Value></UserSetting><UserSetting><Name>ExternalEwsUrl</Name><Value>https://mail.contoso.com/EWS/Exchange.asmx</Value></UserSetting><UserSetting><Name>CasVersion</Name><Value>15.0.1497.2</Value></UserSetting></UserSettings></UserResponse></UserResponses></Response></GetUserSettingsResponseMessage></s:Body></s:Envelope>"#;
+    const REDIRECT: &str = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetUserSettingsResponseMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Response><ErrorCode>NoError</ErrorCode><UserResponses><UserResponse><ErrorCode>RedirectUrl</ErrorCode><ErrorMessage>m</ErrorMessage><RedirectTarget>https://ad.fabrikam.com/autodiscover/autodiscover.svc</RedirectTarget></UserResponse></UserResponses></Response></GetUserSettingsResponseMessage></s:Body></s:Envelope>"#;
+
+    fn kim(credentials: Credentials) -> AutodiscoverConfig {
+        AutodiscoverConfig::new("kim@contoso.com", credentials, "ews-test/1")
+    }
+
+    fn basic() -> Credentials {
+        Credentials::basic("kim@contoso.com", "Passw0rd-1")
+    }
+
+    /// Drives `run` to its end: `answer` gives the body for a URL (None: refused). The
+    /// result and the requests, as sent.
+    fn drive(
+        mut run: Run,
+        answer: impl Fn(&str) -> Option<&'static str>,
+    ) -> (
+        Result<Discovered, DiscoveryError>,
+        Vec<http::Request<Bytes>>,
+    ) {
+        let now = Instant::now();
+        let mut sent = Vec::new();
+        loop {
+            match run.poll(now) {
+                Step::Send { request, .. } => {
+                    let outcome = match answer(&request.uri().to_string()) {
+                        Some(body) => Ok(http::Response::new(Bytes::from_static(body.as_bytes()))),
+                        None => Err(TransportError::new(
+                            crate::TransportErrorKind::Connect,
+                            "refused",
+                        )),
+                    };
+                    sent.push(request);
+                    run.handle(outcome, now);
+                }
+                Step::ResolveSrv { .. } => run.srv_resolved(Ok::<_, String>(Vec::new())),
+                Step::Confirm(redirect) => run.confirm(&redirect),
+                Step::FetchToken { .. } => run.refuse_token(),
+                Step::Sleep { .. } => {}
+                Step::Done(result) => return (result, sent),
+            }
+        }
+    }
+
+    fn contoso(url: &str) -> Option<&'static str> {
+        (url == "https://contoso.com/autodiscover/autodiscover.svc").then_some(SETTINGS)
+    }
+
+    #[test]
+    fn the_cache_is_keyed_by_domain_and_credentials() {
+        let cache = SharedCache::default();
+        let (found, sent) = drive(kim(basic()).cache(&cache).start(FACE).unwrap(), contoso);
+        let found = found.unwrap();
+        assert_eq!(sent.len(), 1);
+        // Another address of the domain, the same credentials: from the cache, no request.
+        let same = AutodiscoverConfig::new("lee@Contoso.com", basic(), "ews-test/1").cache(&cache);
+        let (again, sent) = drive(same.start(FACE).unwrap(), contoso);
+        assert_eq!(again.unwrap(), found);
+        assert!(sent.is_empty());
+        // Other credentials: discovered again, and kept beside the first.
+        let (_, sent) = drive(
+            kim(Credentials::None).cache(&cache).start(FACE).unwrap(),
+            contoso,
+        );
+        assert_eq!(sent.len(), 1);
+        assert_eq!(cache.lock().unwrap().len(), 2);
+        // A failure is not kept.
+        let other = AutodiscoverConfig::new("kim@fabrikam.com", basic(), "x").cache(&cache);
+        let (failed, _) = drive(other.start(FACE).unwrap(), contoso);
+        assert!(failed.is_err());
+        assert_eq!(cache.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn requests_carry_the_user_agent_and_a_deadline_and_the_target_follows_the_choice() {
+        let (found, sent) = drive(kim(basic()).start(FACE).unwrap(), contoso);
+        let found = found.unwrap();
+        assert_eq!(sent[0].headers()["user-agent"], "ews-test/1");
+        assert!(
+            sent[0]
+                .extensions()
+                .get::<crate::driver::Deadline>()
+                .is_some()
+        );
+        let external = kim(basic()).client_target(&found);
+        assert_eq!(
+            external.endpoint,
+            "https://mail.contoso.com/EWS/Exchange.asmx"
+        );
+        assert_eq!(external.version, ExchangeVersion::Exchange2013_SP1);
+        assert_eq!(external.credentials, basic());
+        let internal = kim(basic())
+            .url_choice(UrlChoice::Internal)
+            .client_target(&found);
+        assert_eq!(
+            internal.endpoint,
+            "https://ex01.corp.contoso.com/EWS/Exchange.asmx"
+        );
+    }
+
+    #[test]
+    fn consent_is_the_callers_and_a_bearer_token_is_refused() {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&asked);
+        let config = kim(basic())
+            .redirect_policy(RedirectPolicy::Ask)
+            .consent(move |r| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                r.to == "ad.fabrikam.com"
+            });
+        let (found, sent) = drive(config.start(FACE).unwrap(), |url| match url {
+            "https://contoso.com/autodiscover/autodiscover.svc" => Some(REDIRECT),
+            "https://ad.fabrikam.com/autodiscover/autodiscover.svc" => Some(SETTINGS),
+            _ => None,
+        });
+        assert!(found.is_ok(), "{found:?}");
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        assert_eq!(sent.len(), 2);
+        // The default answer is no.
+        let config = kim(basic()).redirect_policy(RedirectPolicy::Ask);
+        let (refused, _) = drive(config.start(FACE).unwrap(), |_| Some(REDIRECT));
+        let Err(DiscoveryError::Server(f)) = refused else {
+            panic!("{refused:?}")
+        };
+        assert!(matches!(f.reason, Reason::RedirectRefused { .. }), "{f}");
+
+        let (bearer, sent) = drive(kim(Credentials::Bearer).start(FACE).unwrap(), contoso);
+        assert!(
+            matches!(bearer, Err(DiscoveryError::TokenProvider(_))),
+            "{bearer:?}"
+        );
+        assert!(sent.is_empty());
+    }
+
+    #[test]
+    fn bad_input_ends_the_run_before_anything_is_sent() {
+        let usage = |config: AutodiscoverConfig, face| {
+            matches!(config.start(face), Err(DiscoveryError::Usage(_)))
+        };
+        assert!(usage(
+            AutodiscoverConfig::new("no-domain", basic(), "x"),
+            FACE
+        ));
+        assert!(usage(
+            kim(basic()).add_root_certificate_pem(b"not a pem"),
+            FACE
+        ));
+        let none = Face {
+            transport: false,
+            ..FACE
+        };
+        assert!(usage(kim(basic()), none));
+        let (bad_url, sent) = drive(kim(basic()).urls(["ftp://x"]).start(FACE).unwrap(), contoso);
+        assert!(
+            matches!(bad_url, Err(DiscoveryError::Usage(_))),
+            "{bad_url:?}"
+        );
+        assert!(sent.is_empty());
+        // Debug never shows the password.
+        assert!(!format!("{:?}", kim(basic())).contains("Passw0rd-1"));
+    }
+}
