@@ -34,17 +34,16 @@ fn vars(extra: &[(&str, &str)]) -> HashMap<String, String> {
     vars
 }
 
+/// The `Authorization` headers a server got.
+type Seen = Arc<Mutex<Vec<String>>>;
+
 /// The blocking face's Autodiscover over a server that answers `https://contoso.com/...`
-/// with `SETTINGS` (and refuses every other host); the `Authorization` headers it got.
+/// with `SETTINGS` (unless `answers` is false) and refuses every other host.
 fn discover_with(
     answers: bool,
-) -> (
-    impl Fn(&str, Credentials, Option<&[u8]>) -> Result<Discovered, DiscoveryError>,
-    Arc<Mutex<Vec<String>>>,
-) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    let discover = move |email: &str, credentials: Credentials, _: Option<&[u8]>| {
+    log: Seen,
+) -> impl Fn(&str, Credentials, Option<&[u8]>) -> Result<Discovered, DiscoveryError> {
+    move |email: &str, credentials: Credentials, _: Option<&[u8]>| {
         let log = Arc::clone(&log);
         Autodiscover::new(email, credentials)
             .transport(FnTransport::new(move |request: http::Request<Bytes>| {
@@ -59,14 +58,14 @@ fn discover_with(
                 }
             }))
             .discover()
-    };
-    (discover, seen)
+    }
 }
 
 #[test]
 fn ews_email_without_ews_url_discovers_the_endpoint_and_version() {
     let vars = vars(&[("EWS_EMAIL", "kim@contoso.com"), ("EWS_PASSWORD", "Kim-pw")]);
-    let (discover, seen) = discover_with(true);
+    let seen = Seen::default();
+    let discover = discover_with(true, Arc::clone(&seen));
     let tour = Tour::from_vars(&|name| vars.get(name).cloned(), &discover).expect("a tour");
     assert_eq!(tour.endpoint, "https://mail.contoso.com/EWS/Exchange.asmx");
     assert_eq!(tour.version, Some(ExchangeVersion::Exchange2016));
@@ -82,7 +81,8 @@ fn ews_email_without_ews_url_discovers_the_endpoint_and_version() {
 #[test]
 fn without_ews_password_the_principal_signs_in_to_discovery() {
     let vars = vars(&[("EWS_EMAIL", "kim@contoso.com")]);
-    let (discover, seen) = discover_with(true);
+    let seen = Seen::default();
+    let discover = discover_with(true, Arc::clone(&seen));
     Tour::from_vars(&|name| vars.get(name).cloned(), &discover).expect("a tour");
     // "user1@contoso.com:Passw0rd-1".
     assert_eq!(
@@ -94,7 +94,7 @@ fn without_ews_password_the_principal_signs_in_to_discovery() {
 #[test]
 fn a_failed_discovery_shows_its_steps_and_ews_url_wins() {
     let vars_discover = vars(&[("EWS_EMAIL", "kim@contoso.com"), ("EWS_PASSWORD", "pw")]);
-    let (discover, _) = discover_with(false);
+    let discover = discover_with(false, Seen::default());
     let e = Tour::from_vars(&|name| vars_discover.get(name).cloned(), &discover)
         .expect_err("nothing answers");
     let text = e.to_string();
@@ -108,7 +108,8 @@ fn a_failed_discovery_shows_its_steps_and_ews_url_wins() {
         ("EWS_URL", "https://ex.contoso.com/EWS/Exchange.asmx"),
         ("EWS_EMAIL", "kim@contoso.com"),
     ]);
-    let (discover, seen) = discover_with(true);
+    let seen = Seen::default();
+    let discover = discover_with(true, Arc::clone(&seen));
     let tour = Tour::from_vars(&|name| with_url.get(name).cloned(), &discover).expect("a tour");
     assert_eq!(tour.endpoint, "https://ex.contoso.com/EWS/Exchange.asmx");
     assert_eq!(tour.version, None);
