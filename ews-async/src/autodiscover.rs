@@ -191,7 +191,7 @@ impl Transport for Shared {
 /// use ews_async::{Autodiscover, DnsSrv};
 /// use ews_async::proto::Credentials;
 ///
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// # async fn run() -> Result<(), ews_async::BoxError> {
 /// let client = Autodiscover::new("kim@contoso.com", Credentials::basic("kim@contoso.com", "Passw0rd-1"))
 ///     .srv_resolver(DnsSrv::system()?)
 ///     .build()

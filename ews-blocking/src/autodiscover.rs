@@ -123,7 +123,7 @@ impl Autodiscover {
 /// let client = Autodiscover::new("kim@contoso.com", Credentials::basic("kim@contoso.com", "Passw0rd-1"))
 ///     .srv_resolver(DnsSrv::system()?)
 ///     .build()?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok::<(), ews_blocking::BoxError>(())
 /// ```
 #[cfg(feature = "dns")]
 #[derive(Debug)]
