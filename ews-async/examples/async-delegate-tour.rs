@@ -8,13 +8,14 @@
 //! ```
 //!
 //! With `EWS_URL` (and the accounts' variables, see `ews_tests::tour`) it runs against
-//! that server instead.
+//! that server instead; with `EWS_EMAIL` instead of `EWS_URL`, against the server
+//! `ews_async::Autodiscover` finds.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use ews_async::Client;
-use ews_async::proto::{Error, Operation, Reply};
+use ews_async::proto::{Credentials, Error, Operation, Reply};
+use ews_async::{Autodiscover, Client};
 use ews_tests::tour::{self, Account, Failure, Tour, TourClient};
 
 /// The async client and the runtime its calls run on, as the tour drives it.
@@ -37,6 +38,10 @@ pub(crate) fn connect(
     account: &Account,
 ) -> Result<Async, Failure> {
     let builder = Client::builder(&tour.endpoint).credentials(account.credentials());
+    let builder = match tour.version {
+        Some(version) => builder.version(version),
+        None => builder,
+    };
     let builder = match &tour.ca_pem {
         Some(pem) => builder.add_root_certificate_pem(pem)?,
         None => builder,
@@ -60,7 +65,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tour::main("ews-async", |tour: &Tour, account: &Account| {
+    // The endpoint of an address's mailbox, by the async face's Autodiscover.
+    let discover = |email: &str, credentials: Credentials, ca_pem: Option<&[u8]>| {
+        let discovery = Autodiscover::new(email, credentials);
+        let mut discovery = match ca_pem {
+            Some(pem) => discovery.add_root_certificate_pem(pem),
+            None => discovery,
+        };
+        runtime.block_on(discovery.discover())
+    };
+    tour::main("ews-async", &discover, |tour: &Tour, account: &Account| {
         connect(&runtime, tour, account)
     })
 }

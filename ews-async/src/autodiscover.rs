@@ -1,61 +1,78 @@
 //! [`Autodiscover`]: a [`Client`] from an email address and credentials (async).
+//!
+//! The settings and everything that is not I/O are the core's
+//! ([`AutodiscoverConfig`](ews_proto::autodiscover::AutodiscoverConfig) and
+//! [`Run`](ews_proto::autodiscover::Run)); this is the driver loop.
 
-use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::future::Future;
+use std::sync::Arc;
 
 use ews_proto::autodiscover::{
-    Cache, Discovered, Discovery, DiscoveryError, Redirect, RedirectPolicy, SrvRecord, Step,
-    UrlChoice,
+    AutodiscoverParts, Discovered, DiscoveryError, NoSrv, SrvRecord, Step,
 };
-use ews_proto::driver::{Auth, Builtin, ClientConfig, Face};
-use ews_proto::{Credentials, EmailAddress, RetryPolicy, Secret, UsageError};
 
+use crate::client::{BUILTIN, DEFAULT_USER_AGENT, default_transport};
 use crate::token::BoxError;
-use crate::transport::{DynTransport, Transport, TransportResult};
+use crate::transport::{BoxFuture, DynTransport, Transport, TransportResult};
 use crate::{Client, ClientBuilder};
 
-/// Looks up DNS SRV records (`_autodiscover._tcp.{domain}`) for discovery.
+/// What an [`SrvResolver`] returns.
+pub type SrvResult = Result<Vec<SrvRecord>, BoxError>;
+
+/// Looks up DNS SRV records (`_autodiscover._tcp.{domain}`) for discovery, asynchronously.
 ///
-/// The default, [`NoSrv`], finds none; implement it over the resolver of your choice (or
-/// a table, in tests).
+/// The default, [`NoSrv`], finds none; with the `dns` feature, `DnsSrv` asks the
+/// system's resolver. Implement it over the resolver of your choice, or with a closure
+/// returning a future (a table, in tests). Which record is tried first is the core's
+/// decision.
+///
+/// ```
+/// use ews_async::{Autodiscover, Credentials};
+/// use ews_async::proto::autodiscover::SrvRecord;
+///
+/// let discovery = Autodiscover::new("kim@contoso.com", Credentials::None).srv_resolver(|name: &str| {
+///     let found = name == "_autodiscover._tcp.contoso.com";
+///     async move { Ok(if found { vec![SrvRecord::new(0, 0, 443, "mail.contoso.com")] } else { vec![] }) }
+/// });
+/// # let _ = discovery;
+/// ```
 pub trait SrvResolver: Send + Sync + 'static {
     /// The SRV records of `name`.
-    fn srv(&self, name: &str) -> Result<Vec<SrvRecord>, BoxError>;
+    fn srv(&self, name: &str) -> impl Future<Output = SrvResult> + Send;
 }
 
-impl<F> SrvResolver for F
+impl<F, Fut> SrvResolver for F
 where
-    F: Fn(&str) -> Result<Vec<SrvRecord>, BoxError> + Send + Sync + 'static,
+    F: Fn(&str) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = SrvResult> + Send,
 {
-    fn srv(&self, name: &str) -> Result<Vec<SrvRecord>, BoxError> {
+    fn srv(&self, name: &str) -> impl Future<Output = SrvResult> + Send {
         self(name)
     }
 }
 
-/// A resolver is called from the async driver: keep it quick (a cache, a table) or make
-/// its lookups non-blocking inside.
-///
-/// The resolver that finds no SRV record: SRV discovery is skipped.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoSrv;
-
 impl SrvResolver for NoSrv {
-    fn srv(&self, _name: &str) -> Result<Vec<SrvRecord>, BoxError> {
+    async fn srv(&self, _name: &str) -> SrvResult {
         Ok(Vec::new())
     }
 }
 
-/// Discovery results a caller keeps across [`Autodiscover`] runs, per (domain,
-/// credentials); drop it to forget them. Clones share it.
-pub type SharedCache = Arc<Mutex<Cache>>;
+/// The object-safe form [`Autodiscover`] stores.
+pub(crate) trait DynSrvResolver: Send + Sync + 'static {
+    fn srv_boxed<'a>(&'a self, name: &'a str) -> BoxFuture<'a, SrvResult>;
+}
 
-type Consent = Arc<dyn Fn(&Redirect) -> bool + Send + Sync>;
+impl<R: SrvResolver> DynSrvResolver for R {
+    fn srv_boxed<'a>(&'a self, name: &'a str) -> BoxFuture<'a, SrvResult> {
+        Box::pin(self.srv(name))
+    }
+}
 
 /// Finds the EWS endpoint of a mailbox, then builds a [`Client`] on it.
 ///
-/// Every decision is the core's [`Discovery`] state machine; this runs its loop
-/// (HTTP through the [`Transport`], SRV through the [`SrvResolver`], consent through the
-/// callback, sleeps).
+/// Every decision is the core's [`Discovery`](ews_proto::autodiscover::Discovery) state
+/// machine; this runs its loop (HTTP through the [`Transport`], SRV through the
+/// [`SrvResolver`], consent through the callback, sleeps).
 ///
 /// ```no_run
 /// use ews_async::Autodiscover;
@@ -70,222 +87,58 @@ type Consent = Arc<dyn Fn(&Redirect) -> bool + Send + Sync>;
 /// # }
 /// ```
 #[must_use = "discovery runs at `discover` or `build`"]
+#[derive(Debug)]
 pub struct Autodiscover {
-    email: Result<EmailAddress, UsageError>,
-    credentials: Credentials,
-    configure: Vec<Box<dyn FnOnce(Discovery) -> Discovery + Send>>,
-    transport: Option<Arc<dyn DynTransport>>,
-    resolver: Arc<dyn SrvResolver>,
-    consent: Consent,
-    cache: Option<SharedCache>,
-    choice: UrlChoice,
-    /// The built-in transport's settings (fixed addresses, extra roots).
-    config: ClientConfig,
-    builder: Option<Box<dyn FnOnce(ClientBuilder) -> ClientBuilder + Send>>,
+    parts: AutodiscoverParts<dyn DynTransport, dyn DynSrvResolver, ClientBuilder>,
 }
 
 impl Autodiscover {
-    /// Discovery for `email` with `credentials` (Basic or none; they go only where the
-    /// core's [`RedirectPolicy`] allows).
-    pub fn new(email: &str, credentials: Credentials) -> Self {
-        Self {
-            email: email.parse(),
-            credentials,
-            configure: Vec::new(),
-            transport: None,
-            resolver: Arc::new(NoSrv),
-            consent: Arc::new(|_| false),
-            cache: None,
-            choice: UrlChoice::default(),
-            config: ClientConfig::new("https://autodiscover.invalid/", "ews-async"),
-            builder: None,
-        }
-    }
-
-    /// Autodiscover URLs to try first (see [`Discovery::urls`]).
-    pub fn urls(mut self, urls: &[&str]) -> Self {
-        let urls: Vec<String> = urls.iter().map(|u| (*u).to_owned()).collect();
-        self.configure.push(Box::new(move |d| d.urls(urls)));
-        self
-    }
-
-    /// Which other domains may be asked (see [`RedirectPolicy`]); with
-    /// [`RedirectPolicy::Ask`], [`Autodiscover::consent`] answers.
-    pub fn redirect_policy(mut self, policy: RedirectPolicy) -> Self {
-        self.configure
-            .push(Box::new(move |d| d.redirect_policy(policy)));
-        self
-    }
-
-    /// The answer to a redirect under [`RedirectPolicy::Ask`]. Default: no.
-    pub fn consent(mut self, consent: impl Fn(&Redirect) -> bool + Send + Sync + 'static) -> Self {
-        self.consent = Arc::new(consent);
-        self
-    }
-
-    /// The retry policy for `ServerBusy`, 429 and 503.
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.configure
-            .push(Box::new(move |d| d.retry_policy(policy)));
-        self
-    }
-
-    /// The transport for discovery and for the client. Default: the built-in one.
-    pub fn transport(mut self, transport: impl Transport) -> Self {
-        self.transport = Some(Arc::new(transport));
-        self
-    }
-
-    /// The SRV resolver. Default: [`NoSrv`].
-    pub fn srv_resolver(mut self, resolver: impl SrvResolver) -> Self {
-        self.resolver = Arc::new(resolver);
-        self
-    }
-
-    /// Keeps (and reuses) the result in `cache`.
-    pub fn cache(mut self, cache: &SharedCache) -> Self {
-        self.cache = Some(Arc::clone(cache));
-        self
-    }
-
-    /// Connects `host:port` to `addr` instead of the address DNS gives, in discovery and
-    /// in the client (the built-in transport's setting, as the client builder's
-    /// `resolve`).
-    pub fn resolve(mut self, host: &str, port: u16, addr: std::net::SocketAddr) -> Self {
-        self.config = self.config.resolve(host, port, addr);
-        self
-    }
-
-    /// Trusts the CA certificate(s) in `pem`, in discovery and in the client (the
-    /// built-in transport's setting, as the client builder's).
-    ///
-    /// # Errors
-    /// [`DiscoveryError::Usage`] when `pem` holds no certificate or a malformed one.
-    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, DiscoveryError> {
-        self.config = self.config.add_root_certificate_pem(pem)?;
-        Ok(self)
-    }
-
-    /// Which EWS URL the client uses. Default: [`UrlChoice::External`].
-    pub fn url_choice(mut self, choice: UrlChoice) -> Self {
-        self.choice = choice;
-        self
-    }
-
-    /// Further settings of the client [`Autodiscover::build`] makes (its endpoint,
-    /// version, credentials and transport are set already).
-    pub fn client(
-        mut self,
-        configure: impl FnOnce(ClientBuilder) -> ClientBuilder + Send + 'static,
-    ) -> Self {
-        self.builder = Some(Box::new(configure));
-        self
-    }
+    ews_proto::autodiscover_setters!(
+        transport: Transport,
+        resolver: SrvResolver,
+        client: Client,
+        builder: ClientBuilder,
+        user_agent: DEFAULT_USER_AGENT
+    );
 
     /// Runs discovery (or takes the cached result).
     ///
     /// # Errors
     /// [`DiscoveryError`]; its `Display` is a table of every step.
     pub async fn discover(&mut self) -> Result<Discovered, DiscoveryError> {
-        let email = self.email.clone()?;
-        if let Some(found) = self.cached(&email) {
-            return Ok(found);
-        }
-        let transport = self.active_transport()?;
-        let mut discovery = Discovery::new(email.clone());
-        for configure in self.configure.drain(..) {
-            discovery = configure(discovery);
-        }
-        let mut auth = Auth::new(self.credentials.clone());
+        let mut run = self.parts.start(BUILTIN)?;
         // The whole driver loop: every decision is the core's.
-        let result = loop {
-            match discovery.poll(&auth, now()) {
+        loop {
+            match run.poll(now()) {
                 Step::Send {
                     request, deadline, ..
                 } => {
+                    let transport = self.parts.transport(BUILTIN, default_transport)?;
                     let outcome = exchange(&*transport, request, deadline).await;
-                    discovery.handle(outcome, now());
+                    run.handle(outcome, now());
                 }
-                Step::ResolveSrv { name } => discovery.srv_resolved(self.resolver.srv(&name)),
-                Step::Confirm(redirect) => discovery.confirm((self.consent)(&redirect)),
-                Step::FetchToken { .. } => discovery.token_fetched(
-                    &mut auth,
-                    Err::<Secret<String>, _>("Autodiscover takes Basic credentials or none"),
-                ),
+                Step::ResolveSrv { name } => {
+                    run.srv_resolved(self.parts.resolver().srv_boxed(&name).await);
+                }
+                Step::Confirm(redirect) => run.confirm(&redirect),
+                Step::FetchToken { .. } => run.refuse_token(),
                 Step::Sleep { until } => tokio::time::sleep_until(until.into()).await,
-                Step::Done(result) => break result,
+                Step::Done(result) => return result,
             }
-        };
-        if let (Ok(found), Some(cache)) = (&result, &self.cache) {
-            lock(cache).insert(&email, &self.credentials, found.clone());
         }
-        result
     }
 
     /// Runs discovery, then builds the client on the chosen EWS URL with the version the
-    /// server supports.
+    /// server supports, over the transport discovery used.
     ///
     /// # Errors
     /// [`DiscoveryError`]; [`DiscoveryError::Client`] when the discovered URL cannot be
     /// used.
     pub async fn build(mut self) -> Result<Client, DiscoveryError> {
         let found = self.discover().await?;
-        let transport = self.active_transport()?;
-        let mut builder = Client::builder(found.ews_url(self.choice).unwrap_or_default())
-            .credentials(self.credentials.clone())
-            .version(found.version())
-            .transport(Shared(transport));
-        if let Some(configure) = self.builder.take() {
-            builder = configure(builder);
-        }
-        builder
-            .build()
-            .map_err(|e| DiscoveryError::Client(Box::new(e)))
+        let transport = self.parts.transport(BUILTIN, default_transport)?;
+        self.client_on(&found, Shared(transport))
     }
-
-    fn cached(&self, email: &EmailAddress) -> Option<Discovered> {
-        let cache = self.cache.as_ref()?;
-        lock(cache).get(email, &self.credentials).cloned()
-    }
-
-    /// The caller's transport, or the built-in one (made once).
-    fn active_transport(&mut self) -> Result<Arc<dyn DynTransport>, DiscoveryError> {
-        if let Some(t) = &self.transport {
-            return Ok(Arc::clone(t));
-        }
-        let made = builtin_transport(&self.config)?;
-        self.transport = Some(Arc::clone(&made));
-        Ok(made)
-    }
-}
-
-#[cfg(feature = "hyper")]
-fn builtin_transport(config: &ClientConfig) -> Result<Arc<dyn DynTransport>, DiscoveryError> {
-    let builtin = Builtin {
-        transport: true,
-        tls: cfg!(feature = "rustls"),
-    };
-    let settings = config.validate(Face::of(false, false, builtin))?;
-    let transport = crate::HyperTransport::with_settings(&settings)
-        .map_err(|e| DiscoveryError::Client(Box::new(e)))?;
-    Ok(Arc::new(transport))
-}
-
-#[cfg(not(feature = "hyper"))]
-fn builtin_transport(_: &ClientConfig) -> Result<Arc<dyn DynTransport>, DiscoveryError> {
-    let _ = (
-        Builtin {
-            transport: false,
-            tls: false,
-        },
-        ClientConfig::new,
-        Face::of,
-    );
-    Err(UsageError::InvalidValue {
-        kind: "transport",
-        reason: "no transport: enable the `hyper` feature or call `transport`",
-    }
-    .into())
 }
 
 /// The core's notion of now, on tokio's clock (paused-time tests see their sleeps).
@@ -329,18 +182,63 @@ impl Transport for Shared {
     }
 }
 
-fn lock(cache: &SharedCache) -> std::sync::MutexGuard<'_, Cache> {
-    cache.lock().unwrap_or_else(PoisonError::into_inner)
+/// The system's DNS resolver as an [`SrvResolver`] (feature `dns`): hickory-resolver on
+/// the current tokio runtime, with the operating system's configuration
+/// (`/etc/resolv.conf`, the Windows registry). A name without SRV records is an empty
+/// answer.
+///
+/// ```no_run
+/// use ews_async::{Autodiscover, DnsSrv};
+/// use ews_async::proto::Credentials;
+///
+/// # async fn run() -> Result<(), ews_async::BoxError> {
+/// let client = Autodiscover::new("kim@contoso.com", Credentials::basic("kim@contoso.com", "Passw0rd-1"))
+///     .srv_resolver(DnsSrv::system()?)
+///     .build()
+///     .await?;
+/// # let _ = client; Ok(()) }
+/// ```
+#[cfg(feature = "dns")]
+#[derive(Debug, Clone)]
+pub struct DnsSrv(hickory_resolver::TokioResolver);
+
+#[cfg(feature = "dns")]
+impl DnsSrv {
+    /// The operating system's resolver configuration.
+    ///
+    /// # Errors
+    /// The configuration cannot be read.
+    pub fn system() -> Result<Self, BoxError> {
+        Ok(Self(
+            hickory_resolver::TokioResolver::builder_tokio()?.build(),
+        ))
+    }
+
+    /// Asks only the DNS server at `server` (UDP, then TCP on the same port).
+    pub fn with_name_server(server: std::net::SocketAddr) -> Self {
+        use hickory_resolver::config::{NameServerConfigGroup, ResolverConfig};
+        let group = NameServerConfigGroup::from_ips_clear(&[server.ip()], server.port(), true);
+        let provider = hickory_resolver::name_server::TokioConnectionProvider::default();
+        let config = ResolverConfig::from_parts(None, Vec::new(), group);
+        Self(hickory_resolver::TokioResolver::builder_with_config(config, provider).build())
+    }
 }
 
-impl fmt::Debug for Autodiscover {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Autodiscover")
-            .field("email", &self.email)
-            .field("credentials", &self.credentials)
-            .field("cache", &self.cache.is_some())
-            .field("url_choice", &self.choice)
-            .finish_non_exhaustive()
+#[cfg(feature = "dns")]
+impl SrvResolver for DnsSrv {
+    async fn srv(&self, name: &str) -> SrvResult {
+        // A fully qualified name: no search domain is appended.
+        let lookup = self
+            .0
+            .srv_lookup(format!("{}.", name.trim_end_matches('.')));
+        match lookup.await {
+            Err(e) if e.is_no_records_found() => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+            Ok(found) => Ok(found
+                .iter()
+                .map(|r| SrvRecord::new(r.priority(), r.weight(), r.port(), r.target().to_utf8()))
+                .collect()),
+        }
     }
 }
 
@@ -348,8 +246,11 @@ impl fmt::Debug for Autodiscover {
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use std::sync::Mutex;
+
     use bytes::Bytes;
-    use ews_proto::TransportError;
+    use ews_proto::autodiscover::{SharedCache, UrlChoice};
+    use ews_proto::{Credentials, TransportError};
 
     use super::*;
     use crate::FnTransport;
@@ -400,5 +301,39 @@ mod tests {
             external.context().endpoint().to_string(),
             "https://mail.contoso.com/EWS/Exchange.asmx"
         );
+    }
+
+    #[tokio::test]
+    async fn srv_lookups_go_through_the_resolver_and_its_targets_are_asked() {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let (seen, sent) = (Arc::clone(&asked), Arc::clone(&asked));
+        let e = Autodiscover::new("kim@contoso.com", Credentials::None)
+            .transport(FnTransport::new(move |request: http::Request<Bytes>| {
+                sent.lock().unwrap().push(request.uri().to_string());
+                async {
+                    Err(TransportError::new(
+                        ews_proto::TransportErrorKind::Connect,
+                        "refused",
+                    ))
+                }
+            }))
+            .srv_resolver(move |name: &str| {
+                seen.lock().unwrap().push(name.to_owned());
+                async { Ok(vec![SrvRecord::new(0, 0, 443, "ad.contoso.com.")]) }
+            })
+            .discover()
+            .await
+            .unwrap_err();
+        let asked = asked.lock().unwrap();
+        let srv = asked
+            .iter()
+            .position(|a| a == "_autodiscover._tcp.contoso.com")
+            .expect("the SRV name was resolved");
+        assert_eq!(
+            asked[srv + 1..].first().map(String::as_str),
+            Some("https://ad.contoso.com/autodiscover/autodiscover.svc"),
+            "{asked:?}"
+        );
+        assert!(matches!(e, DiscoveryError::Transport(_)), "{e}");
     }
 }

@@ -15,7 +15,7 @@ use tracing::field::Empty;
 use crate::token::{BoxError, DynTokenProvider, TokenProvider};
 use crate::transport::{DynTransport, Transport, TransportResult};
 
-const DEFAULT_USER_AGENT: &str = concat!("ews-async/", env!("CARGO_PKG_VERSION"));
+pub(crate) const DEFAULT_USER_AGENT: &str = concat!("ews-async/", env!("CARGO_PKG_VERSION"));
 
 /// An async EWS client: one endpoint, one identity, one connection pool.
 ///
@@ -323,18 +323,18 @@ impl ClientBuilder {
 }
 
 /// What the built-in transport can do, by this crate's features.
-const BUILTIN: Builtin = Builtin {
+pub(crate) const BUILTIN: Builtin = Builtin {
     transport: cfg!(feature = "hyper"),
     tls: cfg!(feature = "rustls"),
 };
 
 #[cfg(feature = "hyper")]
-fn default_transport(settings: &Settings) -> Result<Arc<dyn DynTransport>, Error> {
+pub(crate) fn default_transport(settings: &Settings) -> Result<Arc<dyn DynTransport>, Error> {
     Ok(Arc::new(crate::HyperTransport::with_settings(settings)?))
 }
 
 #[cfg(not(feature = "hyper"))]
-fn default_transport(_: &Settings) -> Result<Arc<dyn DynTransport>, Error> {
+pub(crate) fn default_transport(_: &Settings) -> Result<Arc<dyn DynTransport>, Error> {
     // `validate` already refused this configuration; kept as an error, not a panic.
     Err(UsageError::InvalidValue {
         kind: "transport",

@@ -47,6 +47,8 @@
 //!   refused at [`ClientBuilder::build`]).
 //! * `fault-injection`: `ClientBuilder::fail_reads_after_sending`, a flaky network for
 //!   tests (never in production).
+//! * `dns`: `DnsSrv`, [`Autodiscover`]'s DNS SRV lookups by the system's resolver
+//!   (hickory-resolver).
 //!
 //! With neither, bring a [`Transport`] of your own.
 //!
@@ -81,8 +83,11 @@ mod tls;
 mod token;
 mod transport;
 
-pub use autodiscover::{Autodiscover, NoSrv, SharedCache, SrvResolver};
+#[cfg(feature = "dns")]
+pub use autodiscover::DnsSrv;
+pub use autodiscover::{Autodiscover, SrvResolver, SrvResult};
 pub use client::{Client, ClientBuilder};
+pub use ews_proto::autodiscover::{NoSrv, SharedCache};
 #[cfg(feature = "hyper")]
 pub use hyper_transport::HyperTransport;
 pub use token::{BoxError, TokenProvider};

@@ -9,12 +9,14 @@
 //! ```
 //!
 //! With `EWS_URL` (and the accounts' variables, see `ews_tests::tour`) it runs against
-//! that server instead.
+//! that server instead; with `EWS_EMAIL` instead of `EWS_URL`, against the server
+//! `ews_blocking::Autodiscover` finds.
 
 use std::process::ExitCode;
 
-use ews_blocking::Client;
-use ews_blocking::proto::{Error, Operation, Reply};
+use ews_blocking::proto::autodiscover::{Discovered, DiscoveryError};
+use ews_blocking::proto::{Credentials, Error, Operation, Reply};
+use ews_blocking::{Autodiscover, Client};
 use ews_tests::tour::{self, Account, Failure, Tour, TourClient};
 
 /// The blocking client, as the tour drives it.
@@ -32,6 +34,10 @@ impl TourClient for Blocking {
 
 pub(crate) fn connect(tour: &Tour, account: &Account) -> Result<Blocking, Failure> {
     let builder = Client::builder(&tour.endpoint).credentials(account.credentials());
+    let builder = match tour.version {
+        Some(version) => builder.version(version),
+        None => builder,
+    };
     let builder = match &tour.ca_pem {
         Some(pem) => builder.add_root_certificate_pem(pem)?,
         None => builder,
@@ -39,7 +45,22 @@ pub(crate) fn connect(tour: &Tour, account: &Account) -> Result<Blocking, Failur
     Ok(Blocking(builder.build()?))
 }
 
+/// The endpoint of `email`'s mailbox, by the blocking face's Autodiscover.
+#[allow(dead_code)] // the tour test includes this file for `connect`
+fn discover(
+    email: &str,
+    credentials: Credentials,
+    ca_pem: Option<&[u8]>,
+) -> Result<Discovered, DiscoveryError> {
+    let discovery = Autodiscover::new(email, credentials);
+    match ca_pem {
+        Some(pem) => discovery.add_root_certificate_pem(pem),
+        None => discovery,
+    }
+    .discover()
+}
+
 #[allow(dead_code)] // the tour test includes this file for `connect`
 fn main() -> ExitCode {
-    tour::main("ews-blocking", connect)
+    tour::main("ews-blocking", &discover, connect)
 }

@@ -58,7 +58,7 @@ impl TokenProvider for NoTokenProvider {
 }
 
 /// The default `User-Agent`.
-const DEFAULT_USER_AGENT: &str = concat!("ews-blocking/", env!("CARGO_PKG_VERSION"));
+pub(crate) const DEFAULT_USER_AGENT: &str = concat!("ews-blocking/", env!("CARGO_PKG_VERSION"));
 
 /// Configures a [`Client`]. Made by [`Client::builder`].
 ///
@@ -107,18 +107,18 @@ impl ClientBuilder {
 }
 
 /// What the built-in transport can do, by this crate's features.
-const BUILTIN: Builtin = Builtin {
+pub(crate) const BUILTIN: Builtin = Builtin {
     transport: cfg!(feature = "ureq"),
     tls: cfg!(feature = "rustls"),
 };
 
 #[cfg(feature = "ureq")]
-fn default_transport(settings: &Settings) -> Result<Arc<dyn Transport>, Error> {
+pub(crate) fn default_transport(settings: &Settings) -> Result<Arc<dyn Transport>, Error> {
     Ok(Arc::new(crate::UreqTransport::new(settings)?))
 }
 
 #[cfg(not(feature = "ureq"))]
-fn default_transport(_: &Settings) -> Result<Arc<dyn Transport>, Error> {
+pub(crate) fn default_transport(_: &Settings) -> Result<Arc<dyn Transport>, Error> {
     // `validate` already refused this configuration; kept as an error, not a panic.
     Err(ews_proto::UsageError::InvalidValue {
         kind: "transport",

@@ -35,6 +35,8 @@
 //! * `ureq`: the built-in transport over plain HTTP only.
 //! * `fault-injection`: `ClientBuilder::fail_reads_after_sending`, a flaky network for
 //!   tests (never in production).
+//! * `dns`: `DnsSrv`, [`Autodiscover`]'s DNS SRV lookups by the system's resolver
+//!   (hickory-resolver).
 //!
 //! With neither, bring a [`Transport`] ([`ClientBuilder::transport`]).
 //!
@@ -62,9 +64,12 @@ mod transport;
 #[cfg(feature = "ureq")]
 mod ureq_transport;
 
-pub use autodiscover::{Autodiscover, NoSrv, SharedCache, SrvResolver};
+#[cfg(feature = "dns")]
+pub use autodiscover::DnsSrv;
+pub use autodiscover::{Autodiscover, SrvResolver};
 pub use client::{BoxError, Client, ClientBuilder, TokenProvider};
 pub use ews_proto as proto;
+pub use ews_proto::autodiscover::{NoSrv, SharedCache};
 pub use ews_proto::{
     Credentials, Error, Reply, RequestContext, RetryPolicy, Secret, TransportError,
     TransportErrorKind,

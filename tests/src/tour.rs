@@ -30,7 +30,12 @@
 //! # Against a real server
 //!
 //! With `EWS_URL` set, the tour runs against that endpoint instead of the embedded
-//! simulator. The accounts authenticate with HTTP Basic (use TLS), or with NTLM /
+//! simulator. Without `EWS_URL` but with `EWS_EMAIL`, the face's `Autodiscover` finds the
+//! endpoint first (SOAP `GetUserSettings`, then POX, in Microsoft's candidate order; no
+//! DNS SRV), signing in with HTTP Basic as `EWS_EMAIL` / `EWS_PASSWORD` (or, without
+//! `EWS_PASSWORD`, as the principal); the three accounts then use the discovered EWS URL
+//! and `RequestServerVersion`, and a failed discovery prints its table of steps. The
+//! accounts authenticate with HTTP Basic (use TLS), or with NTLM /
 //! Negotiate when `EWS_AUTH=ntlm` (an on-premises Exchange, whose EWS virtual directory
 //! allows Windows authentication only by default; Extended Protection is handled). Each
 //! address is also the Basic user name, and the NTLM one: as a UPN, or as
@@ -39,10 +44,11 @@
 //! | variable | meaning |
 //! | --- | --- |
 //! | `EWS_URL` | the endpoint, `https://mail.example.com/EWS/Exchange.asmx` |
+//! | `EWS_EMAIL`, `EWS_PASSWORD` | without `EWS_URL`: the address to discover the endpoint for, and its password (default: the principal signs in) |
 //! | `EWS_PRINCIPAL`, `EWS_PRINCIPAL_PASSWORD` | the principal (user1) |
 //! | `EWS_DELEGATE`, `EWS_DELEGATE_PASSWORD` | the delegate (user2) |
 //! | `EWS_ATTENDEE`, `EWS_ATTENDEE_PASSWORD` | the attendee (user3) |
-//! | `EWS_CA_PEM` | optional: a PEM file with the CA of an internal server certificate |
+//! | `EWS_CA_PEM` | optional: a PEM file with the CA of an internal server certificate (for discovery too) |
 //! | `EWS_AUTH` | optional: `basic` (the default) or `ntlm` |
 //! | `EWS_DOMAIN` | optional, with `EWS_AUTH=ntlm`: the NetBIOS domain (`CONTOSO`) |
 //!
@@ -65,6 +71,9 @@ use ews_proto::{
     SendMeetingInvitations, SendMeetingInvitationsOrCancellations, StaleKeyRetry, UpdateDelegate,
     UpdateItem, UserId, VersionName,
 };
+
+use ews_proto::ExchangeVersion;
+use ews_proto::autodiscover::{Discovered, DiscoveryError, UrlChoice};
 
 use crate::{SimConfig, Simulator};
 
@@ -122,11 +131,20 @@ impl Account {
     }
 }
 
+/// A face's Autodiscover, as [`Tour::from_env`] runs it: the settings of the mailbox at
+/// the address, found with the credentials (Basic or none), trusting the extra CA (PEM)
+/// if any.
+pub type Discover<'a> =
+    &'a dyn Fn(&str, Credentials, Option<&[u8]>) -> Result<Discovered, DiscoveryError>;
+
 /// Where the tour runs and how long it waits for mail.
 #[derive(Debug)]
 pub struct Tour {
     /// The EWS endpoint.
     pub endpoint: String,
+    /// The `RequestServerVersion` the clients send (None: the face's default); the
+    /// discovered one after Autodiscover.
+    pub version: Option<ExchangeVersion>,
     /// An extra CA to trust (an internal server certificate).
     pub ca_pem: Option<Vec<u8>>,
     /// user1.
@@ -144,18 +162,30 @@ pub struct Tour {
 }
 
 impl Tour {
-    /// Against `EWS_URL` when set, else against an embedded simulator.
+    /// Against `EWS_URL` when set; else, with `EWS_EMAIL`, against the endpoint `discover`
+    /// (the face's `Autodiscover`) finds; else against an embedded simulator.
     ///
     /// # Errors
-    /// A missing or unreadable variable.
-    pub fn from_env() -> Result<Tour, Failure> {
-        let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-        let sign_in = match std::env::var("EWS_AUTH").as_deref() {
-            Err(_) | Ok("basic") | Ok("") => SignIn::Basic,
-            Ok("ntlm") => SignIn::Ntlm {
-                domain: std::env::var("EWS_DOMAIN").ok().filter(|d| !d.is_empty()),
+    /// A missing or unreadable variable; a failed discovery (its table of steps).
+    pub fn from_env(discover: Discover<'_>) -> Result<Tour, Failure> {
+        Tour::from_vars(&|name| std::env::var(name).ok(), discover)
+    }
+
+    /// As [`Tour::from_env`], with the variables `lookup` gives.
+    ///
+    /// # Errors
+    /// As [`Tour::from_env`].
+    pub fn from_vars(
+        lookup: &dyn Fn(&str) -> Option<String>,
+        discover: Discover<'_>,
+    ) -> Result<Tour, Failure> {
+        let var = |name: &str| lookup(name).ok_or_else(|| format!("{name} is not set"));
+        let sign_in = match lookup("EWS_AUTH").as_deref() {
+            None | Some("basic") | Some("") => SignIn::Basic,
+            Some("ntlm") => SignIn::Ntlm {
+                domain: lookup("EWS_DOMAIN").filter(|d| !d.is_empty()),
             },
-            Ok(other) => return Err(format!("EWS_AUTH={other}: expected basic or ntlm").into()),
+            Some(other) => return Err(format!("EWS_AUTH={other}: expected basic or ntlm").into()),
         };
         let account = |who: &str| -> Result<Account, Failure> {
             Ok(Account {
@@ -164,16 +194,46 @@ impl Tour {
                 sign_in: sign_in.clone(),
             })
         };
-        let Ok(endpoint) = std::env::var("EWS_URL") else {
-            return Tour::simulated(SimConfig::seed());
+        let ca_pem = match lookup("EWS_CA_PEM") {
+            Some(path) => Some(std::fs::read(&path).map_err(|e| format!("{path}: {e}"))?),
+            None => None,
+        };
+        let (endpoint, version) = match (lookup("EWS_URL"), lookup("EWS_EMAIL")) {
+            (Some(endpoint), _) => (endpoint, None),
+            (None, Some(email)) => {
+                // Autodiscover signs in with Basic (or none): the given password, else
+                // the principal's name and password.
+                let (user, password) = match lookup("EWS_PASSWORD") {
+                    Some(password) => (email.clone(), password),
+                    None => {
+                        let principal = account("EWS_PRINCIPAL")?;
+                        (principal.address.as_str().to_owned(), principal.password)
+                    }
+                };
+                println!("Autodiscover for {email} (signing in as {user})");
+                let found = discover(
+                    &email,
+                    Credentials::basic(user, password),
+                    ca_pem.as_deref(),
+                )
+                .map_err(|e| format!("no endpoint for {email}: {e}"))?;
+                let endpoint = found
+                    .ews_url(UrlChoice::External)
+                    .unwrap_or_default()
+                    .to_owned();
+                println!(
+                    "   -> EWS at {endpoint}, RequestServerVersion {:?}, from {}",
+                    found.version(),
+                    found.autodiscover_url
+                );
+                (endpoint, Some(found.version()))
+            }
+            (None, None) => return Tour::simulated(SimConfig::seed()),
         };
         println!("EWS server at {endpoint}");
-        let ca_pem = match std::env::var("EWS_CA_PEM") {
-            Ok(path) => Some(std::fs::read(&path).map_err(|e| format!("{path}: {e}"))?),
-            Err(_) => None,
-        };
         Ok(Tour {
             endpoint,
+            version,
             ca_pem,
             principal: account("EWS_PRINCIPAL")?,
             delegate: account("EWS_DELEGATE")?,
@@ -207,6 +267,7 @@ impl Tour {
         };
         Ok(Tour {
             endpoint: sim.url(),
+            version: None,
             ca_pem: sim.ca_pem().map(|pem| pem.as_bytes().to_vec()),
             principal: seed(1)?,
             delegate: seed(2)?,
@@ -682,10 +743,12 @@ fn run_id() -> String {
     format!("{}-{}", now.as_millisecond(), std::process::id())
 }
 
-/// The whole `main` of a tour example: `--trace` shows the SOAP; exit status 0 means every
-/// step behaved as the reference describes.
+/// The whole `main` of a tour example: `--trace` shows the SOAP; `discover` is the face's
+/// Autodiscover (see [`Tour::from_env`]); exit status 0 means every step behaved as the
+/// reference describes.
 pub fn main<C: TourClient>(
     driver: &str,
+    discover: Discover<'_>,
     connect: impl Fn(&Tour, &Account) -> Result<C, Failure>,
 ) -> ExitCode {
     if std::env::args().any(|a| a == "--trace") {
@@ -698,7 +761,7 @@ pub fn main<C: TourClient>(
             .init();
     }
     println!("the delegate tour, driven by {driver}");
-    match Tour::from_env().and_then(|tour| tour.run(connect)) {
+    match Tour::from_env(discover).and_then(|tour| tour.run(connect)) {
         Ok(()) => {
             println!("tour complete");
             ExitCode::SUCCESS

@@ -164,7 +164,7 @@ fn blocking(s: &Setup) -> Result<ews_blocking::Autodiscover, DiscoveryError> {
         a = a.resolve(host, *port, *addr);
     }
     for pem in &s.roots {
-        a = a.add_root_certificate_pem(pem.as_bytes())?;
+        a = a.add_root_certificate_pem(pem.as_bytes());
     }
     if let Some(p) = &s.policy {
         a = a.redirect_policy(p.clone());
@@ -216,7 +216,7 @@ fn not_blocking(s: &Setup) -> Result<ews_async::Autodiscover, DiscoveryError> {
         a = a.resolve(host, *port, *addr);
     }
     for pem in &s.roots {
-        a = a.add_root_certificate_pem(pem.as_bytes())?;
+        a = a.add_root_certificate_pem(pem.as_bytes());
     }
     if let Some(p) = &s.policy {
         a = a.redirect_policy(p.clone());
@@ -227,7 +227,10 @@ fn not_blocking(s: &Setup) -> Result<ews_async::Autodiscover, DiscoveryError> {
     }
     if let Some(srv) = &s.srv {
         let srv = Arc::clone(srv);
-        a = a.srv_resolver(move |name: &str| srv(name));
+        a = a.srv_resolver(move |name: &str| {
+            let found = srv(name);
+            async move { found }
+        });
     }
     Ok(a)
 }

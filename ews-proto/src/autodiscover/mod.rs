@@ -18,9 +18,11 @@
 //! `https://schemas...` spelling in Microsoft's pages is a documentation error).
 //!
 //! What the drivers build on it: `ews_blocking::Autodiscover` and
-//! `ews_async::Autodiscover`, each a loop with one `match` on [`Step`]; the result is a
+//! `ews_async::Autodiscover`, each a loop with one `match` on [`Step`] of a [`Run`]; their
+//! settings are an [`AutodiscoverConfig`] (written once, here). The result is a
 //! [`Discovered`] (internal and external EWS URLs, [`Discovered::version`], display name,
-//! primary SMTP address) from which they build a client, and which a [`Cache`] keeps.
+//! primary SMTP address) from which they build a client ([`ClientTarget`]), and which a
+//! [`Cache`] ([`SharedCache`]) keeps.
 //!
 //! A failed discovery is a [`DiscoveryError`] whose `Display` is a headline and the
 //! [`Trace`] as a table:
@@ -35,6 +37,7 @@
 
 mod answer;
 mod cache;
+mod config;
 mod machine;
 mod request;
 mod trace;
@@ -43,6 +46,7 @@ pub use answer::{
     Answer, ErrorCode, ErrorLevel, SettingError, UserSettings, decode_pox, decode_soap,
 };
 pub use cache::Cache;
+pub use config::{AutodiscoverConfig, AutodiscoverParts, ClientTarget, NoSrv, Run, SharedCache};
 pub use machine::{
     Discovered, Discovery, MAX_HOPS, Redirect, RedirectPolicy, SrvRecord, Step, UrlChoice,
 };
