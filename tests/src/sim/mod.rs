@@ -20,6 +20,7 @@ mod seed;
 mod server;
 mod soap;
 mod state;
+mod throttle;
 mod tls;
 
 use std::net::{SocketAddr, TcpListener};
@@ -33,6 +34,7 @@ pub use state::{
     Address, DelegateSnapshot, ItemKind, ItemSnapshot, MailboxSnapshot, PermissionLevel,
     Permissions,
 };
+pub use throttle::{BusyEvery, ConcurrencyReport, GateViolation, MailboxOverlap, Throttling};
 
 /// One account of the simulated organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +131,9 @@ pub struct SimConfig {
     /// set, a `401` offers these schemes instead of Basic and Bearer (which are still
     /// accepted). `None` (the default): Basic and Bearer only.
     pub windows: Option<WindowsAuth>,
+    /// Service time, the per-caller concurrency limit and periodic `ErrorServerBusy`
+    /// (see [`Throttling`]). Default: none of them.
+    pub throttling: Throttling,
 }
 
 impl SimConfig {
@@ -169,7 +174,38 @@ impl SimConfig {
             deterministic: true,
             seed: Seed::default(),
             windows: None,
+            throttling: Throttling::default(),
         }
+    }
+
+    /// Sleeps `service_time` before each EWS operation runs ([`Throttling::service_time`]).
+    pub fn with_service_time(mut self, service_time: std::time::Duration) -> Self {
+        self.throttling.service_time = service_time;
+        self
+    }
+
+    /// Answers `ErrorExceededConnectionCount` to a caller's request beyond `limit` in
+    /// flight ([`Throttling::max_concurrency`]).
+    pub fn with_max_concurrency(mut self, limit: u32) -> Self {
+        self.throttling.max_concurrency = Some(limit);
+        self
+    }
+
+    /// Answers every `every`-th request of a caller `ErrorServerBusy` with
+    /// `BackOffMilliseconds` `back_off_ms` ([`Throttling::busy_every`]).
+    pub fn with_busy_every(mut self, every: u64, back_off_ms: u64) -> Self {
+        self.throttling.busy_every = Some(BusyEvery {
+            every: every.max(1),
+            back_off_ms,
+        });
+        self
+    }
+
+    /// How long after a busy answer other requests count as in transit
+    /// ([`Throttling::gate_grace`]).
+    pub fn with_gate_grace(mut self, grace: std::time::Duration) -> Self {
+        self.throttling.gate_grace = grace;
+        self
     }
 
     /// Windows-integrated authentication (see [`SimConfig::windows`]).
@@ -252,7 +288,9 @@ pub struct RecordedRequest {
     pub server_version: Option<String>,
     /// HTTP status answered (0 when the connection was closed without an answer).
     pub status: u16,
-    /// Name of the injected fault, if one fired ([`Fault::name`]).
+    /// Name of the injected fault, if one fired ([`Fault::name`]), or of the simulator's
+    /// own throttling ([`Throttling`]): `ExceededConnectionCount` (refused beyond the
+    /// concurrency limit) or `ServerBusy` (every n-th request).
     pub fault: Option<&'static str>,
     /// The TCP connection the request came on, numbered from 1 per simulator.
     pub connection: u64,
@@ -264,6 +302,23 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// Whether the operation ran: answered 200 without a fault, or processed and then cut
+    /// off (`CloseAfterProcessing`, `TruncatedContentLength`, `TruncatedXml`,
+    /// `OversizedBody`, `Delay`).
+    pub fn processed(&self) -> bool {
+        match self.fault {
+            None => self.status == 200,
+            Some(f) => matches!(
+                f,
+                "CloseAfterProcessing"
+                    | "TruncatedContentLength"
+                    | "TruncatedXml"
+                    | "OversizedBody"
+                    | "Delay"
+            ),
+        }
+    }
+
     /// First value of a header (name compared case-insensitively).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -290,6 +345,8 @@ pub(crate) struct Shared {
     pub(crate) leaf_der: Option<Vec<u8>>,
     /// Every NTLM AUTHENTICATE checked, in order.
     pub(crate) handshakes: Mutex<Vec<Handshake>>,
+    /// Requests in flight per caller and mailbox, the back-off gates, what they showed.
+    pub(crate) books: Mutex<throttle::Books>,
 }
 
 /// One NTLM AUTHENTICATE the simulator checked.
@@ -325,6 +382,7 @@ impl Shared {
         lock(&self.faults).clear();
         lock(&self.requests).clear();
         lock(&self.handshakes).clear();
+        lock(&self.books).clear();
     }
 }
 
@@ -386,6 +444,7 @@ impl Simulator {
             connection_count: std::sync::atomic::AtomicU64::new(0),
             leaf_der: tls.as_ref().map(|t| t.leaf_der()),
             handshakes: Mutex::new(Vec::new()),
+            books: Mutex::new(throttle::Books::default()),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -501,6 +560,34 @@ impl Simulator {
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
         lock(&self.shared.requests).clear();
+    }
+
+    /// What the server saw of its callers' manners: peak in flight per caller, the most
+    /// in flight to one mailbox and every overlap, requests sent through a closed
+    /// back-off gate, refusals and busy answers (see [`ConcurrencyReport`] and the rules
+    /// in [`Throttling`]'s module).
+    pub fn concurrency_report(&self) -> ConcurrencyReport {
+        lock(&self.shared.books).report()
+    }
+
+    /// Forgets the [`concurrency_report`](Simulator::concurrency_report) (and closes no
+    /// gate any more; requests in flight stay counted).
+    pub fn clear_concurrency_report(&self) {
+        lock(&self.shared.books).clear();
+    }
+
+    /// Requests processed so far (answered after their operation ran, or processed and
+    /// then cut off by a fault), of `operations`: what a watcher polls cheaply.
+    pub fn processed_count(&self, operations: &[&str]) -> usize {
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|r| {
+                r.operation
+                    .as_deref()
+                    .is_some_and(|op| operations.contains(&op))
+                    && r.processed()
+            })
+            .count()
     }
 
     /// A snapshot of one mailbox (None for an unknown address).

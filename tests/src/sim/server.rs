@@ -21,6 +21,7 @@ use super::faults::Fault;
 use super::ntlm::{self, Pending, WindowsAuth, WindowsSchemes};
 use super::soap::{self, FaultInfo};
 use super::state::{b64, unb64};
+use super::throttle::{self, Admission};
 use super::{Handshake, RecordedRequest, Shared, control, lock, ops};
 
 /// What one TCP connection remembers: its number and, for NTLM / Negotiate, the pending
@@ -199,6 +200,10 @@ fn authenticate(shared: &Shared, value: Option<&str>) -> Option<String> {
         let (user, password) = decoded.split_once(':')?;
         // Accept "smtp", "local part" and "DOMAIN\local part".
         let user = user.rsplit('\\').next().unwrap_or(user);
+        // The SMTP form by the index (thousands of accounts), then the local part.
+        if let Some(u) = st.user(user).filter(|u| u.user.password == password) {
+            return Some(u.user.smtp.clone());
+        }
         st.users
             .iter()
             .find(|u| {
@@ -593,9 +598,24 @@ async fn respond(
     };
     rec.operation = operation_name(&doc);
 
-    let fault = lock(&shared.faults).take(rec.operation.as_deref(), |f| {
-        !matches!(f, Fault::CloseAfterChallenge)
-    });
+    // Counted in flight (per caller and per target mailbox) until this function returns:
+    // the answer is then written, and only after reading it may the client send again.
+    let mailbox = throttle::target_mailbox(&doc, &parts.headers, &caller);
+    let (in_flight, admission) =
+        throttle::admit(shared, &caller, &mailbox, rec.connection, &rec.request_id);
+    let fault = match admission {
+        Admission::Refuse { limit } => {
+            rec.fault = Some("ExceededConnectionCount");
+            rec.response_code = Some("ErrorExceededConnectionCount".to_string());
+            let op = rec.operation.as_deref().unwrap_or("Unknown");
+            let xml = throttle::exceeded(style, &shared.config.prefixes, op, limit);
+            return Ok(xml_response(StatusCode::OK, xml));
+        }
+        Admission::Busy { back_off_ms } => Some(Fault::ServerBusy { back_off_ms }),
+        Admission::Go => lock(&shared.faults).take(rec.operation.as_deref(), |f| {
+            !matches!(f, Fault::CloseAfterChallenge)
+        }),
+    };
     if let Some(f) = &fault {
         rec.fault = Some(f.name());
     }
@@ -611,6 +631,8 @@ async fn respond(
             return Ok(xml_response(StatusCode::INTERNAL_SERVER_ERROR, xml));
         }
         Some(Fault::ServerBusy { back_off_ms }) => {
+            in_flight.count_busy();
+            in_flight.close_gate(std::time::Duration::from_millis(*back_off_ms));
             let f = FaultInfo {
                 back_off_ms: Some(*back_off_ms),
                 ..FaultInfo::new(
@@ -625,12 +647,14 @@ async fn respond(
             ));
         }
         Some(Fault::ServiceUnavailable { retry_after_secs }) => {
+            in_flight.close_gate(std::time::Duration::from_secs(*retry_after_secs));
             let mut resp = plain(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             return Ok(resp);
         }
         Some(Fault::TooManyRequests { retry_after_secs }) => {
+            in_flight.close_gate(std::time::Duration::from_secs(*retry_after_secs));
             let mut resp = plain(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
@@ -648,6 +672,10 @@ async fn respond(
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(*d).await,
         _ => {}
+    }
+    let service_time = shared.config.throttling.service_time;
+    if !service_time.is_zero() {
+        tokio::time::sleep(service_time).await;
     }
 
     let (status, xml) = {

@@ -331,7 +331,11 @@ pub(crate) struct UserRec {
 /// The whole simulated organisation.
 #[derive(Debug)]
 pub(crate) struct State {
+    /// The accounts, in the order they were added (never removed: `by_smtp` indexes them).
     pub(crate) users: Vec<UserRec>,
+    /// Lower-case SMTP address -> index in `users`: a lookup per request stays O(1) with
+    /// thousands of mailboxes.
+    by_smtp: std::collections::HashMap<String, usize>,
     pub(crate) mailboxes: BTreeMap<String, Mailbox>,
     next_id: u64,
     clock: u64,
@@ -372,8 +376,13 @@ impl State {
                 },
             );
         }
+        let mut by_smtp = std::collections::HashMap::with_capacity(users.len());
+        for (i, u) in users.iter().enumerate() {
+            by_smtp.entry(u.user.smtp.to_ascii_lowercase()).or_insert(i);
+        }
         State {
             users,
+            by_smtp,
             mailboxes,
             next_id: 1,
             clock: 0,
@@ -409,6 +418,7 @@ impl State {
             u.can_impersonate = can_impersonate;
             return false;
         }
+        self.by_smtp.insert(key.clone(), self.users.len());
         self.users.push(UserRec {
             user,
             can_impersonate,
@@ -428,9 +438,8 @@ impl State {
 
     /// Looks a user up by SMTP address (case-insensitive).
     pub(crate) fn user(&self, smtp: &str) -> Option<&UserRec> {
-        self.users
-            .iter()
-            .find(|u| u.user.smtp.eq_ignore_ascii_case(smtp.trim()))
+        let idx = *self.by_smtp.get(&smtp.trim().to_ascii_lowercase())?;
+        self.users.get(idx)
     }
 
     /// Looks a user up by SID.
@@ -439,9 +448,8 @@ impl State {
     }
 
     pub(crate) fn user_mut(&mut self, smtp: &str) -> Option<&mut UserRec> {
-        self.users
-            .iter_mut()
-            .find(|u| u.user.smtp.eq_ignore_ascii_case(smtp.trim()))
+        let idx = *self.by_smtp.get(&smtp.trim().to_ascii_lowercase())?;
+        self.users.get_mut(idx)
     }
 
     pub(crate) fn mailbox(&self, smtp: &str) -> Option<&Mailbox> {
