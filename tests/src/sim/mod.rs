@@ -570,6 +570,11 @@ impl Simulator {
         lock(&self.shared.books).report()
     }
 
+    /// Authenticated EWS requests in flight now (admitted and not yet answered).
+    pub fn in_flight(&self) -> u32 {
+        lock(&self.shared.books).in_flight()
+    }
+
     /// Forgets the [`concurrency_report`](Simulator::concurrency_report) (and closes no
     /// gate any more; requests in flight stay counted).
     pub fn clear_concurrency_report(&self) {

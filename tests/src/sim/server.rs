@@ -396,12 +396,38 @@ fn operation_name(doc: &roxmltree::Document<'_>) -> Option<String> {
         .map(|c| c.tag_name().name().to_string())
 }
 
-/// Extracts the ResponseCode of an answer for the request record.
+/// Extracts the ResponseCode of an answer for the request record: the text of the first
+/// `ResponseCode` element. The simulator wrote the answer itself (a code is a bare name,
+/// never a CDATA section or a reference), so a scan does what a second parse of every
+/// answer would.
 fn response_code(xml: &str) -> Option<String> {
-    let doc = roxmltree::Document::parse(xml).ok()?;
-    doc.descendants()
-        .find(|n| n.is_element() && n.tag_name().name() == "ResponseCode")
-        .map(soap::text_of)
+    const NAME: &str = "ResponseCode";
+    let mut from = 0;
+    while let Some(found) = xml[from..].find(NAME) {
+        let at = from + found;
+        from = at + NAME.len();
+        let after = xml[from..].chars().next();
+        if !after.is_some_and(|c| c == '>' || c.is_ascii_whitespace()) {
+            continue;
+        }
+        // The tag this name is in: an opening one whose local name it is.
+        let Some(lt) = xml[..at].rfind('<') else {
+            continue;
+        };
+        let qname = &xml[lt + 1..at];
+        if qname.starts_with('/') || !(qname.is_empty() || qname.ends_with(':')) {
+            continue;
+        }
+        if qname.len() > 1 && qname[..qname.len() - 1].contains([' ', '>', '"']) {
+            continue;
+        }
+        let gt = from + xml[from..].find('>')?;
+        return xml[gt + 1..]
+            .split('<')
+            .next()
+            .map(|t| t.trim().to_string());
+    }
+    None
 }
 
 /// A record of a request of which nothing was read: no method, path or headers yet,
@@ -601,8 +627,7 @@ async fn respond(
     // Counted in flight (per caller and per target mailbox) until this function returns:
     // the answer is then written, and only after reading it may the client send again.
     let mailbox = throttle::target_mailbox(&doc, &parts.headers, &caller);
-    let (in_flight, admission) =
-        throttle::admit(shared, &caller, &mailbox, rec.connection, &rec.request_id);
+    let (in_flight, admission) = throttle::admit(shared, &caller, &mailbox, &rec.request_id);
     let fault = match admission {
         Admission::Refuse { limit } => {
             rec.fault = Some("ExceededConnectionCount");
@@ -774,6 +799,27 @@ mod tests {
         let mut body = vec![0u8; len];
         tcp.read_exact(&mut body).expect("body");
         (head, body)
+    }
+
+    #[test]
+    fn the_response_code_is_the_first_response_code_element_whatever_its_prefix() {
+        let code = super::response_code;
+        assert_eq!(
+            code("<m:R><m:MessageText>x</m:MessageText><m:ResponseCode>NoError</m:ResponseCode></m:R>")
+                .as_deref(),
+            Some("NoError")
+        );
+        assert_eq!(
+            code("<R xmlns=\"m\"><ResponseCode>ErrorServerBusy</ResponseCode></R>").as_deref(),
+            Some("ErrorServerBusy")
+        );
+        assert_eq!(
+            code("<detail><e:ResponseCode xmlns:e=\"e\">ErrorSchemaValidation</e:ResponseCode>")
+                .as_deref(),
+            Some("ErrorSchemaValidation")
+        );
+        assert_eq!(code("<m:NotResponseCode>x</m:NotResponseCode>"), None);
+        assert_eq!(code("no XML"), None);
     }
 
     #[test]
