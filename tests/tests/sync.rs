@@ -329,12 +329,12 @@ fn blocking_sync_of_1000_principals_converges_under_throttling_with_each_write_o
             ControlFlow::Continue(())
         })
         .expect("a report");
+    check_manners(&sim);
+    check_each_write_once_of(&sim, AT_SCALE);
     check_report_of(&report, AT_SCALE);
     assert!(backoffs > 0, "the throttling was seen");
     assert_eq!(sim.pending_faults(), 0, "every fault fired");
     check_converged_of(&sim, AT_SCALE);
-    check_each_write_once_of(&sim, AT_SCALE);
-    check_manners(&sim);
 
     // A second run writes nothing.
     sim.clear_requests();
@@ -360,11 +360,11 @@ async fn async_sync_of_1000_principals_converges_under_throttling_with_each_writ
         })
         .await
         .expect("a report");
+    check_manners(&sim);
+    check_each_write_once_of(&sim, AT_SCALE);
     check_report_of(&report, AT_SCALE);
     assert_eq!(sim.pending_faults(), 0, "every fault fired");
     check_converged_of(&sim, AT_SCALE);
-    check_each_write_once_of(&sim, AT_SCALE);
-    check_manners(&sim);
 }
 
 const STOP_AT: usize = 70;
@@ -621,12 +621,12 @@ fn killed_halfway(face: &str) -> (Simulator, PathBuf, usize) {
 /// After the resumed run: converged, each write processed once over both processes, the
 /// killed run's verified principals skipped, and the manners of both runs.
 fn check_resumed(sim: &Simulator, report: &Report, verified: usize) {
+    check_manners(sim);
+    check_each_write_once_of(sim, KILLED);
     check_report_of(report, KILLED);
     let skipped = report.principals.iter().filter(|p| p.skipped).count();
     assert_eq!(skipped, verified);
     check_converged_of(sim, KILLED);
-    check_each_write_once_of(sim, KILLED);
-    check_manners(sim);
 }
 
 #[test]

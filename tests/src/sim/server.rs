@@ -634,6 +634,10 @@ async fn respond(
             rec.response_code = Some("ErrorExceededConnectionCount".to_string());
             let op = rec.operation.as_deref().unwrap_or("Unknown");
             let xml = throttle::exceeded(style, &shared.config.prefixes, op, limit);
+            let service_time = shared.config.throttling.service_time;
+            if !service_time.is_zero() {
+                tokio::time::sleep(service_time).await;
+            }
             return Ok(xml_response(StatusCode::OK, xml));
         }
         Admission::Busy { back_off_ms } => Some(Fault::ServerBusy { back_off_ms }),

@@ -4,7 +4,8 @@
 //!   requests overlap as they do against a real server.
 //! * A **per-caller concurrency limit** (Exchange's `EWSMaxConcurrency`): requests in
 //!   flight are counted per authenticated caller; one that would exceed the limit is
-//!   answered at once, unprocessed, with `ErrorExceededConnectionCount` the way Exchange
+//!   answered (after the service time, like every answer), unprocessed, with
+//!   `ErrorExceededConnectionCount` the way Exchange
 //!   answers it: HTTP 200 and an error *response* (not a SOAP fault) with the MessageText
 //!   `You have exceeded the available concurrent connections for your account.  Try again
 //!   once your other requests have completed.` and MessageXml values `Policy`
@@ -51,8 +52,10 @@ use super::{BodyPrefixes, ServerStyle, Shared, lock};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Throttling {
-    /// Slept before each EWS operation runs (after authentication and armed faults; a
-    /// refusal is answered at once). Default: zero.
+    /// Slept before each EWS operation runs (after authentication and armed faults), and
+    /// before an `ErrorExceededConnectionCount` refusal is answered (the refused request
+    /// stays counted in flight meanwhile, not against the limit): at the server, a
+    /// client's requests overlap as the client sent them. Default: zero.
     pub service_time: Duration,
     /// The most requests one authenticated caller may have in flight; one more is
     /// answered `ErrorExceededConnectionCount`. Default: none.
@@ -156,7 +159,10 @@ struct Gate {
 
 #[derive(Debug, Default)]
 struct Caller {
+    /// Every request in flight, refused ones included (they wait the service time too).
     in_flight: u32,
+    /// The requests in flight that were not refused: what the limit counts.
+    running: u32,
     admitted: u64,
     gates: Vec<Gate>,
 }
@@ -192,6 +198,8 @@ pub(crate) struct InFlight<'a> {
     shared: &'a Shared,
     caller: String,
     mailbox: String,
+    /// Counted as running (not refused).
+    running: bool,
 }
 
 impl InFlight<'_> {
@@ -227,6 +235,9 @@ impl Drop for InFlight<'_> {
         let mut books = lock(&self.shared.books);
         if let Some(c) = books.callers.get_mut(&self.caller) {
             c.in_flight = c.in_flight.saturating_sub(1);
+            if self.running {
+                c.running = c.running.saturating_sub(1);
+            }
         }
         if let Some(n) = books.mailboxes.get_mut(&self.mailbox) {
             *n = n.saturating_sub(1);
@@ -287,8 +298,9 @@ pub(crate) fn admit<'a>(
             in_flight: on_mailbox,
         });
     }
+    let running = c_running(books, &caller);
     let admission = match (config.max_concurrency, config.busy_every) {
-        (Some(limit), _) if in_flight > limit => {
+        (Some(limit), _) if running >= limit => {
             books.report.refused += 1;
             Admission::Refuse { limit }
         }
@@ -297,13 +309,25 @@ pub(crate) fn admit<'a>(
         },
         _ => Admission::Go,
     };
+    let refused = matches!(admission, Admission::Refuse { .. });
+    if !refused {
+        if let Some(c) = books.callers.get_mut(&caller) {
+            c.running += 1;
+        }
+    }
     drop(guard);
     let ticket = InFlight {
         shared,
         caller,
         mailbox,
+        running: !refused,
     };
     (ticket, admission)
+}
+
+/// The requests of `caller` in flight and not refused.
+fn c_running(books: &Books, caller: &str) -> u32 {
+    books.callers.get(caller).map_or(0, |c| c.running)
 }
 
 impl Books {
