@@ -656,3 +656,58 @@ fn async_sync_killed_halfway_resumes_from_its_journal_with_no_write_twice() {
     check_resumed(&sim, &report, verified);
     let _ = std::fs::remove_file(&path);
 }
+
+/// The run's deadline bounds each send: an UpdateDelegate the server sits on (a 6 s
+/// delay before it is processed) is given up at the deadline (1.5 s after the start), so
+/// the run ends before the server processes it; a driver that waited for the answer
+/// would return after. The principal fails with the deadline, its write never resent.
+fn check_deadline_bounds_the_send(sim: &Simulator, report: &Report) {
+    assert_eq!(
+        sim.processed_count(&["UpdateDelegate"]),
+        0,
+        "the run waited for the answer past its deadline"
+    );
+    let p = report
+        .principal(&principal(0).parse().expect("address"))
+        .expect("p0000");
+    assert!(
+        matches!(
+            p.outcome,
+            ews_proto::sync::Outcome::Failed(ews_proto::sync::Failure::Deadline)
+        ),
+        "{:?}",
+        p.outcome
+    );
+    // Sent once, never again.
+    assert_eq!(p.writes, 1);
+}
+
+fn deadline_run() -> (Simulator, Vec<DesiredState>, SchedulerConfig) {
+    let sim = simulator_of(1, SimConfig::seed());
+    sim.inject(
+        Some("UpdateDelegate"),
+        Fault::Delay(Duration::from_secs(6)),
+        1,
+    );
+    let deadline = std::time::Instant::now() + Duration::from_millis(1500);
+    (sim, desired_of(1), config().deadline(deadline))
+}
+
+#[test]
+fn blocking_sends_are_bounded_by_the_runs_deadline() {
+    let (sim, states, config) = deadline_run();
+    let report = blocking(&sim)
+        .sync_delegates(states, config, None, |_| ControlFlow::Continue(()))
+        .expect("a report");
+    check_deadline_bounds_the_send(&sim, &report);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_sends_are_bounded_by_the_runs_deadline() {
+    let (sim, states, config) = deadline_run();
+    let report = async_client(&sim)
+        .sync_delegates(states, config, None, |_| ControlFlow::Continue(()))
+        .await
+        .expect("a report");
+    check_deadline_bounds_the_send(&sim, &report);
+}
