@@ -79,7 +79,13 @@ impl Shape {
 fn serve(shape: Shape) {
     let mut config = SimConfig::seed()
         .with_service_time(shape.service)
-        .with_max_concurrency(shape.limit);
+        .with_max_concurrency(shape.limit)
+        .with_worker_threads(
+            std::env::var("SIM_THREADS")
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(1),
+        );
     if let Some((every, back_off)) = shape.busy {
         config = config.with_busy_every(every, back_off);
     }

@@ -201,6 +201,13 @@ impl SimConfig {
         self
     }
 
+    /// Serves on `n` threads (default 1: one thread serves every connection in turn);
+    /// more let a benchmark's simulator keep up with many clients at once.
+    pub fn with_worker_threads(mut self, n: usize) -> Self {
+        self.throttling.worker_threads = n;
+        self
+    }
+
     /// How long after a busy answer other requests count as in transit
     /// ([`Throttling::gate_grace`]).
     pub fn with_gate_grace(mut self, grace: std::time::Duration) -> Self {
@@ -446,9 +453,15 @@ impl Simulator {
             handshakes: Mutex::new(Vec::new()),
             books: Mutex::new(throttle::Books::default()),
         });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let runtime = match shared.config.throttling.worker_threads {
+            0 | 1 => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
+            n => tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(n)
+                .enable_all()
+                .build()?,
+        };
         let (tx, rx) = tokio::sync::oneshot::channel();
         let server_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()

@@ -524,6 +524,8 @@ async fn respond(
     body: Incoming,
     rec: &mut RecordedRequest,
 ) -> Result<Response<SimBody>, Unanswered> {
+    // The service time counts from here: reading, parsing and answering are part of it.
+    let arrived = std::time::Instant::now();
     if !parts.uri.path().eq_ignore_ascii_case("/EWS/Exchange.asmx") {
         return Ok(plain(StatusCode::NOT_FOUND, "Not Found"));
     }
@@ -634,10 +636,7 @@ async fn respond(
             rec.response_code = Some("ErrorExceededConnectionCount".to_string());
             let op = rec.operation.as_deref().unwrap_or("Unknown");
             let xml = throttle::exceeded(style, &shared.config.prefixes, op, limit);
-            let service_time = shared.config.throttling.service_time;
-            if !service_time.is_zero() {
-                tokio::time::sleep(service_time).await;
-            }
+            throttle::serve_until(arrived + shared.config.throttling.service_time).await;
             return Ok(xml_response(StatusCode::OK, xml));
         }
         Admission::Busy { back_off_ms } => Some(Fault::ServerBusy { back_off_ms }),
@@ -702,10 +701,7 @@ async fn respond(
         Some(Fault::Delay(d)) => tokio::time::sleep(*d).await,
         _ => {}
     }
-    let service_time = shared.config.throttling.service_time;
-    if !service_time.is_zero() {
-        tokio::time::sleep(service_time).await;
-    }
+    throttle::serve_until(arrived + shared.config.throttling.service_time).await;
 
     let (status, xml) = {
         let answer = ops::answer(shared, &doc, &caller);
