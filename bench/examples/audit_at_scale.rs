@@ -9,6 +9,10 @@
 //! #                                       principals, service ms, limit, busy every, back-off ms
 //! ```
 //!
+//! Environment: `FACES` (`blocking,async`, the default, or one of them), `SIM_THREADS`
+//! (the simulator's server threads, default 1), `CLIENT_THREADS` (the async face's tokio
+//! workers, default 2).
+//!
 //! The simulator runs in a child process (this program again, `serve ...`), so that the
 //! peak memory stated is the client's alone: its heap high-water mark (a counting
 //! allocator) and the process's resident high-water mark (`VmHWM`). Every run is checked:
@@ -226,7 +230,12 @@ fn run(face: &str, shape: Shape) {
             .expect("client")
             .audit_delegates(principals, config, |_| ControlFlow::Continue(())),
         _ => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(
+                std::env::var("CLIENT_THREADS")
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(2),
+            )
             .enable_all()
             .build()
             .expect("runtime")
