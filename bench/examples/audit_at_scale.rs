@@ -141,7 +141,7 @@ fn serve(shape: Shape) {
     }
     let r = sim.concurrency_report();
     println!(
-        "peak={} refused={} busy={} gates={} overlaps={} violations={} in_transit={} admitted={} connections={}",
+        "peak={} refused={} busy={} gates={} overlaps={} violations={} in_transit={} admitted={} connections={} service_us={} turnaround_us={}",
         r.peak_of(CALLER),
         r.refused,
         r.busy,
@@ -151,6 +151,8 @@ fn serve(shape: Shape) {
         r.in_transit,
         r.admitted,
         sim.tcp_connections(),
+        r.mean_service().as_micros(),
+        r.mean_turnaround().as_micros(),
     );
 }
 
@@ -267,12 +269,17 @@ fn run(face: &str, shape: Shape) {
         .map_or(0.0, |(_, ms)| busy as f64 * ms as f64 / 1000.0);
     let ideal = work + back_off;
     let secs = elapsed.as_secs_f64();
+    // The same ideal with the service time the simulator really kept (its mean time from
+    // a request's arrival to its answer), to tell the client's overhead from the server's.
+    let kept = field(&report, "service_us") as f64 / 1e6;
+    let kept_ideal = kept * shape.principals as f64 / f64::from(shape.limit) + back_off;
     println!(
-        "{face:8} principals={} service={:?} limit={} busy_answers={busy} elapsed={secs:.3}s ideal={ideal:.3}s (work {work:.3}s + back-off {back_off:.3}s) ratio={:.3} peak_heap={:.1}MiB VmHWM={} | server: {report}",
+        "{face:8} principals={} service={:?} limit={} busy_answers={busy} elapsed={secs:.3}s ideal={ideal:.3}s (work {work:.3}s + back-off {back_off:.3}s) ratio={:.3} (against the service time kept: {kept_ideal:.3}s, ratio {:.3}) peak_heap={:.1}MiB VmHWM={} | server: {report}",
         shape.principals,
         shape.service,
         shape.limit,
         secs / ideal,
+        secs / kept_ideal,
         peak_heap as f64 / (1024.0 * 1024.0),
         vm_hwm(),
     );

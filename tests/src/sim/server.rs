@@ -33,6 +33,8 @@ pub(crate) struct Connection {
     authenticated: Option<String>,
     /// The last AUTHENTICATE came in SPNEGO: its answer carries `accept-completed`.
     spnego_accepted: bool,
+    /// When the last answer on this connection was handed to the HTTP layer.
+    answered: Option<std::time::Instant>,
 }
 
 /// Response body: a whole buffer, or a buffer followed by an error (the connection is
@@ -486,7 +488,15 @@ async fn handle(
         connection: lock(&connection).id,
         ..unread_request(&shared)
     };
+    let arrived = std::time::Instant::now();
+    let previous = lock(&connection).answered.take();
     let mut result = respond(&shared, &connection, &parts, body, &mut rec).await;
+    let answered = std::time::Instant::now();
+    lock(&connection).answered = Some(answered);
+    if rec.authenticated_as.is_some() {
+        let turnaround = previous.map(|p| arrived.saturating_duration_since(p));
+        lock(&shared.books).timed(answered.saturating_duration_since(arrived), turnaround);
+    }
     match &mut result {
         Ok(resp) => {
             rec.status = resp.status().as_u16();

@@ -119,15 +119,44 @@ pub struct ConcurrencyReport {
     pub busy: u64,
     /// Requests admitted (authenticated EWS requests the books saw).
     pub admitted: u64,
+    /// Authenticated requests timed: from the request's arrival to its answer being
+    /// handed to the HTTP layer (the service time and the simulator's own work).
+    pub timed: u64,
+    /// Their total time in the simulator ([`ConcurrencyReport::mean_service`]).
+    pub service_total: Duration,
+    /// Requests that came on a connection that had carried an answer before: the time
+    /// from that answer to this request's arrival (the client's turnaround: reading and
+    /// decoding the answer, deciding, encoding and sending the next request).
+    pub turnarounds: u64,
+    /// Their total ([`ConcurrencyReport::mean_turnaround`]).
+    pub turnaround_total: Duration,
 }
 
 impl ConcurrencyReport {
+    /// The mean time a request spent in the simulator (zero if none was timed).
+    pub fn mean_service(&self) -> Duration {
+        mean(self.service_total, self.timed)
+    }
+
+    /// The mean client turnaround on a kept-alive connection (zero if none).
+    pub fn mean_turnaround(&self) -> Duration {
+        mean(self.turnaround_total, self.turnarounds)
+    }
+
     /// The peak in flight of one caller (0 if it never sent).
     pub fn peak_of(&self, caller: &str) -> u32 {
         self.peak_per_caller
             .get(&caller.to_ascii_lowercase())
             .copied()
             .unwrap_or(0)
+    }
+}
+
+fn mean(total: Duration, n: u64) -> Duration {
+    match u32::try_from(n) {
+        Ok(0) => Duration::ZERO,
+        Ok(n) => total / n,
+        Err(_) => Duration::from_secs_f64(total.as_secs_f64() / n as f64),
     }
 }
 
@@ -336,6 +365,17 @@ impl Books {
         self.report.clone()
     }
 
+    /// Times one authenticated request: its time in the simulator and the turnaround
+    /// before it on its connection, if an answer came before on it.
+    pub(crate) fn timed(&mut self, service: Duration, turnaround: Option<Duration>) {
+        self.report.timed += 1;
+        self.report.service_total += service;
+        if let Some(t) = turnaround {
+            self.report.turnarounds += 1;
+            self.report.turnaround_total += t;
+        }
+    }
+
     /// Requests in flight now, of every caller.
     pub(crate) fn in_flight(&self) -> u32 {
         self.callers.values().map(|c| c.in_flight).sum()
@@ -541,6 +581,10 @@ mod tests {
 
         let report = sim.concurrency_report();
         assert_eq!(report.refused, 1);
+        // Both were timed, the refused one included: each took the service time at least.
+        assert_eq!(report.timed, 2);
+        assert!(report.mean_service() >= Duration::from_millis(400));
+        assert_eq!(report.turnarounds, 0, "one request per connection so far");
         assert_eq!(report.peak_of("admin@example.com"), 2);
         assert_eq!(report.max_per_mailbox, 1);
         let refused = sim
@@ -559,6 +603,8 @@ mod tests {
             xml.contains("<m:ResponseCode>NoError</m:ResponseCode>"),
             "{xml}"
         );
+        // The second request on that connection: a turnaround timed.
+        assert_eq!(sim.concurrency_report().turnarounds, 1);
     }
 
     #[test]
