@@ -515,146 +515,154 @@ fn both_faces_audit_read_only_with_the_reverse_index() {
     );
 }
 
-/// The principals of the kill tests.
-const KILLED: usize = 300;
-/// Set for the child process of a kill test: face, simulator URL and journal path, one a
-/// line.
-const CHILD_ENV: &str = "EWS_SYNC_KILL_CHILD";
+/// The kill tests (SIGKILL: Unix only).
+#[cfg(unix)]
+mod killed {
+    use super::*;
 
-/// The child half of the kill tests, run by them as a separate process (this test binary
-/// again, with [`CHILD_ENV`] set): a journaled sync of [`KILLED`] principals, until the
-/// parent kills it with SIGKILL.
-#[test]
-#[ignore = "the child process of the kill tests, which run it themselves"]
-fn kill_child() {
-    let spec = std::env::var(CHILD_ENV)
-        .expect("run by the kill tests only (they set EWS_SYNC_KILL_CHILD)");
-    let mut lines = spec.lines();
-    let (Some(face), Some(url), Some(path)) = (lines.next(), lines.next(), lines.next()) else {
-        panic!("{CHILD_ENV}: face, URL and journal, one a line");
-    };
-    let path = PathBuf::from(path);
-    let states = desired_of(KILLED);
-    let report = match face {
-        "blocking" => blocking_at(url)
-            .sync_delegates(states, config(), Some(&path), |_| ControlFlow::Continue(())),
-        _ => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime")
-            .block_on(
-                async_client_at(url)
-                    .sync_delegates(states, config(), Some(&path), |_| ControlFlow::Continue(())),
-            ),
-    };
-    // Only if the parent was too slow to kill it: the parent then fails.
-    let _ = report;
-}
+    /// The principals of the kill tests.
+    const KILLED: usize = 300;
+    /// Set for the child process of a kill test: face, simulator URL and journal path, one a
+    /// line.
+    const CHILD_ENV: &str = "EWS_SYNC_KILL_CHILD";
 
-/// Runs [`kill_child`] as a child process with `face`, kills it (SIGKILL) once some but
-/// not all of its writes were processed at the simulator, and checks the journal it left.
-/// Returns the simulator (with the throttling for the resumed run armed) and the journal.
-fn killed_halfway(face: &str) -> (Simulator, PathBuf, usize) {
-    let sim = simulator_of(
-        KILLED,
-        SimConfig::seed()
-            .with_service_time(Duration::from_millis(2))
-            .with_max_concurrency(SERVER_LIMIT)
-            .with_gate_grace(Duration::from_millis(100)),
-    );
-    // Lost answers: writes the killed run journaled as unknown.
-    sim.inject(Some("AddDelegate"), Fault::CloseAfterProcessing, 3);
-    sim.inject(Some("UpdateDelegate"), Fault::CloseAfterProcessing, 3);
-    let path = journal_path(&format!("kill-{face}"));
-    let exe = std::env::current_exe().expect("the test binary");
-    let mut child = std::process::Command::new(exe)
-        .args(["--exact", "kill_child", "--ignored", "--nocapture"])
-        .env(
-            CHILD_ENV,
-            format!("{face}\n{}\n{}", sim.url(), path.display()),
-        )
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("the child process");
-    let all = KILLED * 3;
-    let started = std::time::Instant::now();
-    while sim.processed_count(&WRITES) < all / 2 {
-        if let Some(status) = child.try_wait().expect("the child's status") {
-            panic!("the child ended ({status}) before it was killed");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the child wrote too slowly"
+    /// The child half of the kill tests, run by them as a separate process (this test binary
+    /// again, with [`CHILD_ENV`] set): a journaled sync of [`KILLED`] principals, until the
+    /// parent kills it with SIGKILL.
+    #[test]
+    #[ignore = "the child process of the kill tests, which run it themselves"]
+    fn kill_child() {
+        let spec = std::env::var(CHILD_ENV)
+            .expect("run by the kill tests only (they set EWS_SYNC_KILL_CHILD)");
+        let mut lines = spec.lines();
+        let (Some(face), Some(url), Some(path)) = (lines.next(), lines.next(), lines.next()) else {
+            panic!("{CHILD_ENV}: face, URL and journal, one a line");
+        };
+        let path = PathBuf::from(path);
+        let states = desired_of(KILLED);
+        let report = match face {
+            "blocking" => blocking_at(url)
+                .sync_delegates(states, config(), Some(&path), |_| ControlFlow::Continue(())),
+            _ => tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(async_client_at(url).sync_delegates(
+                    states,
+                    config(),
+                    Some(&path),
+                    |_| ControlFlow::Continue(()),
+                )),
+        };
+        // Only if the parent was too slow to kill it: the parent then fails.
+        let _ = report;
+    }
+
+    /// Runs [`kill_child`] as a child process with `face`, kills it (SIGKILL) once some but
+    /// not all of its writes were processed at the simulator, and checks the journal it left.
+    /// Returns the simulator (with the throttling for the resumed run armed) and the journal.
+    fn killed_halfway(face: &str) -> (Simulator, PathBuf, usize) {
+        let sim = simulator_of(
+            KILLED,
+            SimConfig::seed()
+                .with_service_time(Duration::from_millis(2))
+                .with_max_concurrency(SERVER_LIMIT)
+                .with_gate_grace(Duration::from_millis(100)),
         );
-        std::thread::sleep(Duration::from_millis(2));
+        // Lost answers: writes the killed run journaled as unknown.
+        sim.inject(Some("AddDelegate"), Fault::CloseAfterProcessing, 3);
+        sim.inject(Some("UpdateDelegate"), Fault::CloseAfterProcessing, 3);
+        let path = journal_path(&format!("kill-{face}"));
+        let exe = std::env::current_exe().expect("the test binary");
+        let mut child = std::process::Command::new(exe)
+            .args(["--exact", "killed::kill_child", "--ignored", "--nocapture"])
+            .env(
+                CHILD_ENV,
+                format!("{face}\n{}\n{}", sim.url(), path.display()),
+            )
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("the child process");
+        let all = KILLED * 3;
+        let started = std::time::Instant::now();
+        while sim.processed_count(&WRITES) < all / 2 {
+            if let Some(status) = child.try_wait().expect("the child's status") {
+                panic!("the child ended ({status}) before it was killed");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the child wrote too slowly"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().expect("SIGKILL");
+        let status = child.wait().expect("reaped");
+        {
+            use std::os::unix::process::ExitStatusExt as _;
+            assert_eq!(status.signal(), Some(9), "{status}");
+        }
+        // What the killed process had sent ends at the server (answered into a closed socket,
+        // or dropped unprocessed): a restart comes after that.
+        while sim.in_flight() > 0 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let written = sim.processed_count(&WRITES);
+        assert!(written >= all / 2 && written < all, "{written} of {all}");
+        let text = std::fs::read_to_string(&path).expect("the killed run's journal");
+        let state = resume(&Journal::decode(&text).expect("decodes").records).expect("resumes");
+        let verified = state.verified().count();
+        assert!(verified > 0 && verified < KILLED, "{verified}");
+        // The resumed run meets throttling too.
+        sim.inject(None, Fault::ServerBusy { back_off_ms: 300 }, 2);
+        sim.inject(
+            None,
+            Fault::ServiceUnavailable {
+                retry_after_secs: 0,
+            },
+            3,
+        );
+        (sim, path, verified)
     }
-    child.kill().expect("SIGKILL");
-    let status = child.wait().expect("reaped");
-    {
-        use std::os::unix::process::ExitStatusExt as _;
-        assert_eq!(status.signal(), Some(9), "{status}");
+
+    /// After the resumed run: converged, each write processed once over both processes, the
+    /// killed run's verified principals skipped, and the manners of both runs.
+    fn check_resumed(sim: &Simulator, report: &Report, verified: usize) {
+        check_manners(sim);
+        check_each_write_once_of(sim, KILLED);
+        check_report_of(report, KILLED);
+        let skipped = report.principals.iter().filter(|p| p.skipped).count();
+        assert_eq!(skipped, verified);
+        check_converged_of(sim, KILLED);
     }
-    // What the killed process had sent ends at the server (answered into a closed socket,
-    // or dropped unprocessed): a restart comes after that.
-    while sim.in_flight() > 0 {
-        std::thread::sleep(Duration::from_millis(2));
+
+    #[test]
+    fn blocking_sync_killed_halfway_resumes_from_its_journal_with_no_write_twice() {
+        let (sim, path, verified) = killed_halfway("blocking");
+        let report = blocking(&sim)
+            .sync_delegates(desired_of(KILLED), config(), Some(&path), |_| {
+                ControlFlow::Continue(())
+            })
+            .expect("resumed");
+        check_resumed(&sim, &report, verified);
+        let _ = std::fs::remove_file(&path);
     }
-    let written = sim.processed_count(&WRITES);
-    assert!(written >= all / 2 && written < all, "{written} of {all}");
-    let text = std::fs::read_to_string(&path).expect("the killed run's journal");
-    let state = resume(&Journal::decode(&text).expect("decodes").records).expect("resumes");
-    let verified = state.verified().count();
-    assert!(verified > 0 && verified < KILLED, "{verified}");
-    // The resumed run meets throttling too.
-    sim.inject(None, Fault::ServerBusy { back_off_ms: 300 }, 2);
-    sim.inject(
-        None,
-        Fault::ServiceUnavailable {
-            retry_after_secs: 0,
-        },
-        3,
-    );
-    (sim, path, verified)
-}
 
-/// After the resumed run: converged, each write processed once over both processes, the
-/// killed run's verified principals skipped, and the manners of both runs.
-fn check_resumed(sim: &Simulator, report: &Report, verified: usize) {
-    check_manners(sim);
-    check_each_write_once_of(sim, KILLED);
-    check_report_of(report, KILLED);
-    let skipped = report.principals.iter().filter(|p| p.skipped).count();
-    assert_eq!(skipped, verified);
-    check_converged_of(sim, KILLED);
-}
-
-#[test]
-fn blocking_sync_killed_halfway_resumes_from_its_journal_with_no_write_twice() {
-    let (sim, path, verified) = killed_halfway("blocking");
-    let report = blocking(&sim)
-        .sync_delegates(desired_of(KILLED), config(), Some(&path), |_| {
-            ControlFlow::Continue(())
-        })
-        .expect("resumed");
-    check_resumed(&sim, &report, verified);
-    let _ = std::fs::remove_file(&path);
-}
-
-#[test]
-fn async_sync_killed_halfway_resumes_from_its_journal_with_no_write_twice() {
-    let (sim, path, verified) = killed_halfway("async");
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let report = runtime
-        .block_on(async_client(&sim).sync_delegates(
-            desired_of(KILLED),
-            config(),
-            Some(&path),
-            |_| ControlFlow::Continue(()),
-        ))
-        .expect("resumed");
-    check_resumed(&sim, &report, verified);
-    let _ = std::fs::remove_file(&path);
+    #[test]
+    fn async_sync_killed_halfway_resumes_from_its_journal_with_no_write_twice() {
+        let (sim, path, verified) = killed_halfway("async");
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let report = runtime
+            .block_on(async_client(&sim).sync_delegates(
+                desired_of(KILLED),
+                config(),
+                Some(&path),
+                |_| ControlFlow::Continue(()),
+            ))
+            .expect("resumed");
+        check_resumed(&sim, &report, verified);
+        let _ = std::fs::remove_file(&path);
+    }
 }
 
 /// The run's deadline bounds each send: an UpdateDelegate the server sits on (a 6 s
