@@ -91,16 +91,18 @@ impl Client {
         O: Operation + Sync,
         O::Output: Send,
     {
-        self.send_with(op, ctx, self.inner.settings.policy)
+        self.send_with(op, ctx, self.inner.settings.policy, None)
     }
 
-    /// [`Client::send_in`] with another retry policy (the sync scheduler retries itself:
-    /// its requests run with [`RetryPolicy::never`](ews_proto::RetryPolicy::never)).
+    /// [`Client::send_in`] with another retry policy and a deadline for every exchange
+    /// ([`Call::deadline`]: the sync scheduler retries itself, its requests run with
+    /// [`RetryPolicy::never`](ews_proto::RetryPolicy::never) within the run's deadline).
     pub(crate) fn send_with<'a, O>(
         &'a self,
         op: &'a O,
         ctx: &'a RequestContext,
         policy: ews_proto::RetryPolicy,
+        deadline: Option<std::time::Instant>,
     ) -> impl Future<Output = Result<Reply<O::Output>, Error>> + Send + 'a
     where
         O: Operation + Sync,
@@ -115,7 +117,7 @@ impl Client {
             server_version = Empty,
             attempt = Empty,
         );
-        self.inner.drive(op, ctx, policy).instrument(span)
+        self.inner.drive(op, ctx, policy, deadline).instrument(span)
     }
 
     ews_proto::client_operation_methods!(async);
@@ -128,12 +130,15 @@ impl Inner {
         op: &O,
         ctx: &RequestContext,
         policy: ews_proto::RetryPolicy,
+        deadline: Option<std::time::Instant>,
     ) -> Result<Reply<O::Output>, Error>
     where
         O: Operation + Sync,
         O::Output: Send,
     {
-        let mut call = Call::configured(op, ctx, &self.settings).policy(policy);
+        let mut call = Call::configured(op, ctx, &self.settings)
+            .policy(policy)
+            .deadline(deadline);
         loop {
             let step = call.poll(&mut self.auth(), now());
             match step {

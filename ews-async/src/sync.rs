@@ -116,17 +116,17 @@ impl Client {
         let mut stopped = false;
         loop {
             let action = if stopped { None } else { run.poll(now()) };
-            stopped |= flush(&mut run, journal.as_mut(), &mut progress)?.is_break();
+            stopped |= run.flush(append(&mut journal), &mut progress)?.is_break();
             let wait_until = match action {
                 Some(Action::Send {
                     principal,
                     op,
                     token,
-                    ..
+                    deadline,
                 }) if !stopped => {
                     let ctx = run.context(self.context(), &principal);
                     let client = self.clone();
-                    tasks.spawn(async move { (token, client.send_op(&op, &ctx).await) });
+                    tasks.spawn(async move { (token, client.send_op(&op, &ctx, deadline).await) });
                     continue;
                 }
                 Some(Action::Done(report)) => return Ok(report),
@@ -154,18 +154,25 @@ impl Client {
                 return Err(SyncError::Stopped);
             };
             run.handle(token, outcome, now());
-            stopped |= flush(&mut run, journal.as_mut(), &mut progress)?.is_break();
+            stopped |= run.flush(append(&mut journal), &mut progress)?.is_break();
         }
     }
 
-    /// One request, as the scheduler asked: retries are the scheduler's, not the call's.
-    async fn send_op(&self, op: &DelegateOp, ctx: &RequestContext) -> Outcome {
+    /// One request, as the scheduler asked: retries are the scheduler's, not the call's;
+    /// every exchange is over by the run's `deadline` (the client's timeout still bounds
+    /// each, whichever comes first: [`Call::deadline`](ews_proto::driver::Call::deadline)).
+    async fn send_op(
+        &self,
+        op: &DelegateOp,
+        ctx: &RequestContext,
+        deadline: Option<std::time::Instant>,
+    ) -> Outcome {
         let never = RetryPolicy::never();
         match op {
-            DelegateOp::Get(o) => self.send_with(o, ctx, never).await,
-            DelegateOp::Add(o) => self.send_with(o, ctx, never).await,
-            DelegateOp::Update(o) => self.send_with(o, ctx, never).await,
-            DelegateOp::Remove(o) => self.send_with(o, ctx, never).await,
+            DelegateOp::Get(o) => self.send_with(o, ctx, never, deadline).await,
+            DelegateOp::Add(o) => self.send_with(o, ctx, never, deadline).await,
+            DelegateOp::Update(o) => self.send_with(o, ctx, never, deadline).await,
+            DelegateOp::Remove(o) => self.send_with(o, ctx, never, deadline).await,
         }
     }
 }
@@ -176,7 +183,7 @@ fn now() -> std::time::Instant {
 }
 
 /// Opens (or creates) the journal at `path`, takes its exclusive lock (held until the
-/// file is closed) and reads what it holds.
+/// file is closed) and reads what it holds: the file IO, which only a driver may do.
 fn open_journal(path: &Path) -> Result<(File, Journal), SyncError> {
     let mut file = OpenOptions::new()
         .read(true)
@@ -195,25 +202,11 @@ fn open_journal(path: &Path) -> Result<(File, Journal), SyncError> {
     Ok((file, Journal::decode(&text)?))
 }
 
-/// Appends the run's new journal lines (each written whole, unbuffered), then hands its
-/// events to `progress`; says whether `progress` asked to stop.
-fn flush(
-    run: &mut SyncRun,
-    journal: Option<&mut File>,
-    progress: &mut impl FnMut(&Event) -> ControlFlow<()>,
-) -> Result<ControlFlow<()>, SyncError> {
-    if let Some(file) = journal {
-        for line in run.lines() {
-            file.write_all(line.as_bytes())
-                .map_err(SyncError::JournalIo)?;
-        }
-        file.flush().map_err(SyncError::JournalIo)?;
+/// Writes one journal line to the file, if there is one: whole and unbuffered, so that it
+/// is on disk before anything else happens.
+fn append(journal: &mut Option<File>) -> impl FnMut(&str) -> std::io::Result<()> + '_ {
+    move |line| match journal {
+        Some(file) => file.write_all(line.as_bytes()),
+        None => Ok(()),
     }
-    let mut flow = ControlFlow::Continue(());
-    for event in run.events() {
-        if progress(&event).is_break() {
-            flow = ControlFlow::Break(());
-        }
-    }
-    Ok(flow)
 }

@@ -202,21 +202,25 @@ impl Client {
         op: &O,
         ctx: &RequestContext,
     ) -> Result<Reply<O::Output>, Error> {
-        self.send_with(op, ctx, self.inner.settings.policy)
+        self.send_with(op, ctx, self.inner.settings.policy, None)
     }
 
-    /// [`Client::send_in`] with another retry policy (the sync scheduler retries itself:
-    /// its requests run with [`RetryPolicy::never`](ews_proto::RetryPolicy::never)).
+    /// [`Client::send_in`] with another retry policy and a deadline for every exchange
+    /// ([`Call::deadline`]: the sync scheduler retries itself, its requests run with
+    /// [`RetryPolicy::never`](ews_proto::RetryPolicy::never) within the run's deadline).
     pub(crate) fn send_with<O: Operation>(
         &self,
         op: &O,
         ctx: &RequestContext,
         policy: ews_proto::RetryPolicy,
+        deadline: Option<Instant>,
     ) -> Result<Reply<O::Output>, Error> {
         let span = trace::span(O::NAME);
         let _entered = span.enter();
         let inner = &*self.inner;
-        let mut call = Call::configured(op, ctx, &inner.settings).policy(policy);
+        let mut call = Call::configured(op, ctx, &inner.settings)
+            .policy(policy)
+            .deadline(deadline);
         // The whole driver loop: every decision is the core's. The deadline and the
         // connection to use travel in the request's extensions, where the transport
         // applies them.

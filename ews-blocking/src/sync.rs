@@ -21,6 +21,9 @@ use crate::Client;
 
 type Outcome = Result<Reply<DelegateResults>, Error>;
 
+/// A request for a worker: its token, the operation, its context and the run's deadline.
+type Job = (Token, DelegateOp, RequestContext, Option<Instant>);
+
 impl Client {
     /// Brings every principal of `states` to its desired delegates, `config`'s number of
     /// principals at once (one thread each), throttle-aware ([`Scheduler`]), and verifies
@@ -111,7 +114,7 @@ impl Client {
         mut progress: impl FnMut(&Event) -> ControlFlow<()>,
     ) -> Result<Report, SyncError> {
         let workers = run.scheduler().config().concurrency_limit();
-        let (jobs, queue) = mpsc::channel::<(Token, DelegateOp, RequestContext)>();
+        let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let (done, outcomes) = mpsc::channel::<(Token, Outcome)>();
         std::thread::scope(|scope| {
@@ -121,8 +124,13 @@ impl Client {
                     loop {
                         // The lock is held only while taking a job.
                         let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
-                        let Ok((token, op, ctx)) = job else { break };
-                        if done.send((token, self.send_op(&op, &ctx))).is_err() {
+                        let Ok((token, op, ctx, deadline)) = job else {
+                            break;
+                        };
+                        if done
+                            .send((token, self.send_op(&op, &ctx, deadline)))
+                            .is_err()
+                        {
                             break;
                         }
                     }
@@ -136,7 +144,7 @@ impl Client {
                 } else {
                     run.poll(Instant::now())
                 };
-                match flush(&mut run, journal.as_mut(), &mut progress) {
+                match run.flush(append(&mut journal), &mut progress) {
                     Ok(flow) => stopped |= flow.is_break(),
                     Err(e) => break Err(e),
                 }
@@ -145,11 +153,11 @@ impl Client {
                         principal,
                         op,
                         token,
-                        ..
+                        deadline,
                     }) if !stopped => {
                         let ctx = run.context(self.context(), &principal);
                         in_flight += 1;
-                        if jobs.send((token, op, ctx)).is_err() {
+                        if jobs.send((token, op, ctx, deadline)).is_err() {
                             // Not reachable: the workers live as long as this loop.
                             break Err(SyncError::Stopped);
                         }
@@ -183,7 +191,7 @@ impl Client {
                 };
                 in_flight -= 1;
                 run.handle(received.0, received.1, Instant::now());
-                match flush(&mut run, journal.as_mut(), &mut progress) {
+                match run.flush(append(&mut journal), &mut progress) {
                     Ok(flow) => stopped |= flow.is_break(),
                     Err(e) => break Err(e),
                 }
@@ -194,20 +202,22 @@ impl Client {
         })
     }
 
-    /// One request, as the scheduler asked: retries are the scheduler's, not the call's.
-    fn send_op(&self, op: &DelegateOp, ctx: &RequestContext) -> Outcome {
+    /// One request, as the scheduler asked: retries are the scheduler's, not the call's;
+    /// every exchange is over by the run's `deadline` (the client's timeout still bounds
+    /// each, whichever comes first: [`Call::deadline`](ews_proto::driver::Call::deadline)).
+    fn send_op(&self, op: &DelegateOp, ctx: &RequestContext, deadline: Option<Instant>) -> Outcome {
         let never = RetryPolicy::never();
         match op {
-            DelegateOp::Get(o) => self.send_with(o, ctx, never),
-            DelegateOp::Add(o) => self.send_with(o, ctx, never),
-            DelegateOp::Update(o) => self.send_with(o, ctx, never),
-            DelegateOp::Remove(o) => self.send_with(o, ctx, never),
+            DelegateOp::Get(o) => self.send_with(o, ctx, never, deadline),
+            DelegateOp::Add(o) => self.send_with(o, ctx, never, deadline),
+            DelegateOp::Update(o) => self.send_with(o, ctx, never, deadline),
+            DelegateOp::Remove(o) => self.send_with(o, ctx, never, deadline),
         }
     }
 }
 
 /// Opens (or creates) the journal at `path`, takes its exclusive lock (held until the
-/// file is closed) and reads what it holds.
+/// file is closed) and reads what it holds: the file IO, which only a driver may do.
 fn open_journal(path: &Path) -> Result<(File, Journal), SyncError> {
     let mut file = OpenOptions::new()
         .read(true)
@@ -226,25 +236,11 @@ fn open_journal(path: &Path) -> Result<(File, Journal), SyncError> {
     Ok((file, Journal::decode(&text)?))
 }
 
-/// Appends the run's new journal lines (each written whole, unbuffered), then hands its
-/// events to `progress`; says whether `progress` asked to stop.
-fn flush(
-    run: &mut SyncRun,
-    journal: Option<&mut File>,
-    progress: &mut impl FnMut(&Event) -> ControlFlow<()>,
-) -> Result<ControlFlow<()>, SyncError> {
-    if let Some(file) = journal {
-        for line in run.lines() {
-            file.write_all(line.as_bytes())
-                .map_err(SyncError::JournalIo)?;
-        }
-        file.flush().map_err(SyncError::JournalIo)?;
+/// Writes one journal line to the file, if there is one: whole and unbuffered, so that it
+/// is on disk before anything else happens.
+fn append(journal: &mut Option<File>) -> impl FnMut(&str) -> std::io::Result<()> + '_ {
+    move |line| match journal {
+        Some(file) => file.write_all(line.as_bytes()),
+        None => Ok(()),
     }
-    let mut flow = ControlFlow::Continue(());
-    for event in run.events() {
-        if progress(&event).is_break() {
-            flow = ControlFlow::Break(());
-        }
-    }
-    Ok(flow)
 }

@@ -50,6 +50,10 @@ impl fmt::Debug for UreqTransport {
     }
 }
 
+/// The most idle connections kept per host: above Exchange's `EWSMaxConcurrency` (27),
+/// the most requests one caller should have in flight.
+const POOL_IDLE_MAX: usize = 32;
+
 impl UreqTransport {
     /// A transport over `agent`, reading at most `max_body_bytes` of each answer.
     ///
@@ -75,6 +79,11 @@ impl UreqTransport {
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_connect(s.connect_timeout)
+            // Keep a connection per thread that sends at once: ureq's default (3 idle per
+            // host) makes a pool of 8 or 16 workers (delegates at scale) reconnect for
+            // most requests.
+            .max_idle_connections(POOL_IDLE_MAX)
+            .max_idle_connections_per_host(POOL_IDLE_MAX)
             // Always the core's decision: ureq would otherwise read the environment.
             .proxy(s.proxy.as_ref().map(ureq_proxy).transpose()?);
         let connector = MarkingConnector {

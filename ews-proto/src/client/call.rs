@@ -105,6 +105,8 @@ pub struct Call<'a, O: Operation> {
     limits: Limits,
     user_agent: Option<HeaderValue>,
     timeout: Option<Duration>,
+    /// No exchange of the call may run past this (a caller's own deadline).
+    until: Option<Instant>,
     started: Option<Instant>,
     attempts: u32,
     /// Requests of a connection-scoped handshake (its legs): not attempts of the policy.
@@ -145,6 +147,7 @@ impl<'a, O: Operation> Call<'a, O> {
             limits: Limits::default(),
             user_agent: None,
             timeout: None,
+            until: None,
             started: None,
             attempts: 0,
             free: 0,
@@ -176,6 +179,31 @@ impl<'a, O: Operation> Call<'a, O> {
     /// `now + timeout`.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Bounds every exchange of the call by `at` (`None`: no bound): a send's
+    /// [`Deadline`] is the earlier of `now + timeout` and `at`, so an exchange started
+    /// near `at` gets only what is left. The [`sync`](crate::sync) scheduler's
+    /// `Action::Send` deadline is one.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use ews_proto::driver::{Auth, Call, Step};
+    /// use ews_proto::{Credentials, GetDelegate, RequestContext};
+    /// let mut auth = Auth::new(Credentials::basic("admin@example.com", "Passw0rd"));
+    /// let ctx = RequestContext::new("https://mail.example.com/EWS/Exchange.asmx")?;
+    /// let op = GetDelegate::new("boss@example.com".parse()?);
+    /// let now = Instant::now();
+    /// let mut call = Call::new(&op, &ctx)
+    ///     .timeout(Some(Duration::from_secs(100)))
+    ///     .deadline(Some(now + Duration::from_secs(2)));
+    /// let Step::Send { deadline, .. } = call.poll(&mut auth, now) else { unreachable!() };
+    /// assert_eq!(deadline, Some(now + Duration::from_secs(2)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn deadline(mut self, at: Option<Instant>) -> Self {
+        self.until = at;
         self
     }
 
@@ -260,7 +288,10 @@ impl<'a, O: Operation> Call<'a, O> {
         if let Some(value) = &self.user_agent {
             request.headers_mut().insert(USER_AGENT, value.clone());
         }
-        let deadline = self.timeout.and_then(|t| now.checked_add(t));
+        let deadline = match (self.timeout.and_then(|t| now.checked_add(t)), self.until) {
+            (Some(t), Some(u)) => Some(t.min(u)),
+            (t, u) => t.or(u),
+        };
         if let Some(at) = deadline {
             request.extensions_mut().insert(Deadline(at));
         }

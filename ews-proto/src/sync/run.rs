@@ -196,6 +196,50 @@ impl SyncRun {
         self.events.drain(..)
     }
 
+    /// What a driver does after every [`poll`](SyncRun::poll) and
+    /// [`handle`](SyncRun::handle): hands each new journal line to `append` (in order,
+    /// each whole: the driver writes it to the journal file unbuffered), then every event
+    /// to `progress`. Says whether `progress` asked to stop (every event is still
+    /// handed out). The driver does the IO; the order is the core's.
+    ///
+    /// # Errors
+    /// [`SyncError::JournalIo`] with `append`'s error: nothing more is handed out.
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// use std::time::Instant;
+    /// use ews_proto::sync::{DesiredState, Journal, Scheduler, SchedulerConfig, SyncRun};
+    /// let desired = vec![DesiredState::new("boss@example.com".parse()?)];
+    /// let scheduler = Scheduler::new(desired, SchedulerConfig::default());
+    /// let mut run = SyncRun::journaled(scheduler, &Journal::default())?;
+    /// let _send = run.poll(Instant::now());
+    /// let mut file = Vec::new();
+    /// let flow = run.flush(
+    ///     |line| { file.extend_from_slice(line.as_bytes()); Ok(()) },
+    ///     |_event| ControlFlow::Continue(()),
+    /// )?;
+    /// assert!(flow.is_continue());
+    /// assert!(file.starts_with(br#"{"record":"run""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "serde")]
+    pub fn flush(
+        &mut self,
+        mut append: impl FnMut(&str) -> std::io::Result<()>,
+        mut progress: impl FnMut(&Event) -> std::ops::ControlFlow<()>,
+    ) -> Result<std::ops::ControlFlow<()>, SyncError> {
+        for line in self.lines() {
+            append(&line).map_err(SyncError::JournalIo)?;
+        }
+        let mut flow = std::ops::ControlFlow::Continue(());
+        for event in self.events() {
+            if progress(&event).is_break() {
+                flow = std::ops::ControlFlow::Break(());
+            }
+        }
+        Ok(flow)
+    }
+
     /// The scheduler.
     pub fn scheduler(&self) -> &Scheduler {
         &self.scheduler

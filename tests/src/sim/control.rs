@@ -15,6 +15,8 @@
 //! | `POST /_sim/faults` | `{"operation": "CreateItem" or null, "times": 1, "fault": {"kind": ...}}` | `{"pending": n}` |
 //! | `GET /_sim/faults` | | `{"pending": n}` |
 //! | `DELETE /_sim/faults` | | `{"pending": 0}` |
+//! | `GET /_sim/concurrency` | | [`super::ConcurrencyReport`] (peaks, overlaps, gate violations, refusals) |
+//! | `DELETE /_sim/concurrency` | | `{"cleared": true}` |
 //! | `POST /_sim/reset` | | `{"reset": true}` |
 //!
 //! Fault kinds (the [`super::Fault`] variants, durations in milliseconds):
@@ -286,6 +288,14 @@ pub(crate) async fn handle(
                 json_response(StatusCode::OK, &json!({ "pending": 0 }))
             }
             _ => not_allowed("GET, POST, DELETE"),
+        },
+        "concurrency" => match *method {
+            Method::GET => json_response(StatusCode::OK, &to_json(&lock(&shared.books).report())),
+            Method::DELETE => {
+                lock(&shared.books).clear();
+                json_response(StatusCode::OK, &json!({ "cleared": true }))
+            }
+            _ => not_allowed("GET, DELETE"),
         },
         "reset" => {
             if method != Method::POST {

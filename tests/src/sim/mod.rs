@@ -21,6 +21,7 @@ mod seed;
 mod server;
 mod soap;
 mod state;
+mod throttle;
 mod tls;
 
 use std::net::{SocketAddr, TcpListener};
@@ -34,6 +35,7 @@ pub use state::{
     Address, DelegateSnapshot, ItemKind, ItemSnapshot, MailboxSnapshot, PermissionLevel,
     Permissions,
 };
+pub use throttle::{BusyEvery, ConcurrencyReport, GateViolation, MailboxOverlap, Throttling};
 
 /// One account of the simulated organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +132,9 @@ pub struct SimConfig {
     /// set, a `401` offers these schemes instead of Basic and Bearer (which are still
     /// accepted). `None` (the default): Basic and Bearer only.
     pub windows: Option<WindowsAuth>,
+    /// Service time, the per-caller concurrency limit and periodic `ErrorServerBusy`
+    /// (see [`Throttling`]). Default: none of them.
+    pub throttling: Throttling,
 }
 
 impl SimConfig {
@@ -170,7 +175,45 @@ impl SimConfig {
             deterministic: true,
             seed: Seed::default(),
             windows: None,
+            throttling: Throttling::default(),
         }
+    }
+
+    /// Sleeps `service_time` before each EWS operation runs ([`Throttling::service_time`]).
+    pub fn with_service_time(mut self, service_time: std::time::Duration) -> Self {
+        self.throttling.service_time = service_time;
+        self
+    }
+
+    /// Answers `ErrorExceededConnectionCount` to a caller's request beyond `limit` in
+    /// flight ([`Throttling::max_concurrency`]).
+    pub fn with_max_concurrency(mut self, limit: u32) -> Self {
+        self.throttling.max_concurrency = Some(limit);
+        self
+    }
+
+    /// Answers every `every`-th request of a caller `ErrorServerBusy` with
+    /// `BackOffMilliseconds` `back_off_ms` ([`Throttling::busy_every`]).
+    pub fn with_busy_every(mut self, every: u64, back_off_ms: u64) -> Self {
+        self.throttling.busy_every = Some(BusyEvery {
+            every: every.max(1),
+            back_off_ms,
+        });
+        self
+    }
+
+    /// Serves on `n` threads (default 1: one thread serves every connection in turn);
+    /// more let a benchmark's simulator keep up with many clients at once.
+    pub fn with_worker_threads(mut self, n: usize) -> Self {
+        self.throttling.worker_threads = n;
+        self
+    }
+
+    /// How long after a busy answer other requests count as in transit
+    /// ([`Throttling::gate_grace`]).
+    pub fn with_gate_grace(mut self, grace: std::time::Duration) -> Self {
+        self.throttling.gate_grace = grace;
+        self
     }
 
     /// Windows-integrated authentication (see [`SimConfig::windows`]).
@@ -253,7 +296,9 @@ pub struct RecordedRequest {
     pub server_version: Option<String>,
     /// HTTP status answered (0 when the connection was closed without an answer).
     pub status: u16,
-    /// Name of the injected fault, if one fired ([`Fault::name`]).
+    /// Name of the injected fault, if one fired ([`Fault::name`]), or of the simulator's
+    /// own throttling ([`Throttling`]): `ExceededConnectionCount` (refused beyond the
+    /// concurrency limit) or `ServerBusy` (every n-th request).
     pub fault: Option<&'static str>,
     /// The TCP connection the request came on, numbered from 1 per simulator.
     pub connection: u64,
@@ -265,6 +310,23 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// Whether the operation ran: answered 200 without a fault, or processed and then cut
+    /// off (`CloseAfterProcessing`, `TruncatedContentLength`, `TruncatedXml`,
+    /// `OversizedBody`, `Delay`).
+    pub fn processed(&self) -> bool {
+        match self.fault {
+            None => self.status == 200,
+            Some(f) => matches!(
+                f,
+                "CloseAfterProcessing"
+                    | "TruncatedContentLength"
+                    | "TruncatedXml"
+                    | "OversizedBody"
+                    | "Delay"
+            ),
+        }
+    }
+
     /// First value of a header (name compared case-insensitively).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -291,6 +353,8 @@ pub(crate) struct Shared {
     pub(crate) leaf_der: Option<Vec<u8>>,
     /// Every NTLM AUTHENTICATE checked, in order.
     pub(crate) handshakes: Mutex<Vec<Handshake>>,
+    /// Requests in flight per caller and mailbox, the back-off gates, what they showed.
+    pub(crate) books: Mutex<throttle::Books>,
 }
 
 /// One NTLM AUTHENTICATE the simulator checked.
@@ -326,6 +390,7 @@ impl Shared {
         lock(&self.faults).clear();
         lock(&self.requests).clear();
         lock(&self.handshakes).clear();
+        lock(&self.books).clear();
     }
 }
 
@@ -387,10 +452,17 @@ impl Simulator {
             connection_count: std::sync::atomic::AtomicU64::new(0),
             leaf_der: tls.as_ref().map(|t| t.leaf_der()),
             handshakes: Mutex::new(Vec::new()),
+            books: Mutex::new(throttle::Books::default()),
         });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let runtime = match shared.config.throttling.worker_threads {
+            0 | 1 => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
+            n => tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(n)
+                .enable_all()
+                .build()?,
+        };
         let (tx, rx) = tokio::sync::oneshot::channel();
         let server_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -502,6 +574,39 @@ impl Simulator {
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
         lock(&self.shared.requests).clear();
+    }
+
+    /// What the server saw of its callers' manners: peak in flight per caller, the most
+    /// in flight to one mailbox and every overlap, requests sent through a closed
+    /// back-off gate, refusals and busy answers (see [`ConcurrencyReport`] and the rules
+    /// in [`Throttling`]'s module).
+    pub fn concurrency_report(&self) -> ConcurrencyReport {
+        lock(&self.shared.books).report()
+    }
+
+    /// Authenticated EWS requests in flight now (admitted and not yet answered).
+    pub fn in_flight(&self) -> u32 {
+        lock(&self.shared.books).in_flight()
+    }
+
+    /// Forgets the [`concurrency_report`](Simulator::concurrency_report) (and closes no
+    /// gate any more; requests in flight stay counted).
+    pub fn clear_concurrency_report(&self) {
+        lock(&self.shared.books).clear();
+    }
+
+    /// Requests processed so far (answered after their operation ran, or processed and
+    /// then cut off by a fault), of `operations`: what a watcher polls cheaply.
+    pub fn processed_count(&self, operations: &[&str]) -> usize {
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|r| {
+                r.operation
+                    .as_deref()
+                    .is_some_and(|op| operations.contains(&op))
+                    && r.processed()
+            })
+            .count()
     }
 
     /// A snapshot of one mailbox (None for an unknown address).

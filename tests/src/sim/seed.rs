@@ -220,14 +220,15 @@ fn level(value: &Option<String>, what: &str) -> Result<PermissionLevel, String> 
 
 /// Checks every entry first, then applies the seed: a refused seed changes nothing.
 pub(crate) fn apply(st: &mut State, seed: &Seed) -> Result<SeedReport, String> {
-    // Accounts known once the seed's own users are in.
-    let known = |smtp: &str| {
-        st.user(smtp).is_some()
-            || seed
-                .users
-                .iter()
-                .any(|u| u.smtp.trim().eq_ignore_ascii_case(smtp.trim()))
-    };
+    // Accounts known once the seed's own users are in (a set: seeds of thousands of
+    // accounts and delegates are checked in linear time).
+    let seeded: std::collections::HashSet<String> = seed
+        .users
+        .iter()
+        .map(|u| u.smtp.trim().to_ascii_lowercase())
+        .collect();
+    let known =
+        |smtp: &str| st.user(smtp).is_some() || seeded.contains(&smtp.trim().to_ascii_lowercase());
     for u in &seed.users {
         if !u.smtp.contains('@') || u.smtp.trim().is_empty() {
             return Err(format!("users: '{}' is not an SMTP address", u.smtp));

@@ -21,6 +21,7 @@ use super::faults::Fault;
 use super::ntlm::{self, Pending, WindowsAuth, WindowsSchemes};
 use super::soap::{self, FaultInfo};
 use super::state::{b64, unb64};
+use super::throttle::{self, Admission};
 use super::{Handshake, RecordedRequest, Shared, control, lock, ops};
 
 /// What one TCP connection remembers: its number and, for NTLM / Negotiate, the pending
@@ -32,6 +33,8 @@ pub(crate) struct Connection {
     authenticated: Option<String>,
     /// The last AUTHENTICATE came in SPNEGO: its answer carries `accept-completed`.
     spnego_accepted: bool,
+    /// When the last answer on this connection was handed to the HTTP layer.
+    answered: Option<std::time::Instant>,
 }
 
 /// Response body: a whole buffer, or a buffer followed by an error (the connection is
@@ -199,6 +202,10 @@ fn authenticate(shared: &Shared, value: Option<&str>) -> Option<String> {
         let (user, password) = decoded.split_once(':')?;
         // Accept "smtp", "local part" and "DOMAIN\local part".
         let user = user.rsplit('\\').next().unwrap_or(user);
+        // The SMTP form by the index (thousands of accounts), then the local part.
+        if let Some(u) = st.user(user).filter(|u| u.user.password == password) {
+            return Some(u.user.smtp.clone());
+        }
         st.users
             .iter()
             .find(|u| {
@@ -391,12 +398,38 @@ fn operation_name(doc: &roxmltree::Document<'_>) -> Option<String> {
         .map(|c| c.tag_name().name().to_string())
 }
 
-/// Extracts the ResponseCode of an answer for the request record.
+/// Extracts the ResponseCode of an answer for the request record: the text of the first
+/// `ResponseCode` element. The simulator wrote the answer itself (a code is a bare name,
+/// never a CDATA section or a reference), so a scan does what a second parse of every
+/// answer would.
 fn response_code(xml: &str) -> Option<String> {
-    let doc = roxmltree::Document::parse(xml).ok()?;
-    doc.descendants()
-        .find(|n| n.is_element() && n.tag_name().name() == "ResponseCode")
-        .map(soap::text_of)
+    const NAME: &str = "ResponseCode";
+    let mut from = 0;
+    while let Some(found) = xml[from..].find(NAME) {
+        let at = from + found;
+        from = at + NAME.len();
+        let after = xml[from..].chars().next();
+        if !after.is_some_and(|c| c == '>' || c.is_ascii_whitespace()) {
+            continue;
+        }
+        // The tag this name is in: an opening one whose local name it is.
+        let Some(lt) = xml[..at].rfind('<') else {
+            continue;
+        };
+        let qname = &xml[lt + 1..at];
+        if qname.starts_with('/') || !(qname.is_empty() || qname.ends_with(':')) {
+            continue;
+        }
+        if qname.len() > 1 && qname[..qname.len() - 1].contains([' ', '>', '"']) {
+            continue;
+        }
+        let gt = from + xml[from..].find('>')?;
+        return xml[gt + 1..]
+            .split('<')
+            .next()
+            .map(|t| t.trim().to_string());
+    }
+    None
 }
 
 /// A record of a request of which nothing was read: no method, path or headers yet,
@@ -455,7 +488,15 @@ async fn handle(
         connection: lock(&connection).id,
         ..unread_request(&shared)
     };
+    let arrived = std::time::Instant::now();
+    let previous = lock(&connection).answered.take();
     let mut result = respond(&shared, &connection, &parts, body, &mut rec).await;
+    let answered = std::time::Instant::now();
+    lock(&connection).answered = Some(answered);
+    if rec.authenticated_as.is_some() {
+        let turnaround = previous.map(|p| arrived.saturating_duration_since(p));
+        lock(&shared.books).timed(answered.saturating_duration_since(arrived), turnaround);
+    }
     match &mut result {
         Ok(resp) => {
             rec.status = resp.status().as_u16();
@@ -493,6 +534,8 @@ async fn respond(
     body: Incoming,
     rec: &mut RecordedRequest,
 ) -> Result<Response<SimBody>, Unanswered> {
+    // The service time counts from here: reading, parsing and answering are part of it.
+    let arrived = std::time::Instant::now();
     if !parts.uri.path().eq_ignore_ascii_case("/EWS/Exchange.asmx") {
         return Ok(plain(StatusCode::NOT_FOUND, "Not Found"));
     }
@@ -593,9 +636,24 @@ async fn respond(
     };
     rec.operation = operation_name(&doc);
 
-    let fault = lock(&shared.faults).take(rec.operation.as_deref(), |f| {
-        !matches!(f, Fault::CloseAfterChallenge)
-    });
+    // Counted in flight (per caller and per target mailbox) until this function returns:
+    // the answer is then written, and only after reading it may the client send again.
+    let mailbox = throttle::target_mailbox(&doc, &parts.headers, &caller);
+    let (in_flight, admission) = throttle::admit(shared, &caller, &mailbox, &rec.request_id);
+    let fault = match admission {
+        Admission::Refuse { limit } => {
+            rec.fault = Some("ExceededConnectionCount");
+            rec.response_code = Some("ErrorExceededConnectionCount".to_string());
+            let op = rec.operation.as_deref().unwrap_or("Unknown");
+            let xml = throttle::exceeded(style, &shared.config.prefixes, op, limit);
+            throttle::serve_until(arrived + shared.config.throttling.service_time).await;
+            return Ok(xml_response(StatusCode::OK, xml));
+        }
+        Admission::Busy { back_off_ms } => Some(Fault::ServerBusy { back_off_ms }),
+        Admission::Go => lock(&shared.faults).take(rec.operation.as_deref(), |f| {
+            !matches!(f, Fault::CloseAfterChallenge)
+        }),
+    };
     if let Some(f) = &fault {
         rec.fault = Some(f.name());
     }
@@ -611,6 +669,8 @@ async fn respond(
             return Ok(xml_response(StatusCode::INTERNAL_SERVER_ERROR, xml));
         }
         Some(Fault::ServerBusy { back_off_ms }) => {
+            in_flight.count_busy();
+            in_flight.close_gate(std::time::Duration::from_millis(*back_off_ms));
             let f = FaultInfo {
                 back_off_ms: Some(*back_off_ms),
                 ..FaultInfo::new(
@@ -625,12 +685,14 @@ async fn respond(
             ));
         }
         Some(Fault::ServiceUnavailable { retry_after_secs }) => {
+            in_flight.close_gate(std::time::Duration::from_secs(*retry_after_secs));
             let mut resp = plain(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             return Ok(resp);
         }
         Some(Fault::TooManyRequests { retry_after_secs }) => {
+            in_flight.close_gate(std::time::Duration::from_secs(*retry_after_secs));
             let mut resp = plain(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
@@ -649,6 +711,7 @@ async fn respond(
         Some(Fault::Delay(d)) => tokio::time::sleep(*d).await,
         _ => {}
     }
+    throttle::serve_until(arrived + shared.config.throttling.service_time).await;
 
     let (status, xml) = {
         let answer = ops::answer(shared, &doc, &caller);
@@ -746,6 +809,27 @@ mod tests {
         let mut body = vec![0u8; len];
         tcp.read_exact(&mut body).expect("body");
         (head, body)
+    }
+
+    #[test]
+    fn the_response_code_is_the_first_response_code_element_whatever_its_prefix() {
+        let code = super::response_code;
+        assert_eq!(
+            code("<m:R><m:MessageText>x</m:MessageText><m:ResponseCode>NoError</m:ResponseCode></m:R>")
+                .as_deref(),
+            Some("NoError")
+        );
+        assert_eq!(
+            code("<R xmlns=\"m\"><ResponseCode>ErrorServerBusy</ResponseCode></R>").as_deref(),
+            Some("ErrorServerBusy")
+        );
+        assert_eq!(
+            code("<detail><e:ResponseCode xmlns:e=\"e\">ErrorSchemaValidation</e:ResponseCode>")
+                .as_deref(),
+            Some("ErrorSchemaValidation")
+        );
+        assert_eq!(code("<m:NotResponseCode>x</m:NotResponseCode>"), None);
+        assert_eq!(code("no XML"), None);
     }
 
     #[test]

@@ -435,7 +435,13 @@ pub(crate) struct UserRec {
 /// The whole simulated organisation.
 #[derive(Debug)]
 pub(crate) struct State {
+    /// The accounts, in the order they were added (never removed: `by_smtp` indexes them).
     pub(crate) users: Vec<UserRec>,
+    /// Lower-case SMTP address -> index in `users`: a lookup per request stays O(1) with
+    /// thousands of mailboxes.
+    by_smtp: std::collections::HashMap<String, usize>,
+    /// SID -> index in `users` (the delegate operations name users by SID).
+    by_sid: std::collections::HashMap<String, usize>,
     pub(crate) mailboxes: BTreeMap<String, Mailbox>,
     next_id: u64,
     clock: u64,
@@ -478,8 +484,16 @@ impl State {
                 },
             );
         }
+        let mut by_smtp = std::collections::HashMap::with_capacity(users.len());
+        let mut by_sid = std::collections::HashMap::with_capacity(users.len());
+        for (i, u) in users.iter().enumerate() {
+            by_smtp.entry(u.user.smtp.to_ascii_lowercase()).or_insert(i);
+            by_sid.entry(u.user.sid.clone()).or_insert(i);
+        }
         State {
             users,
+            by_smtp,
+            by_sid,
             mailboxes,
             next_id: 1,
             clock: 0,
@@ -510,11 +524,20 @@ impl State {
     /// mailbox is kept). Returns true when the account is new.
     pub(crate) fn upsert_user(&mut self, user: SimUser, can_impersonate: bool) -> bool {
         let key = user.smtp.to_ascii_lowercase();
-        if let Some(u) = self.user_mut(&user.smtp) {
+        if let Some(&idx) = self.by_smtp.get(&key) {
+            let u = &mut self.users[idx];
+            if self.by_sid.get(&u.user.sid) == Some(&idx) {
+                self.by_sid.remove(&u.user.sid);
+            }
+            self.by_sid.entry(user.sid.clone()).or_insert(idx);
             u.user = user;
             u.can_impersonate = can_impersonate;
             return false;
         }
+        self.by_smtp.insert(key.clone(), self.users.len());
+        self.by_sid
+            .entry(user.sid.clone())
+            .or_insert(self.users.len());
         self.users.push(UserRec {
             user,
             can_impersonate,
@@ -536,20 +559,19 @@ impl State {
 
     /// Looks a user up by SMTP address (case-insensitive).
     pub(crate) fn user(&self, smtp: &str) -> Option<&UserRec> {
-        self.users
-            .iter()
-            .find(|u| u.user.smtp.eq_ignore_ascii_case(smtp.trim()))
+        let idx = *self.by_smtp.get(&smtp.trim().to_ascii_lowercase())?;
+        self.users.get(idx)
     }
 
     /// Looks a user up by SID.
     pub(crate) fn user_by_sid(&self, sid: &str) -> Option<&UserRec> {
-        self.users.iter().find(|u| u.user.sid == sid.trim())
+        let idx = *self.by_sid.get(sid.trim())?;
+        self.users.get(idx)
     }
 
     pub(crate) fn user_mut(&mut self, smtp: &str) -> Option<&mut UserRec> {
-        self.users
-            .iter_mut()
-            .find(|u| u.user.smtp.eq_ignore_ascii_case(smtp.trim()))
+        let idx = *self.by_smtp.get(&smtp.trim().to_ascii_lowercase())?;
+        self.users.get_mut(idx)
     }
 
     pub(crate) fn mailbox(&self, smtp: &str) -> Option<&Mailbox> {
