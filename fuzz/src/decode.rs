@@ -57,6 +57,23 @@ pub mod ops {
     pub fn find_item() -> FindItem {
         FindItem::new(FolderId::of(DistinguishedFolder::Calendar, addr()))
     }
+    /// An UpdateItem (one item, one change).
+    pub fn update_item() -> UpdateItem {
+        let id = ItemId::new("AAMkAD1=", Some("DwAAAB".into())).expect("valid id");
+        UpdateItem::new(
+            ItemChange::new(id, [CalendarChange::location("Room 2")]).expect("valid change"),
+            SendMeetingInvitationsOrCancellations::SendToAllAndSaveCopy,
+            ConflictResolution::AutoResolve,
+        )
+    }
+    /// A CancelMeeting (a CreateItem of CancelCalendarItem).
+    pub fn cancel_meeting() -> CancelMeeting {
+        CancelMeeting::new(id()).note(Body::text("cancelled"))
+    }
+    /// A RespondToMeeting (a CreateItem of AcceptItem).
+    pub fn respond_to_meeting() -> RespondToMeeting {
+        RespondToMeeting::new(MeetingAnswer::Accept, id())
+    }
 }
 
 /// An HTTP answer with `status` and `body`.
@@ -130,6 +147,9 @@ pub fn decode_all(data: &[u8]) {
     decode_body(&ops::get_item(), data);
     decode_body(&ops::delete_item(), data);
     decode_body(&ops::find_item(), data);
+    decode_body(&ops::update_item(), data);
+    decode_body(&ops::cancel_meeting(), data);
+    decode_body(&ops::respond_to_meeting(), data);
 }
 
 /// The envelope, fault and HTTP-status reader: `data` is `[status hi, status lo, flags,
