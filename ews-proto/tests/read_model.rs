@@ -505,3 +505,110 @@ fn meeting_messages_carry_the_series_and_its_zones() {
         Some(ReportedPattern::Other { .. })
     ));
 }
+
+/// The `xs:element` names of the schema's complex type `name` and of the types it extends,
+/// base first: the order the read model's fields follow.
+fn schema_sequence(name: &str) -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/ews-schema/types.xsd"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let mut chain = Vec::new();
+    let mut next = Some(name.to_owned());
+    while let Some(n) = next.take() {
+        let ty = doc
+            .descendants()
+            .find(|d| d.has_tag_name("complexType") && d.attribute("name") == Some(n.as_str()))
+            .unwrap_or_else(|| panic!("{n} is not in types.xsd"));
+        let names: Vec<String> = ty
+            .descendants()
+            .filter(|d| d.has_tag_name("element"))
+            .filter_map(|d| d.attribute("name").map(str::to_owned))
+            .collect();
+        chain.push(names);
+        next = ty
+            .descendants()
+            .find(|d| d.has_tag_name("extension"))
+            .and_then(|d| d.attribute("base"))
+            .map(|b| b.trim_start_matches("t:").to_owned());
+    }
+    chain.into_iter().rev().flatten().collect()
+}
+
+/// The field names of a struct's `Debug` output, as wire names (`item_id` → `ItemId`).
+fn wire_fields(debug: &str) -> Vec<String> {
+    let inner = &debug[debug.find('{').unwrap() + 1..];
+    let mut names = Vec::new();
+    let mut depth = 0;
+    let mut start = 0;
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' | '(' | '[' => depth += 1,
+            '}' | ')' | ']' => depth -= 1,
+            ':' if depth == 0 => {
+                let field = inner[start..i].trim().trim_start_matches(',').trim();
+                let wire: String = match field {
+                    "uid" => "UID".to_owned(),
+                    f => f
+                        .split('_')
+                        .map(|w| w[..1].to_uppercase() + &w[1..])
+                        .collect(),
+                };
+                names.push(wire);
+            }
+            ',' if depth == 0 => start = i,
+            _ => {}
+        }
+    }
+    names
+}
+
+/// Fields named otherwise than their element.
+const RENAMED: &[(&str, &str)] = &[("Response", "ResponseType")];
+
+fn assert_schema_order(debug: &str, schema_type: &str, not_on_the_wire: &[&str]) {
+    let sequence = schema_sequence(schema_type);
+    let mut last = 0;
+    for field in wire_fields(debug) {
+        if not_on_the_wire.contains(&field.as_str()) {
+            continue;
+        }
+        let field = RENAMED
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or(field, |(_, wire)| (*wire).to_owned());
+        let at = sequence
+            .iter()
+            .position(|s| *s == field)
+            .unwrap_or_else(|| panic!("{field} is not an element of {schema_type}"));
+        assert!(at >= last, "{field} is out of {schema_type}'s order");
+        last = at;
+    }
+}
+
+#[test]
+fn the_read_model_follows_the_schemas_order() {
+    let c = calendar("<t:CalendarItem/>");
+    assert_schema_order(&format!("{c:?}"), "CalendarItemType", &[]);
+    for (element, schema_type) in [
+        ("MeetingRequest", "MeetingRequestMessageType"),
+        ("Message", "MeetingRequestMessageType"),
+    ] {
+        let Item::Message(m) = get_item(&format!("<t:{element}/>")).remove(0) else {
+            panic!("a message")
+        };
+        assert_schema_order(&format!("{m:?}"), schema_type, &["Kind"]);
+    }
+    let items = get_item(
+        r#"<t:CalendarItem><t:RequiredAttendees><t:Attendee><t:Mailbox/></t:Attendee></t:RequiredAttendees><t:FirstOccurrence/></t:CalendarItem>"#,
+    );
+    let Item::Calendar(c) = &items[0] else {
+        panic!("a calendar item")
+    };
+    let attendee = format!("{:?}", c.required_attendees[0]);
+    assert_schema_order(&attendee, "AttendeeType", &[]);
+    let occurrence = format!("{:?}", c.first_occurrence.as_ref().unwrap());
+    assert_schema_order(&occurrence, "OccurrenceInfoType", &[]);
+}
