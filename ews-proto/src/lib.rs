@@ -148,9 +148,10 @@ pub use types::{
     DelegateFolder, DelegatePermissions, DelegateUser, DeliverMeetingRequests, DistinguishedFolder,
     DistinguishedUser, EmailAddress, FolderId, GrantedPermissions, Importance, Item, ItemId,
     ItemKind, ItemRef, LegacyFreeBusyStatus, Mailbox, MeetingRequestType, Message, MessageKind,
-    Month, NewCalendarItem, OccurrenceInfo, Permission, PermissionLevel, Recurrence,
-    RecurrencePattern, RecurrenceRange, RelativeDay, ReportedTimeZone, Sensitivity, Sid,
-    TimeZoneId, Unrecognized, UserId, WeekIndex,
+    Month, NewCalendarItem, OccurrenceInfo, PatternKind, Permission, PermissionLevel, Recurrence,
+    RecurrencePattern, RecurrenceRange, RelativeDay, ReportedPattern, ReportedRange,
+    ReportedRecurrence, ReportedTimeZone, Sensitivity, Sid, TimeZoneId, Unrecognized, UserId,
+    WeekIndex,
 };
 pub use xml::Limits;
 

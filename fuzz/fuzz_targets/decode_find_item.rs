@@ -1,7 +1,7 @@
 //! The find_item response decoder over arbitrary bodies (status 200), with the default limits
-//! and with tight ones.
+//! and with tight ones; a series it reads writes back (`write_back`).
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    ews_fuzz::decode::decode_body(&ews_fuzz::decode::ops::find_item(), data);
+    ews_fuzz::decode::decode_find_item(data);
 });

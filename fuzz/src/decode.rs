@@ -57,6 +57,23 @@ pub mod ops {
     pub fn find_item() -> FindItem {
         FindItem::new(FolderId::of(DistinguishedFolder::Calendar, addr()))
     }
+    /// An UpdateItem (one item, one change).
+    pub fn update_item() -> UpdateItem {
+        let id = ItemId::new("AAMkAD1=", Some("DwAAAB".into())).expect("valid id");
+        UpdateItem::new(
+            ItemChange::new(id, [CalendarChange::location("Room 2")]).expect("valid change"),
+            SendMeetingInvitationsOrCancellations::SendToAllAndSaveCopy,
+            ConflictResolution::AutoResolve,
+        )
+    }
+    /// A CancelMeeting (a CreateItem of CancelCalendarItem).
+    pub fn cancel_meeting() -> CancelMeeting {
+        CancelMeeting::new(id()).note(Body::text("cancelled"))
+    }
+    /// A RespondToMeeting (a CreateItem of AcceptItem).
+    pub fn respond_to_meeting() -> RespondToMeeting {
+        RespondToMeeting::new(MeetingAnswer::Accept, id())
+    }
 }
 
 /// An HTTP answer with `status` and `body`.
@@ -120,6 +137,79 @@ where
     }
 }
 
+/// GetItem's answer: [`decode_body`], then every item read goes through
+/// [`write_back`].
+pub fn decode_get_item(data: &[u8]) {
+    let op = ops::get_item();
+    decode_body(&op, data);
+    if let Ok(reply) = op.decode(&response(200, Bytes::copy_from_slice(data))) {
+        for m in &reply.body {
+            if let Some(item) = &m.value {
+                write_back(item);
+            }
+        }
+    }
+}
+
+/// FindItem's answer: [`decode_body`], then every item read goes through [`write_back`].
+pub fn decode_find_item(data: &[u8]) {
+    let op = ops::find_item();
+    decode_body(&op, data);
+    if let Ok(reply) = op.decode(&response(200, Bytes::copy_from_slice(data))) {
+        for m in &reply.body {
+            for item in m.value.iter().flat_map(|page| &page.items) {
+                write_back(item);
+            }
+        }
+    }
+}
+
+/// A series read back is one the builder could have made: it writes back (as an UpdateItem
+/// of the item's recurrence) without a usage error, and its `t:Recurrence` holds the
+/// pattern's and the range's element.
+pub fn write_back(item: &ews_proto::Item) {
+    use ews_proto::*;
+    let recurrence = match item {
+        Item::Calendar(c) => c.recurrence.as_ref(),
+        Item::Message(m) => m.recurrence.as_ref(),
+        _ => None,
+    };
+    let Some(series) = recurrence.and_then(ReportedRecurrence::to_recurrence) else {
+        return;
+    };
+    let id = ItemId::new("AAMkAD1=", Some("DwAAAB".into())).expect("valid id");
+    let op = UpdateItem::new(
+        ItemChange::new(id, [CalendarChange::recurrence(series.clone())]).expect("one change"),
+        SendMeetingInvitationsOrCancellations::SendToNone,
+        ConflictResolution::NeverOverwrite,
+    );
+    let ctx = RequestContext::new("https://mail.example.com/EWS/Exchange.asmx").expect("endpoint");
+    let request = op
+        .encode(&ctx)
+        .unwrap_or_else(|e| panic!("{series:?} read back but does not write: {e}"));
+    let xml = String::from_utf8_lossy(request.body());
+    let pattern = match series.pattern().kind() {
+        PatternKind::Daily => "DailyRecurrence",
+        PatternKind::Weekly => "WeeklyRecurrence",
+        PatternKind::AbsoluteMonthly => "AbsoluteMonthlyRecurrence",
+        PatternKind::RelativeMonthly => "RelativeMonthlyRecurrence",
+        PatternKind::AbsoluteYearly => "AbsoluteYearlyRecurrence",
+        _ => "RelativeYearlyRecurrence",
+    };
+    let range = if series.range().is_no_end() {
+        "NoEndRecurrence"
+    } else if series.range().end_date().is_some() {
+        "EndDateRecurrence"
+    } else {
+        "NumberedRecurrence"
+    };
+    assert!(
+        xml.contains(&format!("<t:Recurrence><t:{pattern}>")),
+        "{series:?}: {xml}"
+    );
+    assert!(xml.contains(&format!("<t:{range}>")), "{series:?}: {xml}");
+}
+
 /// Runs every operation's decoder over a 200 answer holding `data`.
 pub fn decode_all(data: &[u8]) {
     decode_body(&ops::add_delegate(), data);
@@ -127,9 +217,12 @@ pub fn decode_all(data: &[u8]) {
     decode_body(&ops::update_delegate(), data);
     decode_body(&ops::remove_delegate(), data);
     decode_body(&ops::create_item(), data);
-    decode_body(&ops::get_item(), data);
+    decode_get_item(data);
     decode_body(&ops::delete_item(), data);
-    decode_body(&ops::find_item(), data);
+    decode_find_item(data);
+    decode_body(&ops::update_item(), data);
+    decode_body(&ops::cancel_meeting(), data);
+    decode_body(&ops::respond_to_meeting(), data);
 }
 
 /// The envelope, fault and HTTP-status reader: `data` is `[status hi, status lo, flags,

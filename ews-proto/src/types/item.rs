@@ -4,7 +4,7 @@ use jiff::Timestamp;
 
 use crate::error::{MalformedKind, ServerError, UsageError};
 use crate::soap::ExchangeVersion;
-use crate::types::{ItemId, Mailbox, parse_bool, wire_enum};
+use crate::types::{ItemId, Mailbox, ReportedRecurrence, parse_bool, wire_enum};
 use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
 
 wire_enum! {
@@ -563,10 +563,16 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<Timestamp> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Attendee {
-    /// Who.
+    /// Who (`Mailbox`).
     pub mailbox: Mailbox,
-    /// Their answer, if known.
+    /// Their answer, if known (`ResponseType`).
     pub response: Option<AttendeeResponse>,
+    /// When they answered (`LastResponseTime`).
+    pub last_response_time: Option<Timestamp>,
+    /// The start they proposed with their answer (`ProposedStart`).
+    pub proposed_start: Option<Timestamp>,
+    /// The end they proposed with their answer (`ProposedEnd`).
+    pub proposed_end: Option<Timestamp>,
 }
 
 impl Attendee {
@@ -582,12 +588,21 @@ impl Attendee {
             r.count_item()?;
             let mut mailbox = None;
             let mut response = None;
+            let mut last_response_time = None;
+            let mut proposed_start = None;
+            let mut proposed_end = None;
             r.children(&a, |r, c| {
+                if c.ns() != XmlNs::Types {
+                    return Ok(());
+                }
                 match c.local_name() {
                     "Mailbox" => mailbox = Some(Mailbox::read(r, &c)?),
                     "ResponseType" => {
                         response = Some(AttendeeResponse::from_wire(r.text(&c)?.trim()))
                     }
+                    "LastResponseTime" => last_response_time = Some(timestamp(r, &c)?),
+                    "ProposedStart" => proposed_start = Some(timestamp(r, &c)?),
+                    "ProposedEnd" => proposed_end = Some(timestamp(r, &c)?),
                     _ => {}
                 }
                 Ok::<_, ServerError>(())
@@ -595,7 +610,13 @@ impl Attendee {
             let mailbox = mailbox.ok_or_else(|| {
                 a.malformed(MalformedKind::MissingElement, "Attendee without Mailbox")
             })?;
-            list.push(Attendee { mailbox, response });
+            list.push(Attendee {
+                mailbox,
+                response,
+                last_response_time,
+                proposed_start,
+                proposed_end,
+            });
             Ok::<_, ServerError>(())
         })?;
         Ok(list)
@@ -641,9 +662,15 @@ pub struct CalendarItem {
     pub is_meeting: Option<bool>,
     /// `IsCancelled`.
     pub is_cancelled: Option<bool>,
+    /// `IsRecurring`.
+    pub is_recurring: Option<bool>,
+    /// `CalendarItemType`: single, occurrence, exception or the series.
+    pub calendar_item_type: Option<CalendarItemType>,
     /// `MyResponseType`.
     pub my_response_type: Option<AttendeeResponse>,
-    /// `Organizer`: for a meeting sent on behalf of a principal, the principal.
+    /// `Organizer`: for a meeting sent on behalf of a principal, the principal. An
+    /// organizer known by its Exchange address keeps its routing type (`EX`):
+    /// [`Mailbox::smtp_address`] is then `None`.
     pub organizer: Option<Mailbox>,
     /// `RequiredAttendees`.
     pub required_attendees: Vec<Attendee>,
@@ -651,10 +678,8 @@ pub struct CalendarItem {
     pub optional_attendees: Vec<Attendee>,
     /// `Resources`.
     pub resources: Vec<Attendee>,
-    /// `CalendarItemType`: single, occurrence, exception or the series.
-    pub calendar_item_type: Option<CalendarItemType>,
-    /// `IsRecurring`.
-    pub is_recurring: Option<bool>,
+    /// `Recurrence`: the series' pattern and range (on a recurring master).
+    pub recurrence: Option<ReportedRecurrence>,
     /// `FirstOccurrence` (of a series).
     pub first_occurrence: Option<OccurrenceInfo>,
     /// `LastOccurrence` (of a series with an end).
@@ -663,7 +688,10 @@ pub struct CalendarItem {
     pub modified_occurrences: Vec<OccurrenceInfo>,
     /// `DeletedOccurrences`: the starts of the occurrences removed from a series.
     pub deleted_occurrences: Vec<Timestamp>,
-    /// `StartTimeZone` (or Exchange 2007's `MeetingTimeZone`), as received.
+    /// `MeetingTimeZone` (Exchange 2007's one zone of a meeting), as received.
+    pub meeting_time_zone: Option<ReportedTimeZone>,
+    /// `StartTimeZone`, as received; when the server sent none, its `MeetingTimeZone`
+    /// (an Exchange 2007 server's only zone).
     pub start_time_zone: Option<ReportedTimeZone>,
     /// `EndTimeZone`, as received.
     pub end_time_zone: Option<ReportedTimeZone>,
@@ -729,33 +757,44 @@ pub struct Message {
     pub from: Option<Mailbox>,
     /// `IsRead`.
     pub is_read: Option<bool>,
+    /// `ReceivedBy`: whose mailbox got it (the delegate, for a forwarded request).
+    pub received_by: Option<Mailbox>,
+    /// `ReceivedRepresenting`: for whom (the principal, for a request forwarded to a
+    /// delegate by `DeliverMeetingRequests`).
+    pub received_representing: Option<Mailbox>,
+    /// `AssociatedCalendarItemId`: the calendar item the meeting message belongs to.
+    pub associated_calendar_item_id: Option<ItemId>,
+    /// `IsDelegated`: the copy a delegate got for its principal.
+    pub is_delegated: Option<bool>,
+    /// `IsOutOfDate`: a newer update of the meeting exists.
+    pub is_out_of_date: Option<bool>,
+    /// `ResponseType` (the answer a meeting response carries, or the recipient's).
+    pub response_type: Option<AttendeeResponse>,
+    /// `MeetingRequestType` (meeting requests).
+    pub meeting_request_type: Option<MeetingRequestType>,
     /// `Start` of the meeting (meeting messages).
     pub start: Option<Timestamp>,
     /// `End` of the meeting (meeting messages).
     pub end: Option<Timestamp>,
     /// `Location` of the meeting (meeting messages).
     pub location: Option<String>,
-    /// `Organizer` of the meeting (meeting messages).
+    /// `Organizer` of the meeting (meeting messages), routing type kept.
     pub organizer: Option<Mailbox>,
     /// `RequiredAttendees` (meeting messages).
     pub required_attendees: Vec<Attendee>,
     /// `OptionalAttendees` (meeting messages).
     pub optional_attendees: Vec<Attendee>,
-    /// `ReceivedBy`: whose mailbox got it (the delegate, for a forwarded request).
-    pub received_by: Option<Mailbox>,
-    /// `ReceivedRepresenting`: for whom (the principal, for a request forwarded to a
-    /// delegate by `DeliverMeetingRequests`).
-    pub received_representing: Option<Mailbox>,
-    /// `IsDelegated`: the copy a delegate got for its principal.
-    pub is_delegated: Option<bool>,
-    /// `IsOutOfDate`: a newer update of the meeting exists.
-    pub is_out_of_date: Option<bool>,
-    /// `AssociatedCalendarItemId`: the calendar item the meeting message belongs to.
-    pub associated_calendar_item_id: Option<ItemId>,
-    /// `ResponseType` (the answer a meeting response carries, or the recipient's).
-    pub response_type: Option<AttendeeResponse>,
-    /// `MeetingRequestType` (meeting requests).
-    pub meeting_request_type: Option<MeetingRequestType>,
+    /// `Resources` (meeting requests).
+    pub resources: Vec<Attendee>,
+    /// `Recurrence` of the series a meeting request or cancellation is about.
+    pub recurrence: Option<ReportedRecurrence>,
+    /// `MeetingTimeZone` (meeting requests from Exchange 2007), as received.
+    pub meeting_time_zone: Option<ReportedTimeZone>,
+    /// `StartTimeZone` (meeting requests), as received; when the server sent none, its
+    /// `MeetingTimeZone`.
+    pub start_time_zone: Option<ReportedTimeZone>,
+    /// `EndTimeZone` (meeting requests), as received.
+    pub end_time_zone: Option<ReportedTimeZone>,
 }
 
 /// An item returned by `GetItem` or `FindItem`.
@@ -999,14 +1038,17 @@ impl CalendarItem {
                         Ok::<_, ServerError>(())
                     })?;
                 }
-                "StartTimeZone" | "MeetingTimeZone" => {
-                    it.start_time_zone = Some(ReportedTimeZone::read(r, &c)?);
-                }
+                "Recurrence" => it.recurrence = Some(ReportedRecurrence::read(r, &c)?),
+                "MeetingTimeZone" => it.meeting_time_zone = Some(ReportedTimeZone::read(r, &c)?),
+                "StartTimeZone" => it.start_time_zone = Some(ReportedTimeZone::read(r, &c)?),
                 "EndTimeZone" => it.end_time_zone = Some(ReportedTimeZone::read(r, &c)?),
                 _ => {}
             }
             Ok::<_, ServerError>(())
         })?;
+        if it.start_time_zone.is_none() {
+            it.start_time_zone.clone_from(&it.meeting_time_zone);
+        }
         Ok(it)
     }
 }
@@ -1029,19 +1071,24 @@ impl Message {
             cc_recipients: Vec::new(),
             from: None,
             is_read: None,
+            received_by: None,
+            received_representing: None,
+            associated_calendar_item_id: None,
+            is_delegated: None,
+            is_out_of_date: None,
+            response_type: None,
+            meeting_request_type: None,
             start: None,
             end: None,
             location: None,
             organizer: None,
             required_attendees: Vec::new(),
             optional_attendees: Vec::new(),
-            received_by: None,
-            received_representing: None,
-            is_delegated: None,
-            is_out_of_date: None,
-            associated_calendar_item_id: None,
-            response_type: None,
-            meeting_request_type: None,
+            resources: Vec::new(),
+            recurrence: None,
+            meeting_time_zone: None,
+            start_time_zone: None,
+            end_time_zone: None,
         };
         r.children(e, |r, c| {
             if c.ns() != XmlNs::Types {
@@ -1078,10 +1125,18 @@ impl Message {
                     m.meeting_request_type =
                         Some(MeetingRequestType::from_wire(r.text(&c)?.trim()));
                 }
+                "Resources" => m.resources = Attendee::read_list(r, &c)?,
+                "Recurrence" => m.recurrence = Some(ReportedRecurrence::read(r, &c)?),
+                "MeetingTimeZone" => m.meeting_time_zone = Some(ReportedTimeZone::read(r, &c)?),
+                "StartTimeZone" => m.start_time_zone = Some(ReportedTimeZone::read(r, &c)?),
+                "EndTimeZone" => m.end_time_zone = Some(ReportedTimeZone::read(r, &c)?),
                 _ => {}
             }
             Ok::<_, ServerError>(())
         })?;
+        if m.start_time_zone.is_none() {
+            m.start_time_zone.clone_from(&m.meeting_time_zone);
+        }
         Ok(m)
     }
 }

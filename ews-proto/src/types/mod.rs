@@ -23,7 +23,8 @@ pub use item::{
     OccurrenceInfo, ReportedTimeZone, Sensitivity, TimeZoneId,
 };
 pub use recurrence::{
-    ItemRef, Month, Recurrence, RecurrencePattern, RecurrenceRange, RelativeDay, WeekIndex,
+    ItemRef, Month, PatternKind, Recurrence, RecurrencePattern, RecurrenceRange, RelativeDay,
+    ReportedPattern, ReportedRange, ReportedRecurrence, WeekIndex,
 };
 
 /// A value a server sent that this crate does not know, kept as text.

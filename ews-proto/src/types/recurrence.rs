@@ -8,9 +8,9 @@
 
 use jiff::civil::{Date, Weekday};
 
-use crate::error::UsageError;
+use crate::error::{ServerError, UsageError};
 use crate::types::ItemId;
-use crate::xml::{BodyWriter, Ns};
+use crate::xml::{BodyReader, BodyWriter, Element, Ns, XmlNs};
 
 /// A month, for yearly patterns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -361,6 +361,78 @@ impl RecurrencePattern {
         }))
     }
 
+    /// Which of the six patterns it is.
+    pub fn kind(&self) -> PatternKind {
+        match &self.0 {
+            Pattern::Daily { .. } => PatternKind::Daily,
+            Pattern::Weekly { .. } => PatternKind::Weekly,
+            Pattern::AbsoluteMonthly { .. } => PatternKind::AbsoluteMonthly,
+            Pattern::RelativeMonthly { .. } => PatternKind::RelativeMonthly,
+            Pattern::AbsoluteYearly { .. } => PatternKind::AbsoluteYearly,
+            Pattern::RelativeYearly { .. } => PatternKind::RelativeYearly,
+        }
+    }
+
+    /// `Interval`: every how many days, weeks or months (`None` for the yearly patterns,
+    /// which have none).
+    pub fn interval(&self) -> Option<u32> {
+        match &self.0 {
+            Pattern::Daily { interval }
+            | Pattern::Weekly { interval, .. }
+            | Pattern::AbsoluteMonthly { interval, .. }
+            | Pattern::RelativeMonthly { interval, .. } => Some(*interval),
+            Pattern::AbsoluteYearly { .. } | Pattern::RelativeYearly { .. } => None,
+        }
+    }
+
+    /// The weekdays of a weekly pattern, Monday first (empty for the other patterns).
+    pub fn days_of_week(&self) -> Vec<Weekday> {
+        match &self.0 {
+            Pattern::Weekly { days, .. } => days.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The `FirstDayOfWeek` of a weekly pattern, if set.
+    pub fn week_start(&self) -> Option<Weekday> {
+        match &self.0 {
+            Pattern::Weekly {
+                first_day_of_week, ..
+            } => *first_day_of_week,
+            _ => None,
+        }
+    }
+
+    /// `DayOfMonth` of an absolute monthly or yearly pattern.
+    pub fn day_of_month(&self) -> Option<u8> {
+        match &self.0 {
+            Pattern::AbsoluteMonthly { day, .. } | Pattern::AbsoluteYearly { day, .. } => {
+                Some(*day)
+            }
+            _ => None,
+        }
+    }
+
+    /// `DayOfWeekIndex` and `DaysOfWeek` of a relative monthly or yearly pattern (the
+    /// *second* *Tuesday*).
+    pub fn relative(&self) -> Option<(WeekIndex, RelativeDay)> {
+        match &self.0 {
+            Pattern::RelativeMonthly { index, day, .. }
+            | Pattern::RelativeYearly { index, day, .. } => Some((*index, *day)),
+            _ => None,
+        }
+    }
+
+    /// `Month` of a yearly pattern.
+    pub fn month(&self) -> Option<Month> {
+        match &self.0 {
+            Pattern::AbsoluteYearly { month, .. } | Pattern::RelativeYearly { month, .. } => {
+                Some(*month)
+            }
+            _ => None,
+        }
+    }
+
     /// Writes the pattern element (`t:WeeklyRecurrence`, ...), fields in schema order.
     fn write(&self, w: &mut BodyWriter<'_>) -> Result<(), UsageError> {
         let interval = |w: &mut BodyWriter<'_>, n: u32| {
@@ -515,6 +587,27 @@ impl RecurrenceRange {
         }
     }
 
+    /// The last day of an end-date range.
+    pub fn end_date(&self) -> Option<Date> {
+        match &self.0 {
+            Range::EndDate { end, .. } => Some(*end),
+            _ => None,
+        }
+    }
+
+    /// The number of occurrences of a numbered range.
+    pub fn number_of_occurrences(&self) -> Option<u32> {
+        match &self.0 {
+            Range::Numbered { count, .. } => Some(*count),
+            _ => None,
+        }
+    }
+
+    /// Does the series go on without end?
+    pub fn is_no_end(&self) -> bool {
+        matches!(self.0, Range::NoEnd { .. })
+    }
+
     fn write(&self, w: &mut BodyWriter<'_>) {
         let date = |w: &mut BodyWriter<'_>, name: &'static str, d: Date| {
             w.token(Ns::Types, name, &d.to_string());
@@ -586,6 +679,305 @@ impl Recurrence {
         w.close(Ns::Types, "Recurrence");
         Ok(())
     }
+}
+
+/// Which of Exchange's six calendar patterns a [`RecurrencePattern`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PatternKind {
+    /// `DailyRecurrence`.
+    Daily,
+    /// `WeeklyRecurrence`.
+    Weekly,
+    /// `AbsoluteMonthlyRecurrence`.
+    AbsoluteMonthly,
+    /// `RelativeMonthlyRecurrence`.
+    RelativeMonthly,
+    /// `AbsoluteYearlyRecurrence`.
+    AbsoluteYearly,
+    /// `RelativeYearlyRecurrence`.
+    RelativeYearly,
+}
+
+/// A series' pattern as a server reports it: one this crate builds, or another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReportedPattern {
+    /// One of the six calendar patterns, with values [`RecurrencePattern`]'s constructors
+    /// accept.
+    Known(RecurrencePattern),
+    /// A pattern element this crate does not know (a task's `DailyRegeneration`, a later
+    /// server's), or a known one whose values it refuses (an interval of 0, a missing
+    /// day): kept by its element name, and the item still reads.
+    Other {
+        /// The element's local name (`WeeklyRecurrence`, ...).
+        element: String,
+    },
+}
+
+/// A series' range as a server reports it: one this crate builds, or another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReportedRange {
+    /// A no-end, end-date or numbered range with values [`RecurrenceRange`]'s
+    /// constructors accept.
+    Known(RecurrenceRange),
+    /// Another range element, or a known one whose values this crate refuses (an end
+    /// before the start, no occurrences): kept by its element name.
+    Other {
+        /// The element's local name (`EndDateRecurrence`, ...).
+        element: String,
+    },
+}
+
+/// A series' `Recurrence` as a server reports it (on a recurring master, or a meeting
+/// request or cancellation for a series). What the server sends is read, never refused:
+/// a pattern or range this crate cannot represent is [`ReportedPattern::Other`] or
+/// [`ReportedRange::Other`], and the item reads whole.
+///
+/// Dates are the calendar's: an offset Exchange writes on them (`2025-06-02-07:00`, the
+/// series' time zone at the time) is dropped.
+///
+/// ```
+/// use ews_proto::{RecurrencePattern, RecurrenceRange, ReportedPattern, ReportedRecurrence};
+/// use ews_proto::jiff::civil::{Weekday, date};
+/// # fn read(r: &ReportedRecurrence) -> Result<(), Box<dyn std::error::Error>> {
+/// // `r` from CalendarItem::recurrence: end the series at the end of the year.
+/// let series = r.to_recurrence().ok_or("a series this crate cannot rewrite")?;
+/// let new_range = RecurrenceRange::until(series.range().start(), date(2025, 12, 31))?;
+/// let change = ews_proto::Recurrence::new(series.pattern().clone(), new_range);
+/// # let _ = change;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReportedRecurrence {
+    /// The pattern (`None` when the server sent none).
+    pub pattern: Option<ReportedPattern>,
+    /// The range (`None` when the server sent none).
+    pub range: Option<ReportedRange>,
+}
+
+impl ReportedRecurrence {
+    /// The series as a [`Recurrence`] to write back (for
+    /// [`CalendarChange::recurrence`](crate::CalendarChange::recurrence)), when both the
+    /// pattern and the range are known.
+    pub fn to_recurrence(&self) -> Option<Recurrence> {
+        match (&self.pattern, &self.range) {
+            (Some(ReportedPattern::Known(p)), Some(ReportedRange::Known(r))) => {
+                Some(Recurrence::new(p.clone(), r.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads `t:Recurrence` (`RecurrenceType`: a pattern, then a range).
+    pub(crate) fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self, ServerError> {
+        let mut out = ReportedRecurrence::default();
+        r.children(e, |r, c| {
+            if c.ns() != XmlNs::Types {
+                return Ok(());
+            }
+            let name = c.local_name();
+            let fields = Fields::read(r, &c)?;
+            // RecurrenceType is a pattern, then a range: an element this crate does not
+            // know is the pattern when none came yet, else the range.
+            let is_range =
+                RANGES.contains(&name) || (!PATTERNS.contains(&name) && out.pattern.is_some());
+            if is_range {
+                out.range = Some(match read_range(name, &fields) {
+                    Some(range) => ReportedRange::Known(range),
+                    None => ReportedRange::Other {
+                        element: name.to_owned(),
+                    },
+                });
+            } else {
+                out.pattern = Some(match read_pattern(name, &fields) {
+                    Some(pattern) => ReportedPattern::Known(pattern),
+                    None => ReportedPattern::Other {
+                        element: name.to_owned(),
+                    },
+                });
+            }
+            Ok::<_, ServerError>(())
+        })?;
+        Ok(out)
+    }
+}
+
+/// The elements of `RecurrencePatternTypes`.
+const PATTERNS: &[&str] = &[
+    "RelativeYearlyRecurrence",
+    "AbsoluteYearlyRecurrence",
+    "RelativeMonthlyRecurrence",
+    "AbsoluteMonthlyRecurrence",
+    "WeeklyRecurrence",
+    "DailyRecurrence",
+];
+
+/// The elements of `RecurrenceRangeTypes`.
+const RANGES: &[&str] = &["NoEndRecurrence", "EndDateRecurrence", "NumberedRecurrence"];
+
+/// The leaves of a pattern or range element, as text (the last of each name wins; other
+/// children are skipped).
+#[derive(Default)]
+struct Fields {
+    interval: Option<String>,
+    days_of_week: Option<String>,
+    day_of_week_index: Option<String>,
+    day_of_month: Option<String>,
+    month: Option<String>,
+    first_day_of_week: Option<String>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    number_of_occurrences: Option<String>,
+}
+
+impl Fields {
+    fn read<'a>(r: &mut BodyReader<'a>, e: &Element<'a>) -> Result<Self, ServerError> {
+        let mut f = Fields::default();
+        r.children(e, |r, c| {
+            if c.ns() != XmlNs::Types {
+                return Ok(());
+            }
+            let slot = match c.local_name() {
+                "Interval" => &mut f.interval,
+                "DaysOfWeek" => &mut f.days_of_week,
+                "DayOfWeekIndex" => &mut f.day_of_week_index,
+                "DayOfMonth" => &mut f.day_of_month,
+                "Month" => &mut f.month,
+                "FirstDayOfWeek" => &mut f.first_day_of_week,
+                "StartDate" => &mut f.start_date,
+                "EndDate" => &mut f.end_date,
+                "NumberOfOccurrences" => &mut f.number_of_occurrences,
+                _ => return Ok(()),
+            };
+            *slot = Some(r.text(&c)?.trim().to_owned());
+            Ok::<_, ServerError>(())
+        })?;
+        Ok(f)
+    }
+}
+
+fn parse_weekday(s: &str) -> Option<Weekday> {
+    WEEK.into_iter().find(|d| weekday_str(*d) == s)
+}
+
+fn parse_relative_day(s: &str) -> Option<RelativeDay> {
+    match s {
+        "Day" => Some(RelativeDay::Day),
+        "Weekday" => Some(RelativeDay::Weekday),
+        "WeekendDay" => Some(RelativeDay::WeekendDay),
+        other => parse_weekday(other).map(RelativeDay::On),
+    }
+}
+
+fn parse_week_index(s: &str) -> Option<WeekIndex> {
+    [
+        WeekIndex::First,
+        WeekIndex::Second,
+        WeekIndex::Third,
+        WeekIndex::Fourth,
+        WeekIndex::Last,
+    ]
+    .into_iter()
+    .find(|i| i.as_str() == s)
+}
+
+fn parse_month(s: &str) -> Option<Month> {
+    (1..=12)
+        .filter_map(Month::from_number)
+        .find(|m| m.as_str() == s)
+}
+
+/// A weekly pattern's `DaysOfWeek`: a list of `DayOfWeekType` tokens; the three kinds of
+/// day stand for their weekdays (`Weekday`: Monday to Friday).
+fn parse_days(s: &str) -> Option<Vec<Weekday>> {
+    let mut days = Vec::new();
+    for token in s.split_whitespace() {
+        match parse_relative_day(token)? {
+            RelativeDay::On(d) => days.push(d),
+            RelativeDay::Day => days.extend(WEEK),
+            RelativeDay::Weekday => days.extend(&WEEK[..5]),
+            RelativeDay::WeekendDay => days.extend(&WEEK[5..]),
+        }
+    }
+    Some(days)
+}
+
+/// `xs:date`, with or without a time-zone suffix (`Z`, `+02:00`, `-07:00`), which is
+/// dropped: a series' dates are calendar dates.
+fn parse_date(s: &str) -> Option<Date> {
+    let s = s.strip_suffix('Z').unwrap_or(s);
+    let bytes = s.as_bytes();
+    let n = bytes.len();
+    let has_offset = n > 10
+        && matches!(bytes[n - 6], b'+' | b'-')
+        && bytes[n - 5].is_ascii_digit()
+        && bytes[n - 4].is_ascii_digit()
+        && bytes[n - 3] == b':'
+        && bytes[n - 2].is_ascii_digit()
+        && bytes[n - 1].is_ascii_digit();
+    let s = if has_offset { s.get(..n - 6)? } else { s };
+    // Exactly `YYYY-MM-DD` (jiff also reads longer forms, which are not an xs:date).
+    if s.len() != 10 {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn parse_number(s: &Option<String>) -> Option<u32> {
+    s.as_deref()?.parse().ok()
+}
+
+fn read_pattern(element: &str, f: &Fields) -> Option<RecurrencePattern> {
+    let interval = || parse_number(&f.interval);
+    let relative = || {
+        Some((
+            parse_week_index(f.day_of_week_index.as_deref()?)?,
+            parse_relative_day(f.days_of_week.as_deref()?)?,
+        ))
+    };
+    let month = || parse_month(f.month.as_deref()?);
+    let day = || -> Option<u8> { f.day_of_month.as_deref()?.parse().ok() };
+    let pattern = match element {
+        "DailyRecurrence" => RecurrencePattern::daily(interval()?),
+        "WeeklyRecurrence" => {
+            let p = RecurrencePattern::weekly(interval()?, parse_days(f.days_of_week.as_deref()?)?);
+            match f.first_day_of_week.as_deref() {
+                None => p,
+                Some(first) => {
+                    let first = parse_weekday(first)?;
+                    p.map(|p| p.first_day_of_week(first))
+                }
+            }
+        }
+        "AbsoluteMonthlyRecurrence" => RecurrencePattern::absolute_monthly(interval()?, day()?),
+        "RelativeMonthlyRecurrence" => {
+            let (index, d) = relative()?;
+            RecurrencePattern::relative_monthly(interval()?, index, d)
+        }
+        "AbsoluteYearlyRecurrence" => RecurrencePattern::absolute_yearly(month()?, day()?),
+        "RelativeYearlyRecurrence" => {
+            let (index, d) = relative()?;
+            RecurrencePattern::relative_yearly(month()?, index, d)
+        }
+        _ => return None,
+    };
+    pattern.ok()
+}
+
+fn read_range(element: &str, f: &Fields) -> Option<RecurrenceRange> {
+    let start = parse_date(f.start_date.as_deref()?)?;
+    let range = match element {
+        "NoEndRecurrence" => RecurrenceRange::no_end(start),
+        "EndDateRecurrence" => RecurrenceRange::until(start, parse_date(f.end_date.as_deref()?)?),
+        "NumberedRecurrence" => {
+            RecurrenceRange::numbered(start, parse_number(&f.number_of_occurrences)?)
+        }
+        _ => return None,
+    };
+    range.ok()
 }
 
 /// Names an item for GetItem, DeleteItem and UpdateItem: by its id (`t:ItemId`), as an
