@@ -101,6 +101,12 @@ pub enum Error {
     /// request itself succeeded (its failures are the other variants).
     #[error(transparent)]
     Calendar(Box<crate::calendar::SweepError>),
+    /// A stale-key retry of an UpdateItem could not go on: the server answered another
+    /// number of messages than the request had items, or re-read an item without a usable
+    /// id or change key. Each request itself succeeded (its failures are the other
+    /// variants); nothing was sent after the answer that could not be matched.
+    #[error(transparent)]
+    StaleKeyRetry(#[from] crate::ops::StaleKeyRetryError),
     /// Windows-integrated authentication (NTLM, Negotiate) failed before the credentials
     /// could be judged: a broken handshake, a transport that cannot pin connections. (A
     /// refused password is [`ServerError::Unauthorized`], as for Basic.)

@@ -189,20 +189,14 @@ macro_rules! client_operation_methods {
         /// the last retry keeps its `ErrorIrresolvableConflict`.
         ///
         /// # Errors
-        /// A request that failed (see [`Client::send`]); the inner error when the server's
-        /// answers could not be retried ([`StaleKeyRetryError`](ews_proto::StaleKeyRetryError):
-        /// a count mismatch, a refetch without a change key).
+        /// A request that failed (see [`Client::send`]), or
+        /// [`Error::StaleKeyRetry`](ews_proto::Error::StaleKeyRetry) when the server's
+        /// answers could not be retried (a count mismatch, a refetch without a change key).
         pub $($kw)* fn update_item_refetching(
             &self,
             update: $crate::UpdateItem,
             max_retries: u32,
-        ) -> Result<
-            Result<
-                <$crate::UpdateItem as $crate::Operation>::Output,
-                $crate::StaleKeyRetryError,
-            >,
-            $crate::Error,
-        > {
+        ) -> Result<<$crate::UpdateItem as $crate::Operation>::Output, $crate::Error> {
             let mut retry = $crate::StaleKeyRetry::new(update, max_retries);
             loop {
                 match retry.poll() {
@@ -214,7 +208,7 @@ macro_rules! client_operation_methods {
                         let reply = self.send(&op)$($aw)*?;
                         retry.refetched(reply.body);
                     }
-                    $crate::RetryStep::Done(result) => return Ok(result),
+                    $crate::RetryStep::Done(result) => return Ok(result?),
                 }
             }
         }

@@ -158,6 +158,7 @@ fn verdict(error: &Error) -> Verdict {
         | Error::TokenProvider(_)
         | Error::Unconfirmed(_)
         | Error::Calendar(_)
+        | Error::StaleKeyRetry(_)
         | Error::Auth(_) => Verdict::Final,
         Error::Transport(t) => match t.kind() {
             TransportErrorKind::Connect => Verdict::NotProcessed(None),
