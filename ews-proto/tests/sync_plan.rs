@@ -275,6 +275,26 @@ fn a_desired_delegate_reported_as_no_user_is_unresolvable() {
 }
 
 #[test]
+fn a_fingerprint_once_taken_follows_a_later_unresolvable_user() {
+    let mut model = boss(Mailbox::default());
+    let desired = state().delegate(DesiredDelegate::new(addr("a@example.com")));
+    let observed = observe(&mut model, &desired);
+    let before = observed.fingerprint();
+    // Taken twice: the same.
+    assert_eq!(observed.fingerprint(), before);
+    let marked = observed.clone().unresolvable(&addr("ghost@example.com"));
+    assert_ne!(
+        marked.fingerprint(),
+        before,
+        "a remembered fingerprint was kept"
+    );
+    // Equality ignores whether a fingerprint was taken.
+    let fresh = observe(&mut model, &desired);
+    assert_eq!(fresh, observed);
+    assert_eq!(fresh.fingerprint(), before);
+}
+
+#[test]
 fn a_misconfigured_desired_delegate_is_an_error() {
     let model = boss(Mailbox {
         orphans: vec![ModelOrphan {

@@ -206,7 +206,8 @@ impl Audit {
         let principal = observed.principal.clone();
         // A desired state that asks for nothing: its plan writes nothing, and its lints
         // judge the state as it is.
-        let lints = plan(&DesiredState::new(principal.clone()), observed).lints;
+        let judged = plan(&DesiredState::new(principal.clone()), observed);
+        let (lints, fingerprint) = (judged.lints, judged.fingerprint);
         let mut delegates = Vec::new();
         for (key, d) in &observed.delegates {
             let mut permissions = BTreeMap::new();
@@ -259,7 +260,7 @@ impl Audit {
             misconfigured,
             lints,
             deliver_meeting_requests: observed.deliver.as_ref().map(|d| d.as_str().to_owned()),
-            fingerprint: observed.fingerprint(),
+            fingerprint,
         });
     }
 }

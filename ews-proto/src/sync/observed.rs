@@ -111,6 +111,29 @@ pub struct Observed {
     pub(crate) deliver: Option<DeliverMeetingRequests>,
     /// Lower-case addresses.
     pub(crate) unresolvable: BTreeSet<String>,
+    /// [`Observed::fingerprint`], once computed (a run asks for it several times per
+    /// principal: the plan, the stale-plan check, the audit). Every change of the fields
+    /// above goes through a method that clears it.
+    fingerprint: Memo,
+}
+
+/// A computed fingerprint, left out of equality (two observations that hold the same are
+/// equal whether or not one has been fingerprinted) and of `Debug`.
+#[derive(Clone, Default)]
+struct Memo(std::sync::OnceLock<Fingerprint>);
+
+impl PartialEq for Memo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Memo {}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("..")
+    }
 }
 
 impl Observed {
@@ -156,6 +179,7 @@ impl Observed {
             unreadable,
             deliver: results.deliver_meeting_requests.clone(),
             unresolvable: BTreeSet::new(),
+            fingerprint: Memo::default(),
         }
     }
 
@@ -163,6 +187,7 @@ impl Observed {
     /// a GetDelegate or AddDelegate naming it). A plan that would add the user is an error.
     pub fn unresolvable(mut self, user: &EmailAddress) -> Self {
         self.unresolvable.insert(user.as_str().to_ascii_lowercase());
+        self.fingerprint = Memo::default();
         self
     }
 
@@ -195,6 +220,13 @@ impl Observed {
     /// first): equal for two observations that hold the same, different as soon as a
     /// level, a flag, an entry or the delivery differs.
     pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+            .0
+            .get_or_init(|| self.compute_fingerprint())
+            .clone()
+    }
+
+    fn compute_fingerprint(&self) -> Fingerprint {
         let mut h = Sha256::new();
         let mut line = |parts: &[&str]| {
             for p in parts {
@@ -211,14 +243,17 @@ impl Observed {
             .map_or("-", DeliverMeetingRequests::as_str);
         line(&["deliver", deliver]);
         for (key, d) in &self.delegates {
-            let mut parts = vec!["delegate".to_owned(), key.clone()];
-            for folder in DelegateFolder::ALL {
+            // One line: "delegate", the key, the six folders' levels, the two flags
+            // (borrowed, not formatted: this runs for every answer of a run).
+            let mut parts: [&str; 10] = ["-"; 10];
+            parts[0] = "delegate";
+            parts[1] = key;
+            for (i, folder) in DelegateFolder::ALL.into_iter().enumerate() {
                 let level = d.permissions.as_ref().and_then(|p| p.level(folder));
-                parts.push(level.map_or_else(|| "-".to_owned(), PermissionLevel::to_string));
+                parts[2 + i] = level.map_or("-", PermissionLevel::as_str);
             }
-            parts.push(flag(d.receive_copies_of_meeting_messages).to_owned());
-            parts.push(flag(d.view_private_items).to_owned());
-            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            parts[8] = flag(d.receive_copies_of_meeting_messages);
+            parts[9] = flag(d.view_private_items);
             line(&parts);
         }
         for o in &self.orphans {

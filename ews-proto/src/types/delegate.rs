@@ -59,6 +59,16 @@ impl PermissionLevel {
         }
     }
 
+    /// The level as the server wrote it (`Editor`, `Custom`, or an unknown value as
+    /// received); the same text as `Display`, without allocating.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PermissionLevel::Set(p) => p.as_str(),
+            PermissionLevel::Custom => "Custom",
+            PermissionLevel::Other(u) => u.as_str(),
+        }
+    }
+
     /// The level as a settable [`Permission`], unless it is `Custom` or unknown.
     pub fn permission(&self) -> Option<Permission> {
         match self {
@@ -76,11 +86,7 @@ impl From<Permission> for PermissionLevel {
 
 impl fmt::Display for PermissionLevel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PermissionLevel::Set(p) => f.write_str(p.as_str()),
-            PermissionLevel::Custom => f.write_str("Custom"),
-            PermissionLevel::Other(u) => f.write_str(u.as_str()),
-        }
+        f.write_str(self.as_str())
     }
 }
 
