@@ -136,7 +136,7 @@ impl Resolver for FixedResolver {
         config: &ureq::config::Config,
         timeout: ureq::unversioned::transport::NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        match self.fixed.lookup_uri(uri) {
+        match self.fixed.lookup_uri(uri).or_else(|| ip_literal(uri)) {
             Some(addr) => {
                 let mut addrs = self.empty();
                 addrs.push(addr);
@@ -145,6 +145,25 @@ impl Resolver for FixedResolver {
             None => self.dns.resolve(uri, config, timeout),
         }
     }
+}
+
+/// The address of a URL whose host is an IP address (`http://127.0.0.1:8080/`,
+/// `https://[::1]/`): nothing to look up. ureq resolves before it looks for a pooled
+/// connection, on every request, and its resolver bounds a lookup with a thread of its
+/// own, so without this every request to an IP address would start a thread.
+fn ip_literal(uri: &http::Uri) -> Option<std::net::SocketAddr> {
+    let host = uri.host()?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let ip: std::net::IpAddr = host.parse().ok()?;
+    let port = uri.port_u16().or(match uri.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    })?;
+    Some(std::net::SocketAddr::new(ip, port))
 }
 
 /// ureq's default connector chain (TCP, proxies, TLS), with every failure it reports
@@ -345,6 +364,30 @@ fn is_tls(_: &io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ip_address_in_the_url_is_its_own_address() {
+        let at = |u: &str| ip_literal(&u.parse().expect("a URI"));
+        assert_eq!(
+            at("http://127.0.0.1:8080/EWS"),
+            Some("127.0.0.1:8080".parse().expect("addr"))
+        );
+        assert_eq!(
+            at("https://10.1.2.3/EWS"),
+            Some("10.1.2.3:443".parse().expect("addr"))
+        );
+        assert_eq!(
+            at("http://[::1]/EWS"),
+            Some("[::1]:80".parse().expect("addr"))
+        );
+        assert_eq!(
+            at("https://[fe80::1]:8443/"),
+            Some("[fe80::1]:8443".parse().expect("addr"))
+        );
+        // A name is looked up.
+        assert_eq!(at("https://mail.example.com/EWS"), None);
+        assert_eq!(at("https://1.2.3.4.example.com/EWS"), None);
+    }
 
     #[test]
     fn errors_map_to_the_kind_the_retry_policy_needs() {
