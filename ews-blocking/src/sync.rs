@@ -2,13 +2,33 @@
 //! [`Client::audit_delegates`] run the core's [`SyncRun`] with a pool of worker threads.
 //! Every decision (what to send, when, what to journal) is the core's; this loop sends,
 //! waits, appends the journal's lines and calls the progress callback.
+//!
+//! How the loop works: the run (and the journal file) is behind a mutex shared by as many
+//! worker threads as the concurrency limit. A worker locks it, hands its last outcome to
+//! the run ([`SyncRun::handle`]), polls ([`SyncRun::poll`]) and flushes
+//! ([`SyncRun::flush`]): the journal's lines are written there, under the lock and before
+//! any request they announce is sent; the events go down a channel. Then, as the run says:
+//! - `Send`: it unlocks, wakes one waiting worker (there may be more to send) and sends
+//!   the request itself, then locks again with the outcome; no other thread is woken on
+//!   the way from one request to the next;
+//! - `WaitUntil(at)`: it waits on the condition variable until `at` at most;
+//! - nothing (at the concurrency limit, or stopped): it waits on the condition variable,
+//!   woken by a worker that sends, or by the run's end;
+//! - `Done`: the run has ended.
+//!
+//! The caller's thread renders the events with `progress` (which need not be `Send`);
+//! on `Break` it marks the run stopped: no worker polls again, the requests in flight
+//! finish and are journaled, and the last one's worker ends the run with
+//! [`SyncError::Stopped`]. A journal line that cannot be written ends the run with that
+//! error (nothing more is sent). Once the run has ended, every worker exits, the channel
+//! closes and the caller's thread returns the result.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Write as _};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use ews_proto::sync::{
@@ -21,8 +41,26 @@ use crate::Client;
 
 type Outcome = Result<Reply<DelegateResults>, Error>;
 
-/// A request for a worker: its token, the operation, its context and the run's deadline.
-type Job = (Token, DelegateOp, RequestContext, Option<Instant>);
+/// What the workers share: the run's state, and the condition they wait on for it.
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The run, its journal, whether the caller asked to stop, and how the run ended.
+struct State {
+    run: SyncRun,
+    journal: Option<File>,
+    stopped: bool,
+    /// Once set, every worker exits.
+    end: Option<Result<Report, SyncError>>,
+}
 
 impl Client {
     /// Brings every principal of `states` to its desired delegates, `config`'s number of
@@ -105,101 +143,125 @@ impl Client {
         Ok(Audit::from_report(&report))
     }
 
-    /// The loop: the run decides, this sends on worker threads, waits, journals and
-    /// reports progress.
+    /// The loop (see the module docs): `workers` threads share the run; this thread
+    /// hands its events to `progress` and, on `Break`, stops the run.
     fn drive(
         &self,
-        mut run: SyncRun,
-        mut journal: Option<File>,
+        run: SyncRun,
+        journal: Option<File>,
         mut progress: impl FnMut(&Event) -> ControlFlow<()>,
     ) -> Result<Report, SyncError> {
         let workers = run.scheduler().config().concurrency_limit();
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
-        let (done, outcomes) = mpsc::channel::<(Token, Outcome)>();
+        let shared = Shared {
+            state: Mutex::new(State {
+                run,
+                journal,
+                stopped: false,
+                end: None,
+            }),
+            wake: Condvar::new(),
+        };
         std::thread::scope(|scope| {
+            let (events, rendered) = mpsc::channel::<Vec<Event>>();
             for _ in 0..workers {
-                let (queue, done) = (Arc::clone(&queue), done.clone());
-                scope.spawn(move || {
-                    loop {
-                        // The lock is held only while taking a job.
-                        let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
-                        let Ok((token, op, ctx, deadline)) = job else {
-                            break;
-                        };
-                        if done
-                            .send((token, self.send_op(&op, &ctx, deadline)))
-                            .is_err()
-                        {
-                            break;
-                        }
-                    }
-                });
+                let (shared, events) = (&shared, events.clone());
+                scope.spawn(move || self.work(shared, &events));
             }
-            let mut in_flight = 0usize;
-            let mut stopped = false;
-            let result = loop {
-                let action = if stopped {
-                    None
-                } else {
-                    run.poll(Instant::now())
-                };
-                match run.flush(append(&mut journal), &mut progress) {
-                    Ok(flow) => stopped |= flow.is_break(),
-                    Err(e) => break Err(e),
+            drop(events);
+            let mut broke = false;
+            // Ends when every worker has exited (and dropped its sender).
+            for event in rendered.iter().flatten() {
+                if progress(&event).is_break() && !broke {
+                    broke = true;
+                    shared.lock().stopped = true;
+                    shared.wake.notify_all();
                 }
-                let wait_until = match action {
-                    Some(Action::Send {
-                        principal,
-                        op,
-                        token,
-                        deadline,
-                    }) if !stopped => {
-                        let ctx = run.context(self.context(), &principal);
-                        in_flight += 1;
-                        if jobs.send((token, op, ctx, deadline)).is_err() {
-                            // Not reachable: the workers live as long as this loop.
-                            break Err(SyncError::Stopped);
-                        }
-                        continue;
-                    }
-                    Some(Action::Done(report)) => break Ok(report),
-                    Some(Action::WaitUntil(at)) if !stopped => Some(at),
-                    _ => None,
-                };
-                if in_flight == 0 {
-                    match wait_until {
-                        Some(at) => {
-                            std::thread::sleep(at.saturating_duration_since(Instant::now()));
-                            continue;
-                        }
-                        // Stopped, or (not reachable) nothing to wait for.
-                        None => break Err(SyncError::Stopped),
-                    }
-                }
-                let received = match wait_until {
-                    Some(at) => {
-                        match outcomes.recv_timeout(at.saturating_duration_since(Instant::now())) {
-                            Ok(received) => received,
-                            Err(_) => continue,
-                        }
-                    }
-                    None => match outcomes.recv() {
-                        Ok(received) => received,
-                        Err(_) => break Err(SyncError::Stopped),
-                    },
-                };
-                in_flight -= 1;
-                run.handle(received.0, received.1, Instant::now());
-                match run.flush(append(&mut journal), &mut progress) {
-                    Ok(flow) => stopped |= flow.is_break(),
-                    Err(e) => break Err(e),
-                }
+            }
+        });
+        let end = shared
+            .state
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .end;
+        // A run the caller stopped that came to its end meanwhile keeps its report (as
+        // in the async face); one that did not is `Stopped`.
+        // `None` is not reachable: a worker exits only once the run has ended.
+        end.unwrap_or(Err(SyncError::Stopped))
+    }
+
+    /// One worker: under the lock, hands its last outcome to the run, polls, journals
+    /// and forwards the events; sends (unlocked) what the run hands it, or waits.
+    fn work(&self, shared: &Shared, events: &mpsc::Sender<Vec<Event>>) {
+        let mut state = shared.lock();
+        let mut outcome: Option<(Token, Outcome)> = None;
+        loop {
+            if state.end.is_some() {
+                break;
+            }
+            let now = Instant::now();
+            if let Some((token, outcome)) = outcome.take() {
+                state.run.handle(token, outcome, now);
+            }
+            let action = if state.stopped {
+                None
+            } else {
+                state.run.poll(now)
             };
-            // Closing the queue ends the workers; the scope joins them.
-            drop(jobs);
-            result
-        })
+            let State { run, journal, .. } = &mut *state;
+            let mut batch = Vec::new();
+            let flushed = run.flush(append(journal), |event| {
+                batch.push(event.clone());
+                ControlFlow::Continue(())
+            });
+            if !batch.is_empty() {
+                // Fails only once the caller's thread is gone (its `progress` panicked).
+                let _ = events.send(batch);
+            }
+            // A journal line not written: nothing more is sent (this request neither).
+            if let Err(e) = flushed {
+                state.end = Some(Err(e));
+                break;
+            }
+            match action {
+                Some(Action::Send {
+                    principal,
+                    op,
+                    token,
+                    deadline,
+                }) => {
+                    let ctx = state.run.context(self.context(), &principal);
+                    drop(state);
+                    // There may be more to send: the next waiting worker polls too.
+                    shared.wake.notify_one();
+                    outcome = Some((token, self.send_op(&op, &ctx, deadline)));
+                    state = shared.lock();
+                }
+                Some(Action::Done(report)) => {
+                    state.end = Some(Ok(report));
+                    break;
+                }
+                Some(Action::WaitUntil(at)) => {
+                    let timeout = at.saturating_duration_since(Instant::now());
+                    state = (shared.wake.wait_timeout(state, timeout))
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+                // Stopped, or (not reachable) nothing to wait for: the run ends.
+                _ if state.run.scheduler().in_flight() == 0 => {
+                    state.end = Some(Err(SyncError::Stopped));
+                    break;
+                }
+                _ => {
+                    state = shared
+                        .wake
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner)
+                }
+            }
+        }
+        // The run has ended: every waiting worker wakes and exits.
+        drop(state);
+        shared.wake.notify_all();
     }
 
     /// One request, as the scheduler asked: retries are the scheduler's, not the call's;
