@@ -764,7 +764,7 @@ async fn respond(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::io::{Read, Write};
     use std::net::TcpStream;
     use std::time::{Duration, Instant};
@@ -790,7 +790,7 @@ mod tests {
     }
 
     /// Reads one answer whose body is Content-Length long; returns the head and the body.
-    fn read_answer(tcp: &mut TcpStream) -> (String, Vec<u8>) {
+    pub(crate) fn read_answer(tcp: &mut TcpStream) -> (String, Vec<u8>) {
         let mut buf = Vec::new();
         let mut byte = [0u8; 1];
         while !buf.ends_with(b"\r\n\r\n") {

@@ -522,23 +522,7 @@ mod tests {
             body.len(),
         )
         .expect("send");
-        let mut buf = Vec::new();
-        let mut byte = [0u8; 1];
-        while !buf.ends_with(b"\r\n\r\n") {
-            tcp.read_exact(&mut byte).expect("head");
-            buf.push(byte[0]);
-        }
-        let head = String::from_utf8(buf).expect("ASCII head");
-        let len: usize = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse().ok())?
-            })
-            .expect("Content-Length");
-        let mut body = vec![0u8; len];
-        tcp.read_exact(&mut body).expect("body");
+        let (head, body) = crate::sim::server::tests::read_answer(tcp);
         (head, String::from_utf8(body).expect("UTF-8"))
     }
 
